@@ -1,0 +1,122 @@
+"""Registry rules as plain functions: no database, no broker, no clock of their own."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+from datetime import date, datetime, timedelta
+
+from linli_shared.errors import Conflict, DomainError, Invalid
+
+
+class RegistryError(DomainError):
+    """Base of the registry's errors."""
+
+
+class Tag(enum.StrEnum):
+    """Care attributes from the reports; each is a column of the resident."""
+
+    LIVING_ALONE = "living_alone"  # 独居
+    LONELY = "lonely"  # 孤寡
+    DISABLED = "disabled"  # 残疾
+    BEDRIDDEN = "bedridden"  # 失能/卧床
+    DIBAO = "dibao"  # 低保
+    POOR_HOUSEHOLD = "poor_household"  # 贫困户
+    ORPHAN = "orphan"  # 孤儿
+    CHILD_IN_DIFFICULTY = "child_in_difficulty"  # 困境儿童
+    VETERAN = "veteran"  # 退役军人
+    PARTY_MEMBER = "party_member"  # 党员
+
+
+class Status(enum.StrEnum):
+    ACTIVE = "active"
+    MOVED_OUT = "moved_out"
+    DECEASED = "deceased"
+
+
+class VisitKind(enum.StrEnum):
+    VISIT = "visit"
+    CALL = "call"
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+
+
+def id_check_char(first17: str) -> str:
+    """GB 11643 check character of an 18-character resident identity number."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def normalise_id_number(raw: str) -> str:
+    """Upper-case and validate an 18-character national ID number, or raise Invalid."""
+    number = raw.strip().upper()
+    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise Invalid("id_number must be 18 characters: 17 digits and a digit or X")
+    if id_check_char(number[:17]) != number[17]:
+        raise Invalid("id_number check character does not match")
+    try:
+        birth_date_from_id(number)
+    except ValueError as error:
+        raise Invalid("id_number holds no valid birth date") from error
+    return number
+
+
+def birth_date_from_id(number: str) -> date:
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def hash_id_number(number: str, key: bytes) -> str:
+    """Keyed hash: equal numbers match, the number cannot be read back without the key."""
+    return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_id_number(number: str) -> str:
+    """Keep the region (6) and the last 4 characters, as printed on Chinese forms."""
+    return f"{number[:6]}{'*' * 8}{number[-4:]}"
+
+
+def age_on(birth_date: date, today: date) -> int:
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - int(before_birthday)
+
+
+def age_band(birth_date: date, today: date) -> str:
+    """Bands the reports count by: under 18, 18-59, 60-69, 70-79, 80+."""
+    age = age_on(birth_date, today)
+    if age < 18:
+        return "0-17"
+    if age < 60:
+        return "18-59"
+    if age < 70:
+        return "60-69"
+    if age < 80:
+        return "70-79"
+    return "80+"
+
+
+def check_birth_date(birth_date: date, today: date) -> None:
+    if birth_date > today:
+        raise Invalid("birth_date is in the future")
+    if age_on(birth_date, today) > 130:
+        raise Invalid("birth_date is more than 130 years ago")
+
+
+def check_can_change_status(current: str) -> None:
+    if current != Status.ACTIVE.value:
+        raise Conflict(f"resident is already {current}")
+
+
+def latest_missed_due(since: datetime, every: timedelta, now: datetime) -> datetime | None:
+    """End of the latest period, counted from `since`, that ended with no visit; None if none.
+
+    `since` is the last visit (or when the group was formed). Periods end at since + k·every;
+    the latest one that has passed is the one to alert on, so an alert is raised once per
+    missed period and never again for it.
+    """
+    if now < since + every:
+        return None
+    periods = (now - since) // every
+    return since + periods * every

@@ -1,0 +1,136 @@
+"""The registry's tables. Every row carries its district and community."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from linli_shared.clock import UtcDateTime
+from linli_shared.inbox import InboxEntry  # noqa: F401 - part of this database's schema
+from linli_shared.outbox import OutboxMessage  # noqa: F401 - part of this database's schema
+
+
+class District(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=100)
+
+
+class Community(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("district", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    district: str = Field(foreign_key="district.code", max_length=40)
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=100)
+
+
+class Grid(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("district", "community", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=100)
+    grid_worker: str | None = Field(default=None, max_length=100)
+
+
+class Household(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    grid_code: str | None = Field(default=None, max_length=40)
+    address: str = Field(max_length=200)
+
+
+class Resident(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("district", "id_number_hash"),)
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40, index=True)
+    grid_code: str | None = Field(default=None, max_length=40, index=True)
+    household_id: str | None = Field(default=None, foreign_key="household.id", max_length=36)
+    full_name: str = Field(max_length=100, index=True)
+    gender: str = Field(max_length=10)
+    birth_date: date
+    id_number_hash: str = Field(max_length=64)
+    id_number_masked: str = Field(max_length=18)
+    phone: str | None = Field(default=None, max_length=30)
+    living_alone: bool = False
+    lonely: bool = False
+    disabled: bool = False
+    bedridden: bool = False
+    dibao: bool = False
+    poor_household: bool = False
+    orphan: bool = False
+    child_in_difficulty: bool = False
+    veteran: bool = False
+    party_member: bool = False
+    status: str = Field(default="active", max_length=20, index=True)
+    status_on: date | None = None
+    registered_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class HealthRecord(SQLModel, table=True):
+    resident_id: str = Field(primary_key=True, foreign_key="resident.id", max_length=36)
+    district: str = Field(max_length=40)
+    community: str = Field(max_length=40)
+    address: str = Field(max_length=200)
+    children_phones: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    past_illnesses: str = Field(default="", max_length=2000)
+    regular_medicines: str = Field(default="", max_length=2000)
+    notes: str = Field(default="", max_length=4000)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class HealthRecordRead(SQLModel, table=True):
+    """Who read which health record, and when: written in the same transaction as the read."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    resident_id: str = Field(max_length=36, index=True)
+    reader: str = Field(max_length=100)
+    reader_role: str = Field(max_length=30)
+    read_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class CareGroup(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    resident_id: str = Field(foreign_key="resident.id", max_length=36, unique=True)
+    community_worker: str = Field(max_length=100)
+    grid_worker: str = Field(max_length=100, index=True)
+    neighbour_name: str = Field(max_length=100)
+    neighbour_phone: str | None = Field(default=None, max_length=30)
+    visit_every_hours: int = 24
+    call_every_days: int = 7
+    active: bool = True
+    formed_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class VisitLog(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    resident_id: str = Field(foreign_key="resident.id", max_length=36, index=True)
+    care_group_id: str | None = Field(default=None, foreign_key="caregroup.id", max_length=36)
+    kind: str = Field(max_length=10)
+    visitor: str = Field(max_length=100)
+    visited_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    findings: str = Field(default="", max_length=4000)
+    follow_up: str = Field(default="", max_length=4000)
+
+
+class OverdueAlert(SQLModel, table=True):
+    """One row per missed period: the unique key is what stops a second alert."""
+
+    __table_args__ = (UniqueConstraint("care_group_id", "kind", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    district: str = Field(max_length=40)
+    community: str = Field(max_length=40)
+    care_group_id: str = Field(foreign_key="caregroup.id", max_length=36)
+    kind: str = Field(max_length=10)
+    due_at: datetime = Field(sa_type=UtcDateTime)
+    raised_at: datetime = Field(sa_type=UtcDateTime)

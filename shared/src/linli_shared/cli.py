@@ -1,0 +1,73 @@
+"""The `linli` command: `linli token …` for development tokens, `linli run` for the local stack."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from linli_shared.auth import Role, issue_token
+
+VAR = Path(os.environ.get("LINLI_VAR_DIR", "var"))
+DEV_SECRETS = VAR / "dev-secrets.env"
+
+
+def dev_secrets() -> dict[str, str]:
+    """Secrets of this machine's development stack: made once under var/, never in the repo."""
+    if not DEV_SECRETS.exists():
+        VAR.mkdir(parents=True, exist_ok=True)
+        DEV_SECRETS.write_text(
+            f"LINLI_JWT_SECRET={secrets.token_urlsafe(48)}\n"
+            f"LINLI_REGISTRY_ID_HASH_KEY={secrets.token_urlsafe(48)}\n"
+        )
+        DEV_SECRETS.chmod(0o600)
+    pairs = (line.split("=", 1) for line in DEV_SECRETS.read_text().splitlines() if "=" in line)
+    return dict(pairs)
+
+
+def jwt_secret() -> str:
+    return os.environ.get("LINLI_JWT_SECRET") or dev_secrets()["LINLI_JWT_SECRET"]
+
+
+def command_token(args: argparse.Namespace) -> int:
+    try:
+        token = issue_token(
+            jwt_secret(),
+            role=Role(args.role),
+            district=args.district,
+            community=args.community,
+            subject=args.subject,
+        )
+    except ValueError as error:
+        print(f"linli token: {error}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from linli_shared.stack import run_stack
+
+    return run_stack(VAR, dev_secrets(), load_demo=not args.no_demo)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="linli", description=__doc__)
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    token = verbs.add_parser("token", help="print a development token the services accept")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--district", help="district code (every role but city_admin)")
+    token.add_argument("--community", help="community code (community-level roles)")
+    token.add_argument("--subject", default="dev", help="who the token speaks for")
+    token.set_defaults(handler=command_token)
+    run = verbs.add_parser("run", help="start NATS and the services on this machine")
+    run.add_argument("--no-demo", action="store_true", help="do not load the demo community")
+    run.set_defaults(handler=command_run)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

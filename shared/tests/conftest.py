@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_shared.database import make_engine, make_session_factory
+from linli_shared.inbox import InboxEntry
+from linli_shared.outbox import OutboxMessage
+
+
+class AppliedEffect(SQLModel, table=True):
+    """A consumer's effect in tests: deliberately not unique, so a double apply would show."""
+
+    __tablename__ = "test_applied_effect"
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str
+
+
+@pytest.fixture
+async def session_factory(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(
+            SQLModel.metadata.create_all,
+            tables=[OutboxMessage.__table__, InboxEntry.__table__, AppliedEffect.__table__],
+        )
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def district() -> str:
+    """A district of this test's own, so tests sharing a NATS server never see each other's events."""
+    return f"d{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,203 @@
+"""The idempotent inbox and dead-lettering, through FastStream on a real NATS server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import nats
+import pytest
+from conftest import AppliedEffect
+from nats.js import JetStreamContext
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_shared.bus import Bus
+from linli_shared.events import Envelope, ResidentTagsChanged
+from linli_shared.inbox import Inbox, InboxEntry, apply_once, subscribe_inbox
+from linli_shared.jetstream import (
+    DEAD_LETTER_STREAM,
+    DurableConsumer,
+    dead_letter_stream_config,
+    dead_letter_subject,
+    event_stream_config,
+    stream_name,
+)
+from linli_shared.testing.waiting import eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.nats]
+
+
+async def record_effect(session: AsyncSession, envelope: Envelope) -> None:
+    envelope.open(ResidentTagsChanged)
+    session.add(AppliedEffect(event_id=envelope.event_id))
+
+
+def tags_changed(district: str) -> Envelope:
+    return Envelope.wrap(
+        ResidentTagsChanged(resident_id="r1", tags=["dibao"]),
+        district=district,
+        community="c1",
+        occurred_at=datetime.now(UTC),
+    )
+
+
+async def effects(factory: async_sessionmaker[AsyncSession], event_id: str) -> int:
+    async with factory() as session:
+        statement = select(func.count()).select_from(AppliedEffect).where(AppliedEffect.event_id == event_id)
+        return int((await session.exec(statement)).one())
+
+
+async def test_second_apply_of_an_event_changes_nothing(session_factory) -> None:
+    envelope = tags_changed("d1")
+    assert await apply_once(session_factory, "notify", envelope, record_effect) is True
+    assert await apply_once(session_factory, "notify", envelope, record_effect) is False
+    assert await apply_once(session_factory, "points", envelope, record_effect) is True, "consumers are apart"
+    assert await effects(session_factory, envelope.event_id) == 2
+
+
+async def test_concurrent_applies_of_one_event_apply_it_once(session_factory) -> None:
+    envelope = tags_changed("d1")
+    results = await asyncio.gather(
+        *(apply_once(session_factory, "notify", envelope, record_effect) for _ in range(5))
+    )
+    assert sorted(results) == [False] * 4 + [True]
+    assert await effects(session_factory, envelope.event_id) == 1
+
+
+async def test_failed_apply_leaves_no_inbox_row(session_factory) -> None:
+    async def explode(session: AsyncSession, envelope: Envelope) -> None:
+        session.add(AppliedEffect(event_id=envelope.event_id))
+        raise RuntimeError("database hiccup")
+
+    envelope = tags_changed("d1")
+    with pytest.raises(RuntimeError):
+        await apply_once(session_factory, "notify", envelope, explode)
+    async with session_factory() as session:
+        assert (await session.exec(select(InboxEntry))).all() == []
+    assert await effects(session_factory, envelope.event_id) == 0
+
+
+@pytest.fixture
+async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
+    client = await nats.connect(nats_url)
+    yield client.jetstream()
+    await client.drain()
+
+
+@pytest.fixture
+async def running_consumer(nats_url: str, session_factory, district) -> AsyncIterator[Callable[..., object]]:
+    """Start a consuming service (FastStream subscriber + inbox) on this test's district."""
+    buses: list[Bus] = []
+
+    async def start(apply=record_effect, max_deliver: int = 3) -> DurableConsumer:
+        consumer = DurableConsumer(
+            stream=stream_name("registry"),
+            durable=f"test-{uuid.uuid4().hex[:8]}",
+            filter_subject=f"linli.{district}.registry.>",
+            max_deliver=max_deliver,
+        )
+        bus = Bus(
+            nats_url,
+            service="test",
+            streams=[event_stream_config("registry"), dead_letter_stream_config()],
+            consumers=[consumer],
+        )
+        inbox = Inbox(consumer, lambda: session_factory, apply, bus.publish_with_headers)
+        subscribe_inbox(bus.broker, inbox)
+        bus.start_in_background()
+        await bus.wait_started(timeout=20)
+        buses.append(bus)
+        return consumer
+
+    yield start
+    for bus in buses:
+        await bus.stop()
+
+
+async def test_event_redelivered_past_the_dedup_window_is_applied_once(
+    running_consumer, js, session_factory, district
+) -> None:
+    await running_consumer()
+    envelope = tags_changed(district)
+    # Two publishes with distinct message ids: what a relay republishing after a long outage does.
+    await js.publish(
+        envelope.subject,
+        envelope.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": f"{envelope.event_id}-a"},
+    )
+    await js.publish(
+        envelope.subject,
+        envelope.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": f"{envelope.event_id}-b"},
+    )
+    marker = tags_changed(district)
+    await js.publish(marker.subject, marker.model_dump_json().encode())
+
+    await eventually(lambda: effects(session_factory, marker.event_id))
+    assert await effects(session_factory, envelope.event_id) == 1
+
+
+async def test_poison_event_is_dead_lettered_and_the_next_event_applied(
+    running_consumer, js, session_factory, district
+) -> None:
+    consumer = await running_consumer()
+    subject = f"linli.{district}.registry.resident.tags_changed"
+    await js.publish(subject, b"{not json", headers={"Nats-Msg-Id": uuid.uuid4().hex})
+    good = tags_changed(district)
+    await js.publish(good.subject, good.model_dump_json().encode())
+
+    await eventually(lambda: effects(session_factory, good.event_id))
+
+    async def dead_letter():
+        try:
+            return await js.get_last_msg(DEAD_LETTER_STREAM, dead_letter_subject(consumer.durable))
+        except nats.js.errors.NotFoundError:
+            return None
+
+    letter = await eventually(dead_letter)
+    assert letter.data == b"{not json"
+    assert letter.headers["Linli-Original-Subject"] == subject
+    assert "ValidationError" in letter.headers["Linli-Error"]
+
+
+async def test_transient_failure_is_retried_then_applied(
+    running_consumer, js, session_factory, district
+) -> None:
+    failures = {"left": 1}
+
+    async def flaky(session: AsyncSession, envelope: Envelope) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("database away")
+        await record_effect(session, envelope)
+
+    await running_consumer(apply=flaky)
+    envelope = tags_changed(district)
+    await js.publish(envelope.subject, envelope.model_dump_json().encode())
+    assert await eventually(lambda: effects(session_factory, envelope.event_id)) == 1
+
+
+async def test_event_failing_every_try_is_dead_lettered_after_max_deliver(
+    running_consumer, js, district
+) -> None:
+    async def always_fails(session: AsyncSession, envelope: Envelope) -> None:
+        raise ConnectionError("never works")
+
+    consumer = await running_consumer(apply=always_fails, max_deliver=2)
+    envelope = tags_changed(district)
+    await js.publish(envelope.subject, envelope.model_dump_json().encode())
+
+    async def dead_letter():
+        try:
+            return await js.get_last_msg(DEAD_LETTER_STREAM, dead_letter_subject(consumer.durable))
+        except nats.js.errors.NotFoundError:
+            return None
+
+    letter = await eventually(dead_letter)
+    assert letter.headers["Linli-Deliveries"] == "2"
+    assert "never works" in letter.headers["Linli-Error"]

@@ -1,0 +1,50 @@
+from datetime import timedelta
+
+import pytest
+
+from linli_shared.auth import Caller, Role, issue_token, read_token
+from linli_shared.errors import NotFound, Unauthorized
+
+SECRET = "s" * 40
+
+
+def test_token_round_trip_keeps_scope() -> None:
+    token = issue_token(SECRET, role=Role.GRID_WORKER, district="d1", community="c1", subject="wang")
+    assert read_token(SECRET, token) == Caller(
+        subject="wang", role=Role.GRID_WORKER, district="d1", community="c1"
+    )
+
+
+def test_token_signed_with_another_secret_is_refused() -> None:
+    token = issue_token("x" * 40, role=Role.CITY_ADMIN, district=None)
+    with pytest.raises(Unauthorized):
+        read_token(SECRET, token)
+
+
+def test_expired_token_is_refused() -> None:
+    token = issue_token(SECRET, role=Role.CITY_ADMIN, district=None, lifetime=timedelta(seconds=-1))
+    with pytest.raises(Unauthorized):
+        read_token(SECRET, token)
+
+
+def test_community_role_without_community_cannot_get_a_token() -> None:
+    with pytest.raises(ValueError, match="needs a community"):
+        issue_token(SECRET, role=Role.VOLUNTEER, district="d1")
+
+
+@pytest.mark.parametrize(
+    ("caller", "district", "community", "visible"),
+    [
+        (Caller(subject="a", role=Role.CITY_ADMIN), "d2", "c9", True),
+        (Caller(subject="a", role=Role.DISTRICT_ADMIN, district="d1"), "d1", "c9", True),
+        (Caller(subject="a", role=Role.DISTRICT_ADMIN, district="d1"), "d2", "c1", False),
+        (Caller(subject="a", role=Role.COMMUNITY_WORKER, district="d1", community="c1"), "d1", "c1", True),
+        (Caller(subject="a", role=Role.COMMUNITY_WORKER, district="d1", community="c1"), "d1", "c2", False),
+        (Caller(subject="a", role=Role.GRID_WORKER, district="d1", community="c1"), "d2", "c1", False),
+    ],
+)
+def test_scope(caller: Caller, district: str, community: str, visible: bool) -> None:
+    assert caller.can_see(district, community) is visible
+    if not visible:
+        with pytest.raises(NotFound):
+            caller.check_sees(district, community)
