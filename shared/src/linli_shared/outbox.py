@@ -149,8 +149,9 @@ class OutboxRelay:
             if published:
                 continue
             self._wakeup.clear()
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+            try:  # not wait_for: on 3.11 it can swallow a cancel that races its timeout
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._wakeup.wait()
             except TimeoutError:
                 pass
 

@@ -30,6 +30,7 @@ from linli_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_SECONDS = 10
 PeriodicJob = Callable[[async_sessionmaker[AsyncSession]], Awaitable[object]]
 
 
@@ -110,9 +111,13 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await bus.stop()
-            await engine.dispose()
+            _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_SECONDS) if tasks else ((), ())
+            for task in stuck:
+                log.error("task %s did not stop within %ss", task.get_name(), SHUTDOWN_SECONDS)
+            try:
+                await bus.stop()
+            finally:
+                await engine.dispose()
 
     app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app)

@@ -1,0 +1,47 @@
+"""The bus connects in the background, survives NATS going away, and stops cleanly either way."""
+
+from __future__ import annotations
+
+import pytest
+
+from linli_shared.bus import Bus
+from linli_shared.jetstream import event_stream_config
+from linli_shared.testing.waiting import eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.nats]
+
+
+async def test_bus_reconnects_after_nats_restarts_and_stops_while_it_is_down(own_nats_server) -> None:
+    bus = Bus(own_nats_server.url, service="test", streams=[event_stream_config("registry")], consumers=[])
+    reconnects: list[int] = []
+    bus.on_reconnect(lambda: reconnects.append(1))
+    bus.start_in_background()
+    await bus.wait_started(timeout=20)
+    assert bus.is_connected() and reconnects == [1]
+
+    own_nats_server.stop()
+
+    async def disconnected() -> bool:
+        return not bus.is_connected()
+
+    await eventually(disconnected)
+    own_nats_server.start()
+
+    async def connected_again() -> bool:
+        return bus.is_connected() and len(reconnects) == 2
+
+    await eventually(connected_again)
+    own_nats_server.stop()
+    await eventually(disconnected)
+    await bus.stop()  # must not raise with the server gone
+
+
+async def test_bus_started_before_nats_exists_connects_when_it_appears(own_nats_server) -> None:
+    own_nats_server.stop()
+    bus = Bus(own_nats_server.url, service="test", streams=[event_stream_config("registry")], consumers=[])
+    bus.start_in_background()
+    assert not bus.is_connected()
+    own_nats_server.start()
+    await bus.wait_started(timeout=30)
+    assert bus.is_connected()
+    await bus.stop()
