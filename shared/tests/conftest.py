@@ -5,20 +5,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import Field, SQLModel
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.database import make_engine, make_session_factory
 from linli_shared.inbox import InboxEntry
 from linli_shared.outbox import OutboxMessage
-
-
-class AppliedEffect(SQLModel, table=True):
-    """A consumer's effect in tests: deliberately not unique, so a double apply would show."""
-
-    __tablename__ = "test_applied_effect"
-    id: int | None = Field(default=None, primary_key=True)
-    event_id: str
+from linli_shared.testing.effects import AppliedEffect
 
 
 @pytest.fixture

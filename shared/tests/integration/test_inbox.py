@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import nats
 import pytest
-from conftest import AppliedEffect
 from nats.js import JetStreamContext
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -27,6 +26,7 @@ from linli_shared.jetstream import (
     event_stream_config,
     stream_name,
 )
+from linli_shared.testing.effects import AppliedEffect
 from linli_shared.testing.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.nats]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from linli_registry import schemas, usecases
+from linli_registry import care, schemas, usecases
 from linli_registry.domain import Status, Tag, age_band, age_on
 from linli_registry.models import Resident
 from linli_registry.settings import RegistrySettings
@@ -168,3 +168,49 @@ async def list_health_record_reads(
         session, caller, resident_id=resident_id, cursor=cursor, limit=limit
     )
     return Page(items=[r.model_dump() for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/care-groups", status_code=201, response_model=schemas.CareGroupOut, tags=["care"])
+async def form_care_group(data: schemas.CareGroupIn, session: SessionDep, caller: CallerDep) -> object:
+    return (await care.form_care_group(session, caller, data, now=utc_now())).model_dump()
+
+
+@router.get("/care-groups", response_model=Page[schemas.CareGroupOut], tags=["care"])
+async def list_care_groups(
+    session: SessionDep,
+    caller: CallerDep,
+    mine: bool = False,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> object:
+    page = await care.list_care_groups(session, caller, mine=mine, cursor=cursor, limit=limit)
+    return Page(items=[g.model_dump() for g in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/visits", status_code=201, response_model=schemas.VisitOut, tags=["care"])
+async def log_visit(data: schemas.VisitIn, session: SessionDep, caller: CallerDep) -> object:
+    return (await care.log_visit(session, caller, data, now=utc_now())).model_dump()
+
+
+@router.get("/visits", response_model=Page[schemas.VisitOut], tags=["care"])
+async def list_visits(
+    session: SessionDep,
+    caller: CallerDep,
+    resident_id: Annotated[str | None, Query(max_length=36)] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> object:
+    page = await care.list_visits(session, caller, resident_id=resident_id, cursor=cursor, limit=limit)
+    return Page(items=[v.model_dump() for v in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/statistics", response_model=list[schemas.StatisticsRow], tags=["statistics"])
+async def statistics(
+    session: SessionDep,
+    caller: CallerDep,
+    by: Annotated[str, Query(pattern="^(community|grid)$")] = "community",
+    district: Annotated[str | None, Query(max_length=40)] = None,
+) -> object:
+    return await care.statistics(
+        session, caller, by_grid=by == "grid", district=district, today=utc_now().date()
+    )

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_registry import api
+from linli_registry import api, care
 from linli_registry.settings import RegistrySettings, get_settings
+from linli_shared.clock import utc_now
 from linli_shared.service import ServiceSpec, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,5 +25,10 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             settings=settings,
             migrations=MIGRATIONS,
             routers=[api.router],
+            periodic_jobs=[(check_overdue_visits, settings.care_check_seconds)],
         )
     )
+
+
+async def check_overdue_visits(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    return await care.check_overdue_visits(session_factory, utc_now())

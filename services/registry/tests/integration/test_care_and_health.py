@@ -1,0 +1,178 @@
+"""Health records (who may read them, every read recorded), care groups, visits, overdue alerts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from linli_registry import care
+from linli_registry.models import CareGroup
+from linli_shared.auth import Role
+from linli_shared.outbox import OutboxMessage
+
+pytestmark = [pytest.mark.integration]
+
+HEALTH = {
+    "address": "2号楼3单元101",
+    "children_phones": ["13800000000"],
+    "past_illnesses": "高血压, 2019年脑梗",
+    "regular_medicines": "氨氯地平 每日一次",
+    "notes": "独居, 每日上门",
+}
+
+
+@pytest.fixture
+async def elder(client, place, register) -> dict[str, object]:
+    resident = await register(place, tags=["living_alone"])
+    response = await client.put(
+        f"/v1/residents/{resident['id']}/health-record", json=HEALTH, headers=place.as_(Role.COMMUNITY_WORKER)
+    )
+    assert response.status_code == 200, response.text
+    return resident
+
+
+async def form_group(
+    client, place, resident_id: str, grid_worker: str = "grid-worker-1"
+) -> dict[str, object]:
+    response = await client.post(
+        "/v1/care-groups",
+        json={
+            "resident_id": resident_id,
+            "community_worker": "community-worker-1",
+            "grid_worker": grid_worker,
+            "neighbour_name": "对门张阿姨",
+        },
+        headers=place.as_(Role.COMMUNITY_WORKER),
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_community_worker_reads_health_record_and_the_read_is_recorded(client, place, elder) -> None:
+    response = await client.get(
+        f"/v1/residents/{elder['id']}/health-record", headers=place.as_(Role.COMMUNITY_WORKER, "li-hongliang")
+    )
+    assert response.status_code == 200
+    assert response.json()["regular_medicines"] == HEALTH["regular_medicines"]
+
+    reads = (await client.get("/v1/health-record-reads", headers=place.as_(Role.AUDITOR))).json()["items"]
+    assert [(r["resident_id"], r["reader"], r["reader_role"]) for r in reads] == [
+        (elder["id"], "li-hongliang", "community_worker")
+    ]
+
+
+@pytest.mark.parametrize("role", [Role.VOLUNTEER, Role.FUND_OFFICER, Role.AUDITOR, Role.CITY_ADMIN])
+async def test_roles_without_need_cannot_read_health_records(client, place, elder, role) -> None:
+    response = await client.get(f"/v1/residents/{elder['id']}/health-record", headers=place.as_(role))
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_grid_worker_reads_only_the_elders_of_their_care_groups(client, place, elder) -> None:
+    path = f"/v1/residents/{elder['id']}/health-record"
+    assert (await client.get(path, headers=place.as_(Role.GRID_WORKER, "grid-worker-1"))).status_code == 403
+    await form_group(client, place, str(elder["id"]), grid_worker="grid-worker-1")
+    assert (await client.get(path, headers=place.as_(Role.GRID_WORKER, "grid-worker-1"))).status_code == 200
+    assert (await client.get(path, headers=place.as_(Role.GRID_WORKER, "grid-worker-2"))).status_code == 403
+
+
+async def test_refused_read_is_not_recorded_as_a_read(client, place, elder) -> None:
+    await client.get(f"/v1/residents/{elder['id']}/health-record", headers=place.as_(Role.VOLUNTEER))
+    reads = (await client.get("/v1/health-record-reads", headers=place.as_(Role.AUDITOR))).json()["items"]
+    assert reads == []
+
+
+async def test_health_record_of_another_district_is_not_found(client, new_place, elder, place) -> None:
+    other = await new_place()
+    response = await client.get(
+        f"/v1/residents/{elder['id']}/health-record", headers=other.as_(Role.COMMUNITY_WORKER)
+    )
+    assert response.status_code == 404
+
+
+async def test_second_care_group_for_one_elder_conflicts(client, place, elder) -> None:
+    await form_group(client, place, str(elder["id"]))
+    again = await client.post(
+        "/v1/care-groups",
+        json={"resident_id": elder["id"], "community_worker": "a", "grid_worker": "b", "neighbour_name": "c"},
+        headers=place.as_(Role.COMMUNITY_WORKER),
+    )
+    assert again.status_code == 409
+
+
+async def test_visit_is_logged_against_the_care_group(client, place, elder) -> None:
+    group = await form_group(client, place, str(elder["id"]))
+    response = await client.post(
+        "/v1/visits",
+        json={"resident_id": elder["id"], "kind": "visit", "findings": "血压正常", "follow_up": "周五送药"},
+        headers=place.as_(Role.GRID_WORKER, "grid-worker-1"),
+    )
+    assert response.status_code == 201, response.text
+    visit = response.json()
+    assert visit["care_group_id"] == group["id"] and visit["visitor"] == "grid-worker-1"
+    listed = (
+        await client.get(
+            "/v1/visits", params={"resident_id": elder["id"]}, headers=place.as_(Role.COMMUNITY_WORKER)
+        )
+    ).json()["items"]
+    assert [v["id"] for v in listed] == [visit["id"]]
+
+
+async def overdue_events(client) -> list[dict[str, object]]:
+    async with client.app.state.session_factory() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
+    return [json.loads(r.envelope) for r in rows if r.subject.endswith("care.visit.overdue")]
+
+
+async def test_missed_visit_raises_one_alert_per_missed_period(client, place, elder) -> None:
+    group = await form_group(client, place, str(elder["id"]))
+    factory = client.app.state.session_factory
+    async with factory() as session:
+        formed_at = (await session.get(CareGroup, group["id"])).formed_at
+
+    assert await care.check_overdue_visits(factory, formed_at + timedelta(hours=23)) == 0
+    assert await care.check_overdue_visits(factory, formed_at + timedelta(hours=25)) == 1
+    assert await care.check_overdue_visits(factory, formed_at + timedelta(hours=26)) == 0, "same period"
+    assert await care.check_overdue_visits(factory, formed_at + timedelta(hours=49)) == 1, "next period"
+
+    events = await overdue_events(client)
+    assert [(e["payload"]["kind"], e["payload"]["due_at"]) for e in events] == [
+        ("visit", (formed_at + timedelta(hours=24)).isoformat().replace("+00:00", "Z")),
+        ("visit", (formed_at + timedelta(hours=48)).isoformat().replace("+00:00", "Z")),
+    ]
+    assert events[0]["payload"]["grid_worker"] == "grid-worker-1"
+
+
+async def test_visit_in_time_prevents_the_alert(client, place, elder) -> None:
+    await form_group(client, place, str(elder["id"]))
+    response = await client.post(
+        "/v1/visits", json={"resident_id": elder["id"]}, headers=place.as_(Role.GRID_WORKER, "grid-worker-1")
+    )
+    visited_at = datetime.fromisoformat(response.json()["visited_at"])
+    factory = client.app.state.session_factory
+    assert await care.check_overdue_visits(factory, visited_at + timedelta(hours=23)) == 0
+    assert await care.check_overdue_visits(factory, visited_at + timedelta(hours=25)) == 1
+
+
+async def test_weekly_call_is_overdue_after_seven_days_without_contact(client, place, elder) -> None:
+    group = await form_group(client, place, str(elder["id"]))
+    factory = client.app.state.session_factory
+    async with factory() as session:
+        formed_at = (await session.get(CareGroup, group["id"])).formed_at
+    # nobody came or called for a week: the visit and the call are each overdue, once
+    assert await care.check_overdue_visits(factory, formed_at + timedelta(days=7, minutes=1)) == 2
+    kinds = sorted(e["payload"]["kind"] for e in await overdue_events(client))
+    assert kinds == ["call", "visit"]
+
+
+async def test_future_visit_time_is_refused(client, place, elder) -> None:
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    response = await client.post(
+        "/v1/visits",
+        json={"resident_id": elder["id"], "visited_at": future},
+        headers=place.as_(Role.GRID_WORKER, "grid-worker-1"),
+    )
+    assert response.status_code == 422
