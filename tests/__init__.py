@@ -1,0 +1,1 @@
+"""Repository-level tests: static checks, end-to-end runs and benchmarks."""
