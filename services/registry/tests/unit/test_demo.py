@@ -1,0 +1,299 @@
+"""The demo community: its data (a pure function of seed and day) and its loader, without a server."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from linli_registry import demo, schemas
+from linli_registry.demo import DemoCommunity, DemoLoadError, demo_community, load_demo, needs_care_group
+from linli_registry.domain import Tag, VisitKind, age_on, birth_date_from_id, normalise_id_number
+from linli_shared.auth import Role, read_token
+
+TODAY = date(2025, 6, 1)
+SECRET = "test-secret-" + "x" * 40
+SEEDS = [7, 1, 2, 3, 42]
+
+
+@pytest.fixture(scope="module")
+def community() -> DemoCommunity:
+    return demo_community(7, TODAY)
+
+
+def ages(community: DemoCommunity, today: date = TODAY) -> list[int]:
+    return [age_on(p.birth_date, today) for p in community.people]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_demo_id_numbers_are_valid_and_unique(seed: int) -> None:
+    numbers = [p.id_number for p in demo_community(seed, TODAY).people]
+    assert all(normalise_id_number(n) == n for n in numbers)
+    assert len(set(numbers)) == len(numbers)
+
+
+def test_demo_id_numbers_hold_the_birth_date_and_gender(community: DemoCommunity) -> None:
+    for person in community.people:
+        assert birth_date_from_id(person.id_number) == person.birth_date
+        assert int(person.id_number[16]) % 2 == (1 if person.gender == "male" else 0)
+
+
+def test_demo_is_the_same_for_the_same_seed_and_day() -> None:
+    assert demo_community(7, TODAY) == demo_community(7, TODAY)
+
+
+def test_demo_differs_between_seeds() -> None:
+    first, second = demo_community(7, TODAY), demo_community(8, TODAY)
+    assert [p.full_name for p in first.people] != [p.full_name for p in second.people]
+    assert {p.id_number for p in first.people}.isdisjoint({p.id_number for p in second.people})
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_demo_has_about_300_residents_in_120_households_over_five_zones(seed: int) -> None:
+    community = demo_community(seed, TODAY)
+    assert [g.code for g in community.grids] == [f"zone-{n}" for n in range(1, 6)]
+    assert [g.grid_worker for g in community.grids] == [f"grid-worker-{n}" for n in range(1, 6)]
+    assert len(community.households) == 120
+    assert 250 <= len(community.people) <= 380
+    assert {p.household_key for p in community.people} == {h.key for h in community.households}
+    per_zone = Counter(p.grid_code for p in community.people)
+    assert set(per_zone) == {g.code for g in community.grids}
+    assert min(per_zone.values()) >= 25
+
+
+def test_demo_addresses_are_unique_and_members_share_their_households_zone(community: DemoCommunity) -> None:
+    assert len({h.address for h in community.households}) == len(community.households)
+    for person in community.people:
+        assert person.grid_code == community.households[person.household_key].grid_code
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_demo_age_mix_has_elders_the_very_old_and_children(seed: int) -> None:
+    years = ages(demo_community(seed, TODAY))
+    share_60_plus = sum(a >= 60 for a in years) / len(years)
+    assert 0.18 <= share_60_plus <= 0.38
+    assert sum(a >= 80 for a in years) >= 5
+    assert 0.10 <= sum(a < 18 for a in years) / len(years) <= 0.35
+    assert min(years) >= 0 and max(years) <= 100
+
+
+def test_demo_birth_dates_work_on_a_leap_day() -> None:
+    leap_day = date(2024, 2, 29)
+    community = demo_community(7, leap_day)
+    assert all(p.birth_date < leap_day for p in community.people)
+    assert all(normalise_id_number(p.id_number) == p.id_number for p in community.people)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_demo_living_alone_residents_are_elders_alone_in_their_household(seed: int) -> None:
+    community = demo_community(seed, TODAY)
+    sizes = Counter(p.household_key for p in community.people)
+    alone = [p for p in community.people if Tag.LIVING_ALONE in p.tags]
+    assert len(alone) >= 8
+    for person in alone:
+        assert age_on(person.birth_date, TODAY) >= 60
+        assert sizes[person.household_key] == 1
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_living_alone_or_bedridden_elder_gets_one_care_group(seed: int) -> None:
+    community = demo_community(seed, TODAY)
+    needing = {
+        p.key
+        for p in community.people
+        if age_on(p.birth_date, TODAY) >= 60 and {Tag.LIVING_ALONE, Tag.BEDRIDDEN} & p.tags
+    }
+    grouped = [g.person_key for g in community.care_groups]
+    assert any(Tag.BEDRIDDEN in p.tags for p in community.people)
+    assert sorted(grouped) == sorted(needing)
+    assert len(set(grouped)) == len(grouped)
+
+
+def test_needs_care_group_is_only_for_elders_living_alone_or_bedridden(community: DemoCommunity) -> None:
+    elder = next(p for p in community.people if Tag.LIVING_ALONE in p.tags)
+    assert needs_care_group(elder, TODAY)
+    assert not needs_care_group(elder, date(elder.birth_date.year + 59, 1, 1))
+    untagged_elder = next(
+        p for p in community.people if age_on(p.birth_date, TODAY) >= 60 and not p.tags & {Tag.LIVING_ALONE}
+    )
+    assert needs_care_group(untagged_elder, TODAY) == (Tag.BEDRIDDEN in untagged_elder.tags)
+
+
+def test_care_groups_have_the_zone_worker_and_a_neighbour_from_another_household(
+    community: DemoCommunity,
+) -> None:
+    workers = {g.code: g.grid_worker for g in community.grids}
+    people = {p.key: p for p in community.people}
+    by_name = {p.full_name: p for p in community.people}
+    for group in community.care_groups:
+        elder = people[group.person_key]
+        neighbour = by_name[group.neighbour_name]
+        assert group.grid_worker == workers[elder.grid_code]
+        assert neighbour.household_key != elder.household_key
+        assert neighbour.grid_code == elder.grid_code
+        assert neighbour.phone is not None and group.neighbour_phone == neighbour.phone
+
+
+def test_care_groups_have_daily_visits_up_to_today_and_a_weekly_call(community: DemoCommunity) -> None:
+    for group in community.care_groups:
+        visits = [v for v in group.visits if v.kind is VisitKind.VISIT]
+        calls = [v for v in group.visits if v.kind is VisitKind.CALL]
+        assert len(calls) == 1 and 2 <= len(visits) <= 4
+        assert sorted(v.days_ago for v in visits) == list(range(len(visits)))
+        assert [v.days_ago for v in group.visits] == sorted((v.days_ago for v in group.visits), reverse=True)
+
+
+def test_every_elder_has_a_health_record_and_no_one_younger(community: DemoCommunity) -> None:
+    for person in community.people:
+        assert (person.health is not None) == (age_on(person.birth_date, TODAY) >= 60)
+    lonely = [p for p in community.people if Tag.LONELY in p.tags]
+    assert lonely and all(p.health and p.health.children_phones == () for p in lonely)
+    assert all(p.health and "独居" in p.health.notes for p in community.people if Tag.LIVING_ALONE in p.tags)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_demo_tags_have_plausible_frequencies(seed: int) -> None:
+    community = demo_community(seed, TODAY)
+    people = community.people
+    count = Counter(tag for p in people for tag in p.tags)
+    assert 20 <= count[Tag.PARTY_MEMBER] <= 24
+    assert count[Tag.ORPHAN] == 1
+    assert 2 <= count[Tag.BEDRIDDEN] <= 12
+    assert 1 <= count[Tag.VETERAN] <= 20
+    assert count[Tag.DIBAO] >= 1 and count[Tag.POOR_HOUSEHOLD] >= 1
+    assert count[Tag.DISABLED] < len(people) * 0.1
+    for person in people:
+        age = age_on(person.birth_date, TODAY)
+        if {Tag.ORPHAN, Tag.CHILD_IN_DIFFICULTY} & person.tags:
+            assert age < 18
+        if {Tag.PARTY_MEMBER, Tag.VETERAN} & person.tags:
+            assert age >= 22
+
+
+def test_demo_has_the_six_year_old_orphan_living_with_grandparents_from_the_report(
+    community: DemoCommunity,
+) -> None:
+    orphan = next(p for p in community.people if Tag.ORPHAN in p.tags)
+    assert age_on(orphan.birth_date, TODAY) == 6
+    family = [p for p in community.people if p.household_key == orphan.household_key and p != orphan]
+    assert sorted(age_on(p.birth_date, TODAY) >= 76 for p in family) == [True, True]
+    grandmother = next(p for p in family if p.gender == "female")
+    assert grandmother.health and {"冠心病", "糖尿病"} <= set(grandmother.health.past_illnesses.split("、"))
+
+
+def test_demo_names_are_chinese_and_unique(community: DemoCommunity) -> None:
+    names = [p.full_name for p in community.people]
+    assert all(2 <= len(n) <= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in n) for n in names)
+    assert len(set(names)) == len(names)
+
+
+def test_demo_phone_numbers_reach_no_real_mobile(community: DemoCommunity) -> None:
+    phones = [p.phone for p in community.people if p.phone]
+    phones += [n for p in community.people if p.health for n in p.health.children_phones]
+    assert phones and all(len(n) == 11 and n.startswith("100") for n in phones)
+
+
+def test_demo_request_bodies_pass_the_api_schemas(community: DemoCommunity) -> None:
+    now = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
+    for grid in community.grids:
+        schemas.GridIn.model_validate(demo.grid_body(grid))
+    for household in community.households:
+        schemas.HouseholdIn.model_validate(demo.household_body(household))
+    for person in community.people:
+        schemas.ResidentIn.model_validate(demo.resident_body(person, str(uuid.uuid4())))
+        if person.health:
+            schemas.HealthRecordIn.model_validate(demo.health_body(person.health))
+    for group in community.care_groups:
+        schemas.CareGroupIn.model_validate(demo.care_group_body(group, str(uuid.uuid4())))
+        for visit in group.visits:
+            parsed = schemas.VisitIn.model_validate(demo.visit_body(visit, str(uuid.uuid4()), now))
+            assert parsed.visited_at is not None and parsed.visited_at.tzinfo is not None
+
+
+@pytest.mark.parametrize("hour_utc", [0, 5, 9, 16, 23])
+def test_visit_times_are_in_china_daytime_in_the_past_within_a_week(hour_utc: int) -> None:
+    now = datetime(2025, 6, 1, hour_utc, 17, tzinfo=UTC)
+    for group in demo_community(7, now.date()).care_groups:
+        for visit in group.visits:
+            moment = demo.visit_time(now, visit)
+            assert moment.utcoffset() == timedelta(hours=8)
+            assert now - timedelta(days=8) < moment <= now
+            assert moment.hour == visit.hour and moment.minute == visit.minute
+
+
+# --- the loader, against a fake registry -----------------------------------------------------------
+
+
+class FakeRegistry:
+    """Answers as the registry would, records who asked for what."""
+
+    def __init__(self, communities: list[dict[str, str]], fail_on: str | None = None) -> None:
+        self.communities = communities
+        self.fail_on = fail_on
+        self.calls: list[tuple[str, str, Role, str, Any]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        caller = read_token(SECRET, request.headers["Authorization"].removeprefix("Bearer "))
+        body = json.loads(request.content) if request.content else None
+        self.calls.append((request.method, request.url.path, caller.role, caller.subject, body))
+        path = request.url.path
+        if path == self.fail_on:
+            return httpx.Response(500, json={"title": "Internal Server Error", "detail": "boom"})
+        if request.method == "GET":
+            return httpx.Response(200, json=self.communities if path == "/v1/communities" else [])
+        if request.method == "PUT":
+            return httpx.Response(200, json=body)
+        return httpx.Response(201, json={"id": str(uuid.uuid4()), **(body or {})})
+
+    def paths(self, method: str, path: str) -> list[tuple[str, str, Role, str, Any]]:
+        return [call for call in self.calls if call[0] == method and call[1].startswith(path)]
+
+
+def test_load_demo_does_nothing_when_the_community_exists() -> None:
+    registry = FakeRegistry([{"district": "gaoqiaoying", "code": "donglizhuang", "name": "东李庄社区"}])
+    lines: list[str] = []
+    loaded = load_demo(
+        "http://registry", SECRET, progress=lines.append, transport=httpx.MockTransport(registry)
+    )
+    assert loaded is False
+    assert [(m, p) for m, p, *_ in registry.calls] == [("GET", "/v1/communities")]
+    assert lines and "already" in lines[0]
+
+
+def test_load_demo_posts_the_whole_community_with_the_right_roles() -> None:
+    registry = FakeRegistry([])
+    lines: list[str] = []
+    loaded = load_demo(
+        "http://registry", SECRET, progress=lines.append, transport=httpx.MockTransport(registry)
+    )
+    expected = demo_community(7, datetime.now(UTC).date())
+    assert loaded is True
+    assert [c[2] for c in registry.paths("POST", "/v1/districts")] == [Role.CITY_ADMIN]
+    assert [c[2] for c in registry.paths("POST", "/v1/communities")] == [Role.CITY_ADMIN]
+    assert len(registry.paths("POST", "/v1/grids")) == 5
+    assert len(registry.paths("POST", "/v1/households")) == len(expected.households)
+    residents = registry.paths("POST", "/v1/residents")
+    assert len(residents) == len(expected.people)
+    assert {c[2] for c in residents} == {Role.COMMUNITY_WORKER}
+    assert len(registry.paths("PUT", "/v1/residents/")) == sum(p.health is not None for p in expected.people)
+    groups = registry.paths("POST", "/v1/care-groups")
+    assert len(groups) == len(expected.care_groups)
+    visits = registry.paths("POST", "/v1/visits")
+    assert len(visits) == sum(len(g.visits) for g in expected.care_groups)
+    grid_worker_of = {body["resident_id"]: body["grid_worker"] for *_, body in groups}
+    for _, _, role, subject, body in visits:
+        assert role is Role.GRID_WORKER and subject == grid_worker_of[body["resident_id"]]
+    assert sum("residents registered" in line for line in lines) == len(expected.people) // 50
+    assert f"{len(expected.people)} residents" in lines[-1]
+
+
+def test_load_demo_fails_with_the_status_and_body_of_an_unexpected_answer() -> None:
+    registry = FakeRegistry([], fail_on="/v1/residents")
+    with pytest.raises(DemoLoadError, match=r"POST /v1/residents returned 500 \(expected 201\).*boom"):
+        load_demo("http://registry", SECRET, progress=lambda _: None, transport=httpx.MockTransport(registry))
+    assert len(registry.paths("POST", "/v1/residents")) == 1
