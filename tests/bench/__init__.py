@@ -1,0 +1,1 @@
+"""Throughput benchmarks: `make bench`. They print figures and assert nothing on time."""

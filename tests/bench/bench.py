@@ -1,0 +1,210 @@
+"""Linli throughput, each figure beside a bare baseline measured in the same run.
+
+Run from the repository root: `make bench` (= `.venv/bin/python -m tests.bench.bench`).
+It prints figures and asserts nothing about time. PostgreSQL comes from LINLI_TEST_PG_URL,
+else testcontainers, else a throwaway initdb cluster; only databases created here are dropped.
+NATS is always a nats-server of its own on a free port, never the machine's one.
+
+Sizes: LINLI_BENCH_RESIDENTS (1000), LINLI_BENCH_WORKERS (8), LINLI_BENCH_EVENTS (5000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from linli_shared.testing.postgres import postgres_server
+from tests.bench.event_flow import RAW_FETCH_BATCH, linli_event_flow, raw_event_flow, tags_changed_envelopes
+from tests.bench.infra import asyncpg_dsn, machine_basics, nats_server, pg_database, temp_dir
+from tests.bench.registry_http import Timing, raw_inserts, registry_over_http
+
+RESIDENTS = int(os.environ.get("LINLI_BENCH_RESIDENTS", "1000"))
+WORKERS = int(os.environ.get("LINLI_BENCH_WORKERS", "8"))
+EVENTS = int(os.environ.get("LINLI_BENCH_EVENTS", "5000"))
+WARMUP = 2 * WORKERS
+
+
+@dataclass(frozen=True)
+class Row:
+    measurement: str
+    store: str
+    linli: Timing
+    baseline: Timing
+    note: str = ""
+
+
+def say(message: str) -> None:
+    print(f"  … {message}", flush=True)
+
+
+async def postgres_version(admin_url: str) -> str:
+    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        return str(await connection.fetchval("SHOW server_version"))
+    finally:
+        await connection.close()
+
+
+async def residents_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
+    rows: list[Row] = []
+    if pg_admin_url is not None:
+        say(f"registry over HTTP on PostgreSQL: {RESIDENTS} residents, {WORKERS} clients")
+        with nats_server(root / "nats-http-pg", "bench-http-pg") as server:
+            async with pg_database(pg_admin_url, "registry") as url:
+                http = await registry_over_http(
+                    root / "registry-pg",
+                    database_url=url,
+                    nats_url=server.url,
+                    count=RESIDENTS,
+                    warmup=WARMUP,
+                    workers=WORKERS,
+                )
+        say("raw asyncpg inserts on PostgreSQL")
+        async with pg_database(pg_admin_url, "raw") as url:
+            raw = await raw_inserts(url, sqlite_path=None, count=RESIDENTS, warmup=WARMUP, workers=WORKERS)
+        note = f"relay done +{http.relay_lag_seconds:.2f}s after last response"
+        rows.append(Row("residents/s (HTTP)", "PostgreSQL", http.timing, raw, note))
+
+    say(f"registry over HTTP on SQLite: {RESIDENTS} residents, {WORKERS} clients")
+    registry_db = root / "registry.db"
+    with nats_server(root / "nats-http-sqlite", "bench-http-sqlite") as server:
+        http = await registry_over_http(
+            root / "registry-sqlite",
+            database_url=f"sqlite+aiosqlite:///{registry_db}",
+            nats_url=server.url,
+            count=RESIDENTS,
+            warmup=WARMUP,
+            workers=WORKERS,
+        )
+    say("raw aiosqlite inserts on SQLite")
+    raw_db = root / "raw.db"
+    raw = await raw_inserts(
+        f"sqlite+aiosqlite:///{raw_db}", sqlite_path=raw_db, count=RESIDENTS, warmup=WARMUP, workers=WORKERS
+    )
+    note = f"relay done +{http.relay_lag_seconds:.2f}s after last response"
+    rows.append(Row("residents/s (HTTP)", "SQLite", http.timing, raw, note))
+    return rows
+
+
+async def events_rows(root: Path, pg_admin_url: str | None) -> tuple[list[Row], Timing]:
+    envelopes = tags_changed_envelopes(EVENTS)
+    if pg_admin_url is not None:
+        store = "PostgreSQL"
+        say(f"outbox → JetStream → inbox on PostgreSQL: {EVENTS} events")
+        async with (
+            pg_database(pg_admin_url, "outbox") as producer_url,
+            pg_database(pg_admin_url, "inbox") as consumer_url,
+        ):
+            linli, relay_done = await linli_event_flow(
+                root, producer_url=producer_url, consumer_url=consumer_url, envelopes=envelopes
+            )
+    else:
+        store = "SQLite"
+        say(f"outbox → JetStream → inbox on SQLite (no PostgreSQL): {EVENTS} events")
+        linli, relay_done = await linli_event_flow(
+            root,
+            producer_url=f"sqlite+aiosqlite:///{root / 'outbox.db'}",
+            consumer_url=f"sqlite+aiosqlite:///{root / 'inbox.db'}",
+            envelopes=envelopes,
+        )
+    say(f"raw nats-py publish + pull consumer (fetch {RAW_FETCH_BATCH}): {EVENTS} messages")
+    raw = await raw_event_flow(root, envelopes=envelopes)
+    say("raw nats-py publish + pull consumer (fetch 1), for reference")
+    raw_single = await raw_event_flow(root, envelopes=envelopes, fetch_batch=1)
+    note = f"relay done at {relay_done:.2f}s"
+    return [Row("events/s outbox→JS→inbox", store, linli, raw, note)], raw_single
+
+
+def print_table(rows: list[Row], raw_single: Timing) -> None:
+    header = ("measurement", "store", "N", "Linli s", "Linli /s", "bare s", "bare /s", "bare÷Linli")
+    lines = [
+        (
+            row.measurement,
+            row.store,
+            str(row.linli.count),
+            f"{row.linli.seconds:.2f}",
+            f"{row.linli.rate:,.0f}",
+            f"{row.baseline.seconds:.2f}",
+            f"{row.baseline.rate:,.0f}",
+            f"{row.baseline.rate / row.linli.rate:.1f}x",
+        )
+        for row in rows
+    ]
+    widths = [max(len(cell) for cell in column) for column in zip(header, *lines, strict=True)]
+    print()
+    for cells in (header, tuple("-" * w for w in widths), *lines):
+        print("  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip())
+    print()
+    for row in rows:
+        if row.note:
+            print(f"{row.measurement} on {row.store}: {row.note}")
+    events = next((row for row in rows if row.measurement.startswith("events")), None)
+    if events is not None:
+        print(
+            f"reference, bare nats-py with fetch batch 1 (what subscribe_inbox uses): "
+            f"{raw_single.seconds:.2f}s, {raw_single.rate:,.0f}/s "
+            f"({raw_single.rate / events.linli.rate:.1f}x Linli)"
+        )
+
+
+def print_method() -> None:
+    print(
+        f"""
+How it was measured (time.perf_counter; nothing asserted on time):
+- residents/s (HTTP): the registry runs as its own uvicorn process (log level warning) with its
+  own nats-server; {WORKERS} httpx.AsyncClient workers POST /v1/residents as a community worker,
+  {WARMUP} warm-up requests first, untimed. Bare: the same resident rows (hash, mask, uuid made
+  beforehand) inserted raw into a database migrated by the registry's own migrations, one
+  transaction per row, {WORKERS} connections, same driver (asyncpg / aiosqlite; SQLite with the
+  same WAL, synchronous=FULL and BEGIN IMMEDIATE as make_engine).
+- events/s: {EVENTS} ResidentTagsChanged envelopes staged in the outbox beforehand (untimed); the
+  clock runs from starting OutboxRelay.run() (publishing through Bus) until the consumer's
+  inbox_entry table holds all of them, written by subscribe_inbox → Inbox → apply_once. Producer
+  and consumer each have a database of their own on the same server; both run in this process.
+  Bare: a fresh nats-server with the same stream and consumer configuration, await js.publish of
+  the same subjects, payloads and Nats-Msg-Id one by one, while a pull consumer fetches
+  (batch {RAW_FETCH_BATCH}) and acks; clock stops at the last ack.
+- bare÷Linli: how many times the bare baseline's rate exceeds Linli's."""
+    )
+
+
+async def run(root: Path, stack: ExitStack) -> None:
+    print("Linli benchmark")
+    pg_admin_url: str | None
+    try:
+        pg_admin_url = stack.enter_context(postgres_server())
+    except LookupError as error:
+        pg_admin_url = None
+        print(f"  (no PostgreSQL: {error}; PostgreSQL figures skipped)")
+    basics = machine_basics()
+    if pg_admin_url is not None:
+        basics.append(("postgresql", await postgres_version(pg_admin_url)))
+    width = max(len(key) for key, _ in basics)
+    for key, value in basics:
+        print(f"{key.ljust(width)}  {value}")
+    print()
+    started = time.perf_counter()
+    rows = await residents_rows(root, pg_admin_url)
+    event_rows, raw_single = await events_rows(root, pg_admin_url)
+    rows += event_rows
+    print_table(rows, raw_single)
+    print_method()
+    print(f"\ntotal bench time {time.perf_counter() - started:.1f}s")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with ExitStack() as stack:
+        root = stack.enter_context(temp_dir("linli-bench-"))
+        asyncio.run(run(root, stack))
+
+
+if __name__ == "__main__":
+    main()
