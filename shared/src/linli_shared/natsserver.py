@@ -63,7 +63,10 @@ class NatsServer:
         )
         log = open(self.data_dir / "nats.log", "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT
+            [nats_server_binary(), "-c", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C goes to our supervisor, which stops NATS last
         )
         deadline = time.monotonic() + timeout
         while not port_answers(self.port):

@@ -57,6 +57,7 @@ def run_stack(var: Path, secrets: dict[str, str], *, load_demo: bool) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started from a shell that ignores it
     try:
         for name, port in installed_services().items():
             env = {
