@@ -120,3 +120,13 @@ def register(client: httpx.AsyncClient) -> Callable[..., object]:
         return dict(response.json())
 
     return register_resident
+
+
+@pytest.fixture(scope="session")
+def make_headers() -> Callable[..., dict[str, str]]:
+    return headers
+
+
+@pytest.fixture(scope="session")
+def test_secrets() -> dict[str, str]:
+    return {"jwt_secret": JWT_SECRET, "id_hash_key": ID_HASH_KEY}

@@ -71,6 +71,10 @@ class ResidentIn(Strict):
     tags: set[Tag] = Field(default_factory=set)
 
 
+class IdNumberLookupIn(Strict):
+    id_number: str = Field(min_length=18, max_length=18)
+
+
 class TagsIn(Strict):
     tags: set[Tag]
 

@@ -140,7 +140,9 @@ async def test_search_by_name_tag_and_id_number(client, place, register) -> None
     by_name = (await client.get("/v1/residents", params={"name": "秀英"}, headers=as_worker)).json()
     by_tag = (await client.get("/v1/residents", params={"tag": "dibao"}, headers=as_worker)).json()
     by_id = (
-        await client.get("/v1/residents", params={"id_number": "11010519491231002x"}, headers=as_worker)
+        await client.post(
+            "/v1/residents/lookups", json={"id_number": "11010519491231002x"}, headers=as_worker
+        )
     ).json()
 
     assert [r["id"] for r in by_name["items"]] == [wang["id"]]
