@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from faststream.nats import NatsBroker
+from faststream.specification import AsyncAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +20,7 @@ from linli_shared import health
 from linli_shared.bus import Bus
 from linli_shared.database import make_engine, make_session_factory
 from linli_shared.errors import install_problem_handlers
+from linli_shared.events import SUBJECT_ROOT, Event
 from linli_shared.inbox import ApplyEvent, Inbox, subscribe_inbox
 from linli_shared.jetstream import (
     DurableConsumer,
@@ -53,6 +56,24 @@ class ServiceSpec:
     routers: list[APIRouter]
     subscriptions: list[Subscription] = field(default_factory=list)
     periodic_jobs: list[tuple[PeriodicJob, float]] = field(default_factory=list)
+    publishes: list[type[Event]] = field(default_factory=list)
+
+
+def document_events(broker: NatsBroker, events: list[type[Event]]) -> None:
+    """Declare what the service publishes, for its AsyncAPI document; the relay does the sending."""
+    for event in events:
+        broker.publisher(
+            f"{SUBJECT_ROOT}.{{district}}.{event.service}.{event.name}",
+            title=f"{event.service}.{event.name}",
+            description=f"{(event.__doc__ or '').strip()} Carried as the payload of an Envelope "
+            f"(schema_version {event.schema_version}); Nats-Msg-Id is the envelope's event_id.",
+            schema=event,
+        )
+
+
+def asyncapi_document(spec: ServiceSpec, broker: NatsBroker) -> dict[str, Any]:
+    document = AsyncAPI(broker, title=f"{spec.title} events", version="1.0.0")
+    return dict(document.to_specification().to_jsonable())
 
 
 async def run_periodically(
@@ -84,6 +105,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         )
         relay = OutboxRelay(session_factory, bus, service=spec.name, poll_seconds=settings.relay_poll_seconds)
         session_factory.configure(info=relay_session_info(relay))
+        document_events(bus.broker, spec.publishes)
         for subscription in spec.subscriptions:
             inbox = Inbox(
                 subscription.consumer,
@@ -124,6 +146,12 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(health.router)
     for router in spec.routers:
         app.include_router(router)
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi(request: Request) -> dict[str, Any]:
+        """The AsyncAPI document of the events this service publishes and consumes."""
+        return asyncapi_document(spec, request.app.state.bus.broker)
+
     return app
 
 

@@ -224,3 +224,11 @@ async def test_statistics_count_ages_and_tags_per_grid(client, place, register, 
             "party_members": 0,
         }
     ]
+
+
+async def test_asyncapi_document_lists_every_registry_event(client) -> None:
+    document = (await client.get("/asyncapi.json")).json()
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert "linli.{district}.registry.resident.registered" in addresses
+    assert "linli.{district}.registry.care.visit.overdue" in addresses
+    assert len(addresses) == 7
