@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from linli_shared.errors import Invalid
 
 Item = TypeVar("Item")
+Row = TypeVar("Row")
 
 LimitQuery = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 CursorQuery = Annotated[str | None, Query(max_length=200, description="From the previous page.")]
@@ -33,3 +37,30 @@ def decode_cursor(cursor: str | None) -> str | None:
         return base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise Invalid("cursor is not one this API gave out") from error
+
+
+async def page_of(
+    session: AsyncSession,
+    statement: Select[tuple[Row]],
+    key: InstrumentedAttribute[Any],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> Page[Row]:
+    """One page of `statement` ordered by the unique `key`, starting after the cursor's key."""
+    statement = statement.order_by(key).limit(limit + 1)
+    if (after := decode_cursor(cursor)) is not None:
+        statement = statement.where(key > coerce_key(key, after))
+    rows = list((await session.exec(statement)).all())
+    if len(rows) <= limit:
+        return Page(items=rows)
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor(str(getattr(rows[-1], key.key))))
+
+
+def coerce_key(key: InstrumentedAttribute[Any], raw: str) -> object:
+    if key.type.python_type is int:
+        if not raw.isdigit():
+            raise Invalid("cursor is not one this API gave out")
+        return int(raw)
+    return raw

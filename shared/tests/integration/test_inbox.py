@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import nats
 import pytest
 from nats.js import JetStreamContext
+from nats.js.api import RawStreamMsg
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -44,6 +45,13 @@ def tags_changed(district: str) -> Envelope:
         community="c1",
         occurred_at=datetime.now(UTC),
     )
+
+
+async def last_dead_letter(js: JetStreamContext, consumer: DurableConsumer) -> RawStreamMsg | None:
+    try:
+        return await js.get_last_msg(DEAD_LETTER_STREAM, dead_letter_subject(consumer.durable))
+    except nats.js.errors.NotFoundError:
+        return None
 
 
 async def effects(factory: async_sessionmaker[AsyncSession], event_id: str) -> int:
@@ -153,13 +161,7 @@ async def test_poison_event_is_dead_lettered_and_the_next_event_applied(
 
     await eventually(lambda: effects(session_factory, good.event_id))
 
-    async def dead_letter():
-        try:
-            return await js.get_last_msg(DEAD_LETTER_STREAM, dead_letter_subject(consumer.durable))
-        except nats.js.errors.NotFoundError:
-            return None
-
-    letter = await eventually(dead_letter)
+    letter = await eventually(lambda: last_dead_letter(js, consumer))
     assert letter.data == b"{not json"
     assert letter.headers["Linli-Original-Subject"] == subject
     assert "ValidationError" in letter.headers["Linli-Error"]
@@ -192,12 +194,6 @@ async def test_event_failing_every_try_is_dead_lettered_after_max_deliver(
     envelope = tags_changed(district)
     await js.publish(envelope.subject, envelope.model_dump_json().encode())
 
-    async def dead_letter():
-        try:
-            return await js.get_last_msg(DEAD_LETTER_STREAM, dead_letter_subject(consumer.durable))
-        except nats.js.errors.NotFoundError:
-            return None
-
-    letter = await eventually(dead_letter)
+    letter = await eventually(lambda: last_dead_letter(js, consumer))
     assert letter.headers["Linli-Deliveries"] == "2"
     assert "never works" in letter.headers["Linli-Error"]

@@ -24,7 +24,8 @@ from linli_registry.usecases import (
 from linli_shared.auth import Caller, Role
 from linli_shared.errors import Conflict, Invalid
 from linli_shared.events import CareGroupFormed, VisitLogged, VisitOverdue
-from linli_shared.paging import Page, decode_cursor, encode_cursor
+from linli_shared.paging import Page, page_of
+from linli_shared.scoping import in_scope
 
 CARE_GROUP_FORMERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER)
 
@@ -70,22 +71,12 @@ async def list_care_groups(
     session: AsyncSession, caller: Caller, *, mine: bool, cursor: str | None, limit: int
 ) -> Page[CareGroup]:
     caller.check_role(*REGISTRY_READERS)
-    statement = select(CareGroup).order_by(col(CareGroup.id)).limit(limit + 1)
-    statement = statement.where(col(CareGroup.active).is_(True))
-    if caller.role is not Role.CITY_ADMIN:
-        statement = statement.where(CareGroup.district == caller.district)
-    if caller.community:
-        statement = statement.where(CareGroup.community == caller.community)
+    statement = in_scope(select(CareGroup).where(col(CareGroup.active).is_(True)), CareGroup, caller)
     if mine:
         statement = statement.where(
             (CareGroup.grid_worker == caller.subject) | (CareGroup.community_worker == caller.subject)
         )
-    if (after := decode_cursor(cursor)) is not None:
-        statement = statement.where(col(CareGroup.id) > after)
-    rows = list((await session.exec(statement)).all())
-    return Page(
-        items=rows[:limit], next_cursor=encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    )
+    return await page_of(session, statement, col(CareGroup.id), cursor=cursor, limit=limit)
 
 
 async def log_visit(
@@ -139,19 +130,10 @@ async def list_visits(
     session: AsyncSession, caller: Caller, *, resident_id: str | None, cursor: str | None, limit: int
 ) -> Page[VisitLog]:
     caller.check_role(*REGISTRY_READERS)
-    statement = select(VisitLog).order_by(col(VisitLog.id)).limit(limit + 1)
-    if caller.role is not Role.CITY_ADMIN:
-        statement = statement.where(VisitLog.district == caller.district)
-    if caller.community:
-        statement = statement.where(VisitLog.community == caller.community)
+    statement = in_scope(select(VisitLog), VisitLog, caller)
     if resident_id:
         statement = statement.where(VisitLog.resident_id == resident_id)
-    if (after := decode_cursor(cursor)) is not None:
-        statement = statement.where(col(VisitLog.id) > after)
-    rows = list((await session.exec(statement)).all())
-    return Page(
-        items=rows[:limit], next_cursor=encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    )
+    return await page_of(session, statement, col(VisitLog.id), cursor=cursor, limit=limit)
 
 
 def period_of(group: CareGroup, kind: VisitKind) -> timedelta:
@@ -267,15 +249,10 @@ async def statistics(
         born_by(80).label("aged_80_plus"),
         *(flag(name).label(label) for name, label in STAT_FLAGS),
     ]
-    statement = (
-        select(*keys, *columns).where(Resident.status == Status.ACTIVE.value).group_by(*keys).order_by(*keys)
-    )
-    if caller.role is not Role.CITY_ADMIN:
-        statement = statement.where(Resident.district == caller.district)
-    elif district:
+    statement = select(*keys, *columns).where(Resident.status == Status.ACTIVE.value)
+    statement = in_scope(statement, Resident, caller).group_by(*keys).order_by(*keys)
+    if district:
         statement = statement.where(Resident.district == district)
-    if caller.community:
-        statement = statement.where(Resident.community == caller.community)
     rows = (await session.exec(statement)).all()
     names = ["district", "community"] + (["grid_code"] if by_grid else [])
     names += ["population", "aged_60_plus", "aged_70_plus", "aged_80_plus"] + [

@@ -32,7 +32,8 @@ from linli_shared.events import (
     ResidentTagsChanged,
 )
 from linli_shared.outbox import add_event
-from linli_shared.paging import Page, decode_cursor, encode_cursor
+from linli_shared.paging import Page, page_of
+from linli_shared.scoping import in_scope
 
 REGISTRY_WRITERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER, Role.GRID_WORKER)
 REGISTRY_READERS = (*REGISTRY_WRITERS, Role.FUND_OFFICER)
@@ -232,11 +233,7 @@ async def search_residents(
 ) -> Page[Resident]:
     """Residents in the caller's scope, by name (substring), tag, grid or exact ID number."""
     caller.check_role(*REGISTRY_READERS)
-    statement = select(Resident).order_by(col(Resident.id)).limit(limit + 1)
-    if caller.role is not Role.CITY_ADMIN:
-        statement = statement.where(Resident.district == caller.district)
-    if caller.community:
-        statement = statement.where(Resident.community == caller.community)
+    statement = in_scope(select(Resident), Resident, caller)
     if name:
         statement = statement.where(col(Resident.full_name).contains(name))
     if tag is not None:
@@ -248,12 +245,7 @@ async def search_residents(
         statement = statement.where(Resident.grid_code == grid_code)
     if status is not None:
         statement = statement.where(Resident.status == status.value)
-    if (after := decode_cursor(cursor)) is not None:
-        statement = statement.where(col(Resident.id) > after)
-    rows = list((await session.exec(statement)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more else None)
+    return await page_of(session, statement, col(Resident.id), cursor=cursor, limit=limit)
 
 
 async def change_tags(
@@ -364,19 +356,7 @@ async def list_health_record_reads(
     session: AsyncSession, caller: Caller, *, resident_id: str | None, cursor: str | None, limit: int
 ) -> Page[HealthRecordRead]:
     caller.check_role(*HEALTH_READ_AUDITORS)
-    statement = (
-        select(HealthRecordRead)
-        .where(HealthRecordRead.district == caller.district)
-        .order_by(col(HealthRecordRead.id))
-        .limit(limit + 1)
-    )
+    statement = select(HealthRecordRead).where(HealthRecordRead.district == caller.district)
     if resident_id:
         statement = statement.where(HealthRecordRead.resident_id == resident_id)
-    if (after := decode_cursor(cursor)) is not None:
-        if not after.isdigit():
-            raise Invalid("cursor is not one this API gave out")
-        statement = statement.where(col(HealthRecordRead.id) > int(after))
-    rows = list((await session.exec(statement)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(str(rows[-1].id)) if more else None)
+    return await page_of(session, statement, col(HealthRecordRead.id), cursor=cursor, limit=limit)
