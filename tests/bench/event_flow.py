@@ -16,8 +16,9 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.bus import Bus
+from linli_shared.contracts.registry import ResidentTagsChanged
 from linli_shared.database import make_engine, make_session_factory
-from linli_shared.events import Envelope, ResidentTagsChanged
+from linli_shared.events import Envelope
 from linli_shared.inbox import Inbox, InboxEntry, subscribe_inbox
 from linli_shared.jetstream import (
     DurableConsumer,

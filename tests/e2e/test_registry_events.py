@@ -15,8 +15,9 @@ from sqlmodel import col, select
 
 from linli_registry.domain import id_check_char
 from linli_shared.auth import Role, issue_token
+from linli_shared.contracts.registry import ResidentRegistered
 from linli_shared.database import make_engine, make_session_factory
-from linli_shared.events import Envelope, ResidentRegistered
+from linli_shared.events import Envelope
 from linli_shared.jetstream import stream_name
 from linli_shared.outbox import OutboxMessage
 from linli_shared.testing.waiting import eventually

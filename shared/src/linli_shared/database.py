@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_shared.errors import Conflict
 
 
 def is_sqlite(url: str) -> bool:
@@ -53,3 +56,12 @@ async def session_scope(
     """Yield a session that rolls back whatever was not committed."""
     async with factory() as session:
         yield session
+
+
+async def commit_or_conflict(session: AsyncSession, conflict_detail: str) -> None:
+    """Commit; a unique-key violation becomes a 409 with the given detail instead of a 500."""
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise Conflict(conflict_detail) from error

@@ -30,7 +30,7 @@ async def upgrade_to_head(engine: AsyncEngine, script_location: Path) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         config = alembic_config(script_location, str(engine.url))
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")  # several heads may exist while topics branch
 
     async with engine.begin() as connection:
         await connection.run_sync(upgrade)

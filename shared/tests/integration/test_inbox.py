@@ -17,7 +17,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.bus import Bus
-from linli_shared.events import Envelope, ResidentTagsChanged
+from linli_shared.contracts.registry import ResidentTagsChanged
+from linli_shared.events import Envelope
 from linli_shared.inbox import Inbox, InboxEntry, apply_once, subscribe_inbox
 from linli_shared.jetstream import (
     DEAD_LETTER_STREAM,

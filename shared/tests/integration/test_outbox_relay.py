@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_shared.events import Envelope, ResidentTagsChanged
+from linli_shared.contracts.registry import ResidentTagsChanged
+from linli_shared.events import Envelope
 from linli_shared.jetstream import ensure_stream, event_stream_config, stream_name
 from linli_shared.outbox import OutboxMessage, OutboxRelay, add_event
 

@@ -2,7 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from linli_shared.events import Envelope, ResidentMovedOut, ResidentTagsChanged, subject_for
+from linli_shared.contracts.registry import ResidentMovedOut, ResidentTagsChanged
+from linli_shared.events import Envelope, subject_for
 
 
 def test_subject_names_district_service_and_event() -> None:

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_registry import api, care
 from linli_registry.settings import RegistrySettings, get_settings
 from linli_shared.clock import utc_now
-from linli_shared.events import (
+from linli_shared.contracts.registry import (
     CareGroupFormed,
     ResidentDied,
     ResidentMovedOut,

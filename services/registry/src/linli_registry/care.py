@@ -14,16 +14,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_registry import domain, schemas
 from linli_registry.domain import Status, VisitKind
 from linli_registry.models import CareGroup, OverdueAlert, Resident, VisitLog
-from linli_registry.usecases import (
-    REGISTRY_READERS,
-    REGISTRY_WRITERS,
-    commit_unique,
-    load_resident,
-    record_event,
-)
+from linli_registry.usecases import REGISTRY_READERS, REGISTRY_WRITERS, load_resident
 from linli_shared.auth import Caller, Role
+from linli_shared.contracts.registry import CareGroupFormed, VisitLogged, VisitOverdue
+from linli_shared.database import commit_or_conflict
 from linli_shared.errors import Conflict, Invalid
-from linli_shared.events import CareGroupFormed, VisitLogged, VisitOverdue
+from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import in_scope
 
@@ -63,7 +59,7 @@ async def form_care_group(
         community=group.community,
         now=now,
     )
-    await commit_unique(session, "this resident already has a care group")
+    await commit_or_conflict(session, "this resident already has a care group")
     return group
 
 

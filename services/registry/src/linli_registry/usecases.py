@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,16 +21,16 @@ from linli_registry.models import (
     Resident,
 )
 from linli_shared.auth import Caller, Role
-from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
-from linli_shared.events import (
-    Envelope,
-    Event,
+from linli_shared.contracts.registry import (
     ResidentDied,
     ResidentMovedOut,
     ResidentRegistered,
     ResidentTagsChanged,
 )
-from linli_shared.outbox import add_event
+from linli_shared.database import commit_or_conflict
+from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
+from linli_shared.events import Event
+from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import in_scope
 
@@ -39,12 +38,6 @@ REGISTRY_WRITERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER, Role.GRID_WORKER
 REGISTRY_READERS = (*REGISTRY_WRITERS, Role.FUND_OFFICER)
 HEALTH_RECORD_WRITERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER)
 HEALTH_READ_AUDITORS = (Role.DISTRICT_ADMIN, Role.AUDITOR)
-
-
-def record_event(
-    session: AsyncSession, event: Event, *, district: str, community: str | None, now: datetime
-) -> None:
-    add_event(session, Envelope.wrap(event, district=district, community=community, occurred_at=now))
 
 
 # --- places -------------------------------------------------------------------------------------
@@ -74,7 +67,7 @@ async def create_community(session: AsyncSession, caller: Caller, data: schemas.
         raise NotFound(f"district {data.district} not found")
     community = Community(district=data.district, code=data.code, name=data.name)
     session.add(community)
-    await commit_unique(session, f"community {data.code} already exists in {data.district}")
+    await commit_or_conflict(session, f"community {data.code} already exists in {data.district}")
     return community
 
 
@@ -92,7 +85,7 @@ async def create_grid(session: AsyncSession, caller: Caller, data: schemas.GridI
     await load_community(session, data.district, data.community)
     grid = Grid(**data.model_dump())
     session.add(grid)
-    await commit_unique(session, f"grid {data.code} already exists in {data.community}")
+    await commit_or_conflict(session, f"grid {data.code} already exists in {data.community}")
     return grid
 
 
@@ -125,15 +118,6 @@ async def check_grid_exists(
     )
     if (await session.exec(statement)).first() is None:
         raise Invalid(f"grid {grid_code} does not exist in {community}")
-
-
-async def commit_unique(session: AsyncSession, conflict_detail: str) -> None:
-    """Commit; a unique-key violation becomes a 409 instead of a 500."""
-    try:
-        await session.commit()
-    except IntegrityError as error:
-        await session.rollback()
-        raise Conflict(conflict_detail) from error
 
 
 # --- households and residents -------------------------------------------------------------------
@@ -196,7 +180,7 @@ async def register_resident(
         community=resident.community,
         now=now,
     )
-    await commit_unique(session, "a resident with this ID number is already registered in the district")
+    await commit_or_conflict(session, "a resident with this ID number is already registered in the district")
     return resident
 
 
