@@ -12,9 +12,10 @@ import pytest
 from linli_registry.app import create_app
 from linli_registry.domain import id_check_char
 from linli_registry.settings import RegistrySettings
-from linli_shared.auth import Role, issue_token
+from linli_shared.auth import Role
+from linli_shared.testing.http import TEST_JWT_SECRET, bearer, running_app
 
-JWT_SECRET = "test-jwt-secret-" + "x" * 32
+JWT_SECRET = TEST_JWT_SECRET
 ID_HASH_KEY = "test-id-hash-key-" + "y" * 32
 _serial = itertools.count(100)
 
@@ -25,11 +26,7 @@ def make_id_number(birth: date = date(1950, 3, 1), region: str = "110105") -> st
     return first17 + id_check_char(first17)
 
 
-def headers(
-    role: Role, district: str | None, community: str | None = None, subject: str = "tester"
-) -> dict[str, str]:
-    token = issue_token(JWT_SECRET, role=role, district=district, community=community, subject=subject)
-    return {"Authorization": f"Bearer {token}"}
+headers = bearer
 
 
 @dataclass
@@ -39,9 +36,7 @@ class Place:
     grid: str
 
     def as_(self, role: Role, subject: str = "tester") -> dict[str, str]:
-        community = None if role in (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR) else self.community
-        district = None if role is Role.CITY_ADMIN else self.district
-        return headers(role, district, community, subject)
+        return bearer(role, self.district, self.community, subject)
 
 
 @pytest.fixture
@@ -63,12 +58,8 @@ def registry_settings(database_url: str, nats_url: str) -> RegistrySettings:
 @pytest.fixture
 async def client(registry_settings: RegistrySettings) -> AsyncIterator[httpx.AsyncClient]:
     """The registry in this process, lifespan included (migrations, bus, relay)."""
-    app = create_app(registry_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
-            http.app = app  # type: ignore[attr-defined]
-            yield http
+    async with running_app(create_app(registry_settings)) as http:
+        yield http
 
 
 @pytest.fixture

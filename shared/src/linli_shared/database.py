@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from sqlalchemy import event
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.errors import Conflict
+
+log = logging.getLogger(__name__)
 
 
 def is_sqlite(url: str) -> bool:
@@ -60,8 +63,18 @@ async def session_scope(
 
 async def commit_or_conflict(session: AsyncSession, conflict_detail: str) -> None:
     """Commit; a unique-key violation becomes a 409 with the given detail instead of a 500."""
+    await _or_conflict(session.commit(), session, conflict_detail)
+
+
+async def flush_or_conflict(session: AsyncSession, conflict_detail: str) -> None:
+    """Flush (to get rows in before rows that refer to them); a unique-key violation becomes a 409."""
+    await _or_conflict(session.flush(), session, conflict_detail)
+
+
+async def _or_conflict(step: Awaitable[None], session: AsyncSession, conflict_detail: str) -> None:
     try:
-        await session.commit()
+        await step
     except IntegrityError as error:
         await session.rollback()
+        log.info("integrity error taken for a conflict: %s", error.orig)
         raise Conflict(conflict_detail) from error

@@ -1,0 +1,1 @@
+"""Linli volunteer points, the love supermarket and the wish wall."""

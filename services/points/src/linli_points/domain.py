@@ -1,0 +1,63 @@
+"""Points rules as plain functions: no database, no broker, no clock of their own."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+
+from linli_shared.errors import Conflict, DomainError
+
+
+class PointsError(DomainError):
+    """Base of the points service's errors."""
+
+
+class NotEnoughPoints(Conflict):
+    pass
+
+
+class OutOfStock(Conflict):
+    pass
+
+
+class TeamKind(enum.StrEnum):
+    PARTY_BUILDING = "party_building"
+    CONVENIENCE = "convenience"
+    ELDERLY_CARE = "elderly_care"
+    YOUTH = "youth"
+    MEDICAL = "medical"
+    EDUCATION = "education"
+
+
+class EntryKind(enum.StrEnum):
+    EARNED = "earned"
+    REDEEMED = "redeemed"
+    REFUNDED = "refunded"
+    ADJUSTED = "adjusted"
+
+
+class StockSource(enum.StrEnum):
+    PURCHASE = "purchase"
+    DONATION = "donation"
+    NEIGHBOUR = "neighbour"
+
+
+class RedemptionStatus(enum.StrEnum):
+    RESERVED = "reserved"
+    PICKED_UP = "picked_up"
+    CANCELLED = "cancelled"
+
+
+def new_pickup_code() -> str:
+    """Six digits the keeper asks for at the counter."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def crosses_low_stock(before: int, after: int, threshold: int) -> bool:
+    """True once, when stock falls to or below the threshold, not again while it stays low."""
+    return before > threshold >= after
+
+
+def check_monthly_limit(already_this_month: int, quantity: int, limit: int | None) -> None:
+    if limit is not None and already_this_month + quantity > limit:
+        raise Conflict(f"monthly limit of {limit} reached: {already_this_month} already redeemed this month")

@@ -1,0 +1,19 @@
+"""Points settings: LINLI_POINTS_* plus the deployment-wide LINLI_* values."""
+
+from functools import lru_cache
+
+from pydantic_settings import SettingsConfigDict
+
+from linli_shared.settings import ServiceSettings
+
+
+class PointsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LINLI_POINTS_", extra="ignore", populate_by_name=True)
+
+    database_url: str = "sqlite+aiosqlite:///./var/points.db"
+    http_port: int = 8102
+
+
+@lru_cache
+def get_settings() -> PointsSettings:
+    return PointsSettings()  # type: ignore[call-arg]  # values come from the environment

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+
+from linli_points.app import create_app
+from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
+from linli_points.settings import PointsSettings
+from linli_shared.auth import Role
+from linli_shared.contracts.registry import ResidentRegistered
+from linli_shared.events import Envelope
+from linli_shared.inbox import apply_once
+from linli_shared.testing.http import TEST_JWT_SECRET, bearer, running_app
+
+
+@dataclass
+class Community:
+    district: str
+    community: str
+
+    def as_(self, role: Role, subject: str = "tester") -> dict[str, str]:
+        return bearer(role, self.district, self.community, subject)
+
+
+@pytest.fixture
+def points_settings(database_url: str, nats_url: str) -> PointsSettings:
+    return PointsSettings(database_url=database_url, nats_url=nats_url, jwt_secret=TEST_JWT_SECRET)
+
+
+@pytest.fixture
+async def client(points_settings: PointsSettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(create_app(points_settings)) as http:
+        yield http
+
+
+@pytest.fixture
+def community() -> Community:
+    return Community(f"d{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}")
+
+
+def registered(community: Community, resident_id: str, *, tags: list[str] | None = None) -> Envelope:
+    event = ResidentRegistered(
+        resident_id=resident_id,
+        community=community.community,
+        full_name="王秀英",
+        birth_date=date(1950, 1, 1),
+        id_number_masked="110105********002X",
+        tags=tags or [],
+    )
+    return Envelope.wrap(
+        event,
+        district=community.district,
+        community=community.community,
+        occurred_at=datetime.now(UTC),
+    )
+
+
+@pytest.fixture
+def known_resident(client: httpx.AsyncClient) -> Callable[..., object]:
+    """Feed a resident into the read model through the real inbox path."""
+
+    async def feed(community: Community, **kwargs: object) -> str:
+        resident_id = str(uuid.uuid4())
+        envelope = registered(community, resident_id, **kwargs)  # type: ignore[arg-type]
+        factory = client.app.state.session_factory  # type: ignore[attr-defined]
+        assert await apply_once(factory, REGISTRY_CONSUMER.durable, envelope, on_registry_event)
+        return resident_id
+
+    return feed
+
+
+@pytest.fixture
+def enrol(client: httpx.AsyncClient) -> Callable[..., object]:
+    async def enrol_volunteer(
+        community: Community, subject: str | None = None, **extra: object
+    ) -> dict[str, object]:
+        body = {
+            "district": community.district,
+            "community": community.community,
+            "subject": subject or f"v-{uuid.uuid4().hex[:6]}",
+            "full_name": "李红亮",
+            **extra,
+        }
+        response = await client.post(
+            "/v1/volunteers", json=body, headers=community.as_(Role.COMMUNITY_WORKER)
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    return enrol_volunteer
+
+
+@pytest.fixture
+def credit(client: httpx.AsyncClient) -> Callable[..., object]:
+    async def credit_points(community: Community, volunteer_id: str, points: int) -> None:
+        response = await client.post(
+            "/v1/points/adjustments",
+            json={"volunteer_id": volunteer_id, "points": points, "reason": "opening"},
+            headers=community.as_(Role.COMMUNITY_WORKER),
+        )
+        assert response.status_code == 201, response.text
+
+    return credit_points
+
+
+@pytest.fixture
+def stocked_item(client: httpx.AsyncClient) -> Callable[..., object]:
+    async def create(community: Community, *, price: int, stock: int, **extra: object) -> dict[str, object]:
+        worker = community.as_(Role.COMMUNITY_WORKER)
+        body = {
+            "district": community.district,
+            "community": community.community,
+            "name": "米 5kg",
+            "points_price": price,
+            **extra,
+        }
+        item = await client.post("/v1/items", json=body, headers=worker)
+        assert item.status_code == 201, item.text
+        intake = await client.post(
+            f"/v1/items/{item.json()['id']}/intakes",
+            json={"quantity": stock, "source": "donation"},
+            headers=worker,
+        )
+        assert intake.status_code == 201, intake.text
+        return dict(intake.json())
+
+    return create

@@ -1,0 +1,277 @@
+"""Points and the love supermarket over HTTP, on SQLite and PostgreSQL: races included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlmodel import col, select
+
+from linli_points.models import PointsEntry
+from linli_shared.auth import Role
+from linli_shared.outbox import OutboxMessage
+
+pytestmark = [pytest.mark.integration]
+
+
+async def balance(client, community, volunteer_id: str) -> int:
+    response = await client.get(
+        f"/v1/volunteers/{volunteer_id}", headers=community.as_(Role.COMMUNITY_WORKER)
+    )
+    return int(response.json()["balance"])
+
+
+async def stock(client, community, item_id: str) -> int:
+    items = (await client.get("/v1/items", headers=community.as_(Role.COMMUNITY_WORKER))).json()["items"]
+    return next(int(i["stock"]) for i in items if i["id"] == item_id)
+
+
+async def outbox_events(client, suffix: str) -> list[dict[str, object]]:
+    async with client.app.state.session_factory() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
+    return [json.loads(r.envelope) for r in rows if r.subject.endswith(suffix)]
+
+
+async def test_volunteer_must_be_a_known_resident_of_the_community(
+    client, community, known_resident, enrol
+) -> None:
+    unknown = await client.post(
+        "/v1/volunteers",
+        json={
+            "district": community.district,
+            "community": community.community,
+            "subject": "v1",
+            "full_name": "王",
+            "resident_id": "no-such-resident",
+        },
+        headers=community.as_(Role.COMMUNITY_WORKER),
+    )
+    assert unknown.status_code == 422 and "not known" in unknown.json()["detail"]
+    resident_id = await known_resident(community)
+    volunteer = await enrol(community, resident_id=resident_id)
+    assert volunteer["resident_id"] == resident_id and volunteer["balance"] == 0
+
+
+async def test_enrolling_one_subject_twice_conflicts(client, community, enrol) -> None:
+    await enrol(community, subject="wang")
+    again = await client.post(
+        "/v1/volunteers",
+        json={
+            "district": community.district,
+            "community": community.community,
+            "subject": "wang",
+            "full_name": "王",
+        },
+        headers=community.as_(Role.COMMUNITY_WORKER),
+    )
+    assert again.status_code == 409
+
+
+async def test_redeem_debits_points_takes_stock_and_gives_a_pickup_code(
+    client, community, enrol, credit, stocked_item
+) -> None:
+    volunteer = await enrol(community, subject="wang")
+    await credit(community, volunteer["id"], 100)
+    item = await stocked_item(community, price=30, stock=5)
+
+    response = await client.post(
+        "/v1/redemptions",
+        json={"item_id": item["id"], "quantity": 2},
+        headers=community.as_(Role.VOLUNTEER, "wang"),
+    )
+
+    assert response.status_code == 201, response.text
+    redemption = response.json()
+    assert (redemption["points"], redemption["status"], len(redemption["pickup_code"])) == (60, "reserved", 6)
+    assert await balance(client, community, volunteer["id"]) == 40
+    assert await stock(client, community, item["id"]) == 3
+    wrong = await client.post(
+        f"/v1/redemptions/{redemption['id']}/pickup",
+        json={"pickup_code": "000000" if redemption["pickup_code"] != "000000" else "111111"},
+        headers=community.as_(Role.COMMUNITY_WORKER),
+    )
+    assert wrong.status_code == 409
+    picked = await client.post(
+        f"/v1/redemptions/{redemption['id']}/pickup",
+        json={"pickup_code": redemption["pickup_code"]},
+        headers=community.as_(Role.COMMUNITY_WORKER),
+    )
+    assert picked.json()["status"] == "picked_up"
+
+
+async def test_cancellation_refunds_and_restocks_exactly_once(
+    client, community, enrol, credit, stocked_item
+) -> None:
+    volunteer = await enrol(community, subject="wang")
+    await credit(community, volunteer["id"], 50)
+    item = await stocked_item(community, price=50, stock=1)
+    redemption = (
+        await client.post(
+            "/v1/redemptions", json={"item_id": item["id"]}, headers=community.as_(Role.VOLUNTEER, "wang")
+        )
+    ).json()
+
+    path = f"/v1/redemptions/{redemption['id']}/cancellation"
+    answers = await asyncio.gather(
+        *(client.post(path, headers=community.as_(Role.VOLUNTEER, "wang")) for _ in range(5))
+    )
+
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409]
+    assert await balance(client, community, volunteer["id"]) == 50
+    assert await stock(client, community, item["id"]) == 1
+
+
+async def test_fifty_racing_redemptions_of_the_last_item_succeed_once(
+    client, community, enrol, credit, stocked_item
+) -> None:
+    item = await stocked_item(community, price=10, stock=1)
+    volunteers = [await enrol(community, subject=f"v{i}") for i in range(50)]
+    for volunteer in volunteers:
+        await credit(community, volunteer["id"], 10)
+
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/v1/redemptions",
+                json={"item_id": item["id"]},
+                headers=community.as_(Role.VOLUNTEER, f"v{i}"),
+            )
+            for i in range(50)
+        )
+    )
+
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 49
+    assert await stock(client, community, item["id"]) == 0
+    balances = [await balance(client, community, v["id"]) for v in volunteers]
+    assert sorted(balances) == [0] + [10] * 49, "the losers' points were never taken"
+
+
+async def test_fifty_racing_spends_never_take_a_balance_below_zero(
+    client, community, enrol, credit, stocked_item
+) -> None:
+    volunteer = await enrol(community, subject="wang")
+    await credit(community, volunteer["id"], 100)
+    item = await stocked_item(community, price=10, stock=1000)
+
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/v1/redemptions", json={"item_id": item["id"]}, headers=community.as_(Role.VOLUNTEER, "wang")
+            )
+            for _ in range(50)
+        )
+    )
+
+    assert sorted(a.status_code for a in answers) == [201] * 10 + [409] * 40
+    assert await balance(client, community, volunteer["id"]) == 0
+    async with client.app.state.session_factory() as session:
+        entries = (
+            await session.exec(select(PointsEntry).where(PointsEntry.volunteer_id == volunteer["id"]))
+        ).all()
+    assert sum(e.points for e in entries) == 0 and min(e.balance_after for e in entries) == 0
+
+
+async def test_same_idempotency_key_redeems_once_and_answers_the_same(
+    client, community, enrol, credit, stocked_item
+) -> None:
+    volunteer = await enrol(community, subject="wang")
+    await credit(community, volunteer["id"], 100)
+    item = await stocked_item(community, price=10, stock=10)
+    headers = {**community.as_(Role.VOLUNTEER, "wang"), "Idempotency-Key": "pay-rice-1"}
+
+    answers = await asyncio.gather(
+        *(client.post("/v1/redemptions", json={"item_id": item["id"]}, headers=headers) for _ in range(10))
+    )
+
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await balance(client, community, volunteer["id"]) == 90
+    assert await stock(client, community, item["id"]) == 9
+    other_body = await client.post(
+        "/v1/redemptions", json={"item_id": item["id"], "quantity": 2}, headers=headers
+    )
+    assert other_body.status_code == 409
+
+
+async def test_same_idempotency_key_adjusts_once(client, community, enrol) -> None:
+    volunteer = await enrol(community)
+    headers = {**community.as_(Role.COMMUNITY_WORKER), "Idempotency-Key": "k1"}
+    body = {"volunteer_id": volunteer["id"], "points": 25, "reason": "first-aid training"}
+    first = await client.post("/v1/points/adjustments", json=body, headers=headers)
+    again = await client.post("/v1/points/adjustments", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert await balance(client, community, volunteer["id"]) == 25
+
+
+async def test_volunteer_cannot_spend_or_see_another_volunteers_points(
+    client, community, enrol, credit, stocked_item
+) -> None:
+    await enrol(community, subject="wang")
+    li = await enrol(community, subject="li")
+    await credit(community, li["id"], 100)
+    item = await stocked_item(community, price=10, stock=5)
+    as_wang = community.as_(Role.VOLUNTEER, "wang")
+
+    spend = await client.post(
+        "/v1/redemptions", json={"item_id": item["id"], "volunteer_id": li["id"]}, headers=as_wang
+    )
+    look = await client.get(f"/v1/volunteers/{li['id']}", headers=as_wang)
+
+    assert spend.status_code == 403 and look.status_code == 403
+    assert await balance(client, community, li["id"]) == 100
+    assert await stock(client, community, item["id"]) == 5
+
+
+async def test_monthly_limit_per_person_is_enforced(client, community, enrol, credit, stocked_item) -> None:
+    volunteer = await enrol(community, subject="wang")
+    await credit(community, volunteer["id"], 100)
+    item = await stocked_item(community, price=10, stock=10, monthly_limit=2)
+    as_wang = community.as_(Role.VOLUNTEER, "wang")
+    assert (
+        await client.post("/v1/redemptions", json={"item_id": item["id"], "quantity": 2}, headers=as_wang)
+    ).status_code == 201
+    over = await client.post("/v1/redemptions", json={"item_id": item["id"]}, headers=as_wang)
+    assert over.status_code == 409 and "monthly limit" in over.json()["detail"]
+    assert await balance(client, community, volunteer["id"]) == 80
+
+
+async def test_stock_low_is_announced_once_when_stock_falls_to_the_threshold(
+    client, community, enrol, credit, stocked_item
+) -> None:
+    volunteer = await enrol(community, subject="wang")
+    await credit(community, volunteer["id"], 100)
+    item = await stocked_item(community, price=1, stock=4, low_stock_threshold=2)
+    for _ in range(4):
+        response = await client.post(
+            "/v1/redemptions", json={"item_id": item["id"]}, headers=community.as_(Role.VOLUNTEER, "wang")
+        )
+        assert response.status_code == 201
+    events = await outbox_events(client, ".points.stock.low")
+    assert [e["payload"]["stock"] for e in events] == [2]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"quantity": -1}, 422),
+        ({"quantity": 0}, 422),
+        ({"item_id": "no-such-item"}, 404),
+        ({"quantity": "many"}, 422),
+        ({"surprise": True}, 422),
+    ],
+)
+async def test_bad_redemption_gets_a_4xx_and_changes_nothing(
+    client, community, enrol, credit, stocked_item, body, status
+) -> None:
+    volunteer = await enrol(community, subject="wang")
+    await credit(community, volunteer["id"], 100)
+    item = await stocked_item(community, price=10, stock=5)
+    response = await client.post(
+        "/v1/redemptions", json={"item_id": item["id"], **body}, headers=community.as_(Role.VOLUNTEER, "wang")
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await balance(client, community, volunteer["id"]) == 100
+    assert await stock(client, community, item["id"]) == 5
