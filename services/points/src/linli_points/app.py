@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_points import api
+from linli_points import activities_api, api, neighbours_api, wishes, wishes_api
 from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
 from linli_points.settings import PointsSettings, get_settings
+from linli_shared.clock import utc_now
 from linli_shared.contracts.points import (
     PointsAdjusted,
     PointsEarned,
@@ -38,7 +41,8 @@ def create_app(settings: PointsSettings | None = None) -> FastAPI:
             title="Linli points",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[api.router],
+            routers=[api.router, activities_api.router, wishes_api.router, neighbours_api.router],
+            periodic_jobs=[(expire_wish_claims, settings.wish_check_seconds)],
             subscriptions=[
                 Subscription(
                     consumer=REGISTRY_CONSUMER,
@@ -50,3 +54,7 @@ def create_app(settings: PointsSettings | None = None) -> FastAPI:
             publishes=POINTS_EVENTS,
         )
     )
+
+
+async def expire_wish_claims(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    return await wishes.expire_claims(session_factory, utc_now())

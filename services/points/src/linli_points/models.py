@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -119,3 +119,157 @@ class Redemption(SQLModel, table=True):
     pickup_code: str = Field(max_length=12)
     redeemed_at: datetime = Field(sa_type=UtcDateTime)
     settled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class CommunityRules(SQLModel, table=True):
+    """A community's own rules for points and wishes; defaults apply where none is set."""
+
+    __tablename__ = "community_rules"
+    district: str = Field(primary_key=True, max_length=40)
+    community: str = Field(primary_key=True, max_length=40)
+    wish_claim_days: int = 14
+    visit_points: int = Field(default=0, description="Points per registry-logged visit; 0 turns it off.")
+    points_expire_after_days: int | None = None
+
+
+# --- activities and service hours ------------------------------------------------------------
+
+
+class Activity(SQLModel, table=True):
+    """A volunteer activity; sign-ups can never exceed its capacity."""
+
+    __table_args__ = (CheckConstraint("signed_up <= capacity", name="within_capacity"),)
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    title: str = Field(max_length=200)
+    kind: str = Field(max_length=30)
+    place: str = Field(max_length=200)
+    starts_at: datetime = Field(sa_type=UtcDateTime)
+    ends_at: datetime = Field(sa_type=UtcDateTime)
+    capacity: int
+    signed_up: int = 0
+    points_per_hour: int = 10
+    rounding: str = Field(default="down", max_length=10, description="down, nearest or up, per started hour")
+    daily_points_cap: int | None = None
+    organiser: str = Field(max_length=100)
+    status: str = Field(default="published", max_length=20)
+    published_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class SignUp(SQLModel, table=True):
+    __tablename__ = "sign_up"
+    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id"),)
+    id: str = Field(primary_key=True, max_length=36)
+    activity_id: str = Field(foreign_key="activity.id", max_length=36, index=True)
+    volunteer_id: str = Field(foreign_key="volunteer.id", max_length=36, index=True)
+    status: str = Field(default="signed_up", max_length=20)
+    signed_up_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ServiceRecord(SQLModel, table=True):
+    """The permanent, append-only record of hours served (minutes, to keep integers)."""
+
+    __tablename__ = "service_record"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "volunteer_id"),
+        CheckConstraint("minutes > 0", name="minutes_positive"),
+    )
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    volunteer_id: str = Field(foreign_key="volunteer.id", max_length=36, index=True)
+    activity_id: str | None = Field(default=None, foreign_key="activity.id", max_length=36)
+    served_on: date
+    minutes: int
+    earns_points: bool = True
+    points_awarded: int = 0
+    note: str = Field(default="", max_length=500)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Certificate(SQLModel, table=True):
+    """A certificate of service hours; its serial can be verified by anyone."""
+
+    serial: str = Field(primary_key=True, max_length=40)
+    district: str = Field(max_length=40)
+    community: str = Field(max_length=40)
+    volunteer_id: str = Field(foreign_key="volunteer.id", max_length=36)
+    total_minutes: int
+    issued_by: str = Field(max_length=100)
+    issued_at: datetime = Field(sa_type=UtcDateTime)
+
+
+# --- the wish wall ------------------------------------------------------------------------------
+
+
+class Wish(SQLModel, table=True):
+    """A resident's small wish: pending → open → claimed → fulfilled → confirmed (or rejected/closed)."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    resident_id: str = Field(max_length=36, index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    points_award: int = 0
+    status: str = Field(default="pending", max_length=20, index=True)
+    posted_by: str = Field(max_length=100)
+    posted_at: datetime = Field(sa_type=UtcDateTime)
+    reviewed_by: str | None = Field(default=None, max_length=100)
+    review_note: str = Field(default="", max_length=500)
+    claimant_id: str | None = Field(default=None, foreign_key="volunteer.id", max_length=36)
+    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    claim_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    fulfilled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    fulfilment_note: str = Field(default="", max_length=2000)
+    confirmed_by: str | None = Field(default=None, max_length=100)
+    closed_reason: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+# --- neighbour help -----------------------------------------------------------------------------
+
+
+class HelpOffer(SQLModel, table=True):
+    """Goods a resident offers (an idle wheelchair, bedding)."""
+
+    __tablename__ = "help_offer"
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    resident_id: str = Field(max_length=36)
+    goods: str = Field(max_length=200)
+    description: str = Field(default="", max_length=1000)
+    status: str = Field(default="open", max_length=20)
+    posted_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class HelpRequest(SQLModel, table=True):
+    """Goods a household asks for."""
+
+    __tablename__ = "help_request"
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    resident_id: str = Field(max_length=36)
+    goods: str = Field(max_length=200)
+    description: str = Field(default="", max_length=1000)
+    status: str = Field(default="open", max_length=20)
+    posted_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class HelpMatch(SQLModel, table=True):
+    """A worker's match of one offer to one request, and the hand-over when it happens."""
+
+    __tablename__ = "help_match"
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40)
+    community: str = Field(max_length=40)
+    offer_id: str = Field(foreign_key="help_offer.id", max_length=36, unique=True)
+    request_id: str = Field(foreign_key="help_request.id", max_length=36, unique=True)
+    matched_by: str = Field(max_length=100)
+    matched_at: datetime = Field(sa_type=UtcDateTime)
+    handed_over_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    hand_over_note: str = Field(default="", max_length=1000)

@@ -16,7 +16,7 @@ from linli_shared.events import Envelope
 from linli_shared.jetstream import DurableConsumer, stream_name
 
 REGISTRY_CONSUMER = DurableConsumer(
-    stream=stream_name("registry"), durable="points-registry", filter_subject="linli.*.registry.resident.>"
+    stream=stream_name("registry"), durable="points-registry", filter_subject="linli.*.registry.>"
 )
 
 

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from linli_shared.settings import ServiceSettings
@@ -12,6 +13,7 @@ class PointsSettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///./var/points.db"
     http_port: int = 8102
+    wish_check_seconds: float = Field(default=60, gt=0, description="Pace of the wish-claim deadline check.")
 
 
 @lru_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from pydantic import Field
@@ -72,3 +73,98 @@ class StockLow(PointsEvent):
     item_name: str
     stock: int = Field(ge=0)
     threshold: int = Field(ge=0)
+
+
+class ActivityPublished(PointsEvent):
+    """A community published a volunteer activity."""
+
+    name: ClassVar[str] = "activity.published"
+    activity_id: str
+    title: str
+    kind: str
+    starts_at: datetime
+    capacity: int
+
+
+class ServiceHoursConfirmed(PointsEvent):
+    """Hours of service were confirmed for a volunteer (the permanent record)."""
+
+    name: ClassVar[str] = "service.hours_confirmed"
+    record_id: str
+    volunteer_id: str
+    activity_id: str | None
+    minutes: int = Field(gt=0)
+    points_awarded: int = Field(ge=0)
+
+
+class WishPosted(PointsEvent):
+    name: ClassVar[str] = "wish.posted"
+    wish_id: str
+    resident_id: str
+    title: str
+
+
+class WishReviewed(PointsEvent):
+    """The party branch approved (published on the wall) or rejected a wish."""
+
+    name: ClassVar[str] = "wish.reviewed"
+    wish_id: str
+    resident_id: str
+    approved: bool
+    note: str
+
+
+class WishClaimed(PointsEvent):
+    name: ClassVar[str] = "wish.claimed"
+    wish_id: str
+    resident_id: str
+    volunteer_id: str
+    claim_expires_at: datetime
+
+
+class WishClaimExpired(PointsEvent):
+    """A claim was not fulfilled in time: the wish is open again."""
+
+    name: ClassVar[str] = "wish.claim_expired"
+    wish_id: str
+    volunteer_id: str
+
+
+class WishFulfilled(PointsEvent):
+    name: ClassVar[str] = "wish.fulfilled"
+    wish_id: str
+    resident_id: str
+    volunteer_id: str
+    note: str
+
+
+class WishConfirmed(PointsEvent):
+    """A worker or the resident confirmed the fulfilment; the claimant earns the wish's points."""
+
+    name: ClassVar[str] = "wish.confirmed"
+    wish_id: str
+    volunteer_id: str
+    points_awarded: int = Field(ge=0)
+
+
+class WishClosed(PointsEvent):
+    """A wish was closed without fulfilment (the resident died or moved out, or it was withdrawn)."""
+
+    name: ClassVar[str] = "wish.closed"
+    wish_id: str
+    reason: str
+
+
+class HelpMatched(PointsEvent):
+    """A worker matched a neighbour's offer to a household's request."""
+
+    name: ClassVar[str] = "help.matched"
+    match_id: str
+    offer_id: str
+    request_id: str
+    goods: str
+
+
+class HelpHandedOver(PointsEvent):
+    name: ClassVar[str] = "help.handed_over"
+    match_id: str
