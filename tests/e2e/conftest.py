@@ -10,24 +10,30 @@ from linli_shared.natsserver import free_port
 from linli_shared.processes import ServiceProcess
 
 JWT_SECRET = secrets.token_urlsafe(48)
+ID_HASH_KEY = secrets.token_urlsafe(48)
 
 
 @pytest.fixture
-def start_registry(database_url: str, tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
-    """Start the registry as its own process; every one started is stopped after the test."""
+def start_service(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """Start a service as its own process (SQLite unless given a database); all are stopped after."""
     started: list[ServiceProcess] = []
-    port = free_port()
-    id_key = secrets.token_urlsafe(48)
 
-    def start(nats_url: str, *, relay: bool = True, wait: str = "/healthz") -> ServiceProcess:
-        env = {
-            "LINLI_JWT_SECRET": JWT_SECRET,
-            "LINLI_REGISTRY_ID_HASH_KEY": id_key,
-            "LINLI_REGISTRY_DATABASE_URL": database_url,
-            "LINLI_NATS_URL": nats_url,
-            "LINLI_REGISTRY_RELAY_ENABLED": "true" if relay else "false",
-        }
-        process = ServiceProcess("registry", port, env, tmp_path / f"registry-{len(started)}.log")
+    def start(
+        name: str, nats_url: str, *, database_url: str | None = None, wait: str = "/readyz", **env: str
+    ) -> ServiceProcess:
+        prefix = f"LINLI_{name.upper()}_"
+        process = ServiceProcess(
+            name,
+            free_port(),
+            {
+                "LINLI_JWT_SECRET": JWT_SECRET,
+                "LINLI_NATS_URL": nats_url,
+                "LINLI_REGISTRY_ID_HASH_KEY": ID_HASH_KEY,
+                f"{prefix}DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp_path / name}.db",
+                **{prefix + key.upper(): value for key, value in env.items()},
+            },
+            tmp_path / f"{name}-{len(started)}.log",
+        )
         process.start()
         started.append(process)
         process.wait_healthy(path=wait)
@@ -36,3 +42,17 @@ def start_registry(database_url: str, tmp_path: Path) -> Iterator[Callable[..., 
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def start_registry(
+    start_service: Callable[..., ServiceProcess], database_url: str
+) -> Callable[..., ServiceProcess]:
+    """The registry on this test's database (SQLite or PostgreSQL), relay on or off."""
+
+    def start(nats_url: str, *, relay: bool = True, wait: str = "/healthz") -> ServiceProcess:
+        return start_service(
+            "registry", nats_url, database_url=database_url, wait=wait, relay_enabled=str(relay).lower()
+        )
+
+    return start
