@@ -92,3 +92,15 @@ class Envelope(BaseModel):
         if self.schema_version != event_class.schema_version:
             raise ValueError(f"unsupported schema_version {self.schema_version} for {expected}")
         return event_class.model_validate(self.payload)
+
+
+def events_of(service: str) -> list[type[Event]]:
+    """Every concrete event contract a service publishes (its contracts module must be imported)."""
+    found: list[type[Event]] = []
+    pending = list(Event.__subclasses__())
+    while pending:
+        candidate = pending.pop()
+        pending.extend(candidate.__subclasses__())
+        if getattr(candidate, "service", None) == service and "name" in candidate.__dict__:
+            found.append(candidate)
+    return sorted(found, key=lambda event: event.name)

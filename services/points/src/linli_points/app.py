@@ -12,25 +12,11 @@ from linli_points import activities_api, api, neighbours_api, wishes, wishes_api
 from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
 from linli_points.settings import PointsSettings, get_settings
 from linli_shared.clock import utc_now
-from linli_shared.contracts.points import (
-    PointsAdjusted,
-    PointsEarned,
-    PointsRedeemed,
-    RedemptionCancelled,
-    StockLow,
-    VolunteerEnrolled,
-)
+from linli_shared.contracts import points as points_contracts  # noqa: F401 - registers them
+from linli_shared.events import events_of
 from linli_shared.service import ServiceSpec, Subscription, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-POINTS_EVENTS = [
-    VolunteerEnrolled,
-    PointsEarned,
-    PointsAdjusted,
-    PointsRedeemed,
-    RedemptionCancelled,
-    StockLow,
-]
 
 
 def create_app(settings: PointsSettings | None = None) -> FastAPI:
@@ -51,7 +37,7 @@ def create_app(settings: PointsSettings | None = None) -> FastAPI:
                     description="Keeps the read model of residents from the registry's events.",
                 )
             ],
-            publishes=POINTS_EVENTS,
+            publishes=events_of("points"),
         )
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from linli_points import activities, neighbours, wishes
 from linli_points.models import KnownResident
 from linli_shared.clock import utc_now
 from linli_shared.contracts.registry import (
@@ -39,20 +40,32 @@ async def on_registry_event(session: AsyncSession, envelope: Envelope) -> None:
         resident.party_member = "party_member" in registered.tags
         session.add(resident)
         return
-    resident = None
     if envelope.event_type == "registry.resident.tags_changed":
         changed = envelope.open(ResidentTagsChanged)
         resident = await known(session, changed.resident_id)
         resident.party_member = "party_member" in changed.tags
     elif envelope.event_type == "registry.resident.moved_out":
         resident = await known(session, envelope.open(ResidentMovedOut).resident_id)
-        resident.status = "moved_out"
+        await leave(session, resident, "moved_out", "the resident moved out", envelope)
     elif envelope.event_type == "registry.resident.died":
         resident = await known(session, envelope.open(ResidentDied).resident_id)
-        resident.status = "deceased"
-    if resident is not None:
-        resident.updated_at = utc_now()
-        session.add(resident)
+        await leave(session, resident, "deceased", "the resident died", envelope)
+    elif envelope.event_type == "registry.care.visit.logged":
+        await activities.on_visit_logged(session, envelope)
+        return
+    else:
+        return  # other registry events are not this service's business
+    resident.updated_at = utc_now()
+    session.add(resident)
+
+
+async def leave(
+    session: AsyncSession, resident: KnownResident, status: str, reason: str, envelope: Envelope
+) -> None:
+    """The resident is gone: their wishes close and their neighbour-help postings are withdrawn."""
+    resident.status = status
+    await wishes.close_wishes_of(session, resident.resident_id, reason, envelope.occurred_at)
+    await neighbours.withdraw_postings_of(session, resident.resident_id)
 
 
 async def known(session: AsyncSession, resident_id: str) -> KnownResident:

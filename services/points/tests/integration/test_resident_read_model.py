@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from linli_points.models import KnownResident
+from linli_points.models import CommunityRules, KnownResident
 from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
 from linli_shared.auth import Role
-from linli_shared.contracts.registry import ResidentMovedOut, ResidentTagsChanged
+from linli_shared.contracts.registry import ResidentDied, ResidentMovedOut, ResidentTagsChanged, VisitLogged
 from linli_shared.events import Envelope
 from linli_shared.inbox import apply_once
 
@@ -70,3 +70,59 @@ async def test_change_before_registration_is_retried_not_lost(client, community)
     with pytest.raises(Exception, match="not-yet-registered"):
         await apply(client, early)
     assert await resident(client, "not-yet-registered") is None
+
+
+async def test_death_closes_the_residents_wishes_and_withdraws_their_offers(
+    client, community, known_resident
+) -> None:
+    resident_id = await known_resident(community)
+    worker = community.as_(Role.COMMUNITY_WORKER)
+    wish = await client.post(
+        "/v1/wishes", json={"resident_id": resident_id, "title": "一台轮椅"}, headers=worker
+    )
+    offer = await client.post(
+        "/v1/help-offers",
+        json={
+            "district": community.district,
+            "community": community.community,
+            "resident_id": resident_id,
+            "goods": "闲置被褥",
+        },
+        headers=worker,
+    )
+    assert wish.status_code == 201 and offer.status_code == 201, (wish.text, offer.text)
+
+    assert await apply(client, wrap(community, ResidentDied(resident_id=resident_id, on=date.today())))
+
+    closed = await client.get(f"/v1/wishes/{wish.json()['id']}", headers=worker)
+    withdrawn = await client.get(f"/v1/help-offers/{offer.json()['id']}", headers=worker)
+    assert closed.json()["status"] == "closed"
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert (await resident(client, resident_id)).status == "deceased"
+
+
+async def test_visit_logged_by_a_volunteer_earns_the_communitys_visit_points(
+    client, community, enrol
+) -> None:
+    volunteer = await enrol(community, subject="neighbour-zhang")
+    async with client.app.state.session_factory() as session:
+        session.add(
+            CommunityRules(district=community.district, community=community.community, visit_points=5)
+        )
+        await session.commit()
+    visit = VisitLogged(
+        visit_id="v1",
+        resident_id="r1",
+        care_group_id=None,
+        kind="visit",
+        visitor="neighbour-zhang",
+        visited_at=datetime.now(UTC),
+    )
+
+    assert await apply(client, wrap(community, visit))
+    assert await apply(client, wrap(community, visit)) is True, "a second envelope of the same visit…"
+
+    response = await client.get(
+        f"/v1/volunteers/{volunteer['id']}", headers=community.as_(Role.COMMUNITY_WORKER)
+    )
+    assert response.json()["balance"] == 5, "…is credited once: the visit id is the ledger reference"

@@ -11,27 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_registry import api, care
 from linli_registry.settings import RegistrySettings, get_settings
 from linli_shared.clock import utc_now
-from linli_shared.contracts.registry import (
-    CareGroupFormed,
-    ResidentDied,
-    ResidentMovedOut,
-    ResidentRegistered,
-    ResidentTagsChanged,
-    VisitLogged,
-    VisitOverdue,
-)
+from linli_shared.contracts import registry as registry_contracts  # noqa: F401 - registers them
+from linli_shared.events import events_of
 from linli_shared.service import ServiceSpec, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-REGISTRY_EVENTS = [
-    ResidentRegistered,
-    ResidentTagsChanged,
-    ResidentMovedOut,
-    ResidentDied,
-    CareGroupFormed,
-    VisitLogged,
-    VisitOverdue,
-]
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -44,7 +28,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             migrations=MIGRATIONS,
             routers=[api.router],
             periodic_jobs=[(check_overdue_visits, settings.care_check_seconds)],
-            publishes=REGISTRY_EVENTS,
+            publishes=events_of("registry"),
         )
     )
 
