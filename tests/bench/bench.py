@@ -5,7 +5,8 @@ It prints figures and asserts nothing about time. PostgreSQL comes from LINLI_TE
 else testcontainers, else a throwaway initdb cluster; only databases created here are dropped.
 NATS is always a nats-server of its own on a free port, never the machine's one.
 
-Sizes: LINLI_BENCH_RESIDENTS (1000), LINLI_BENCH_WORKERS (8), LINLI_BENCH_EVENTS (5000).
+Sizes: LINLI_BENCH_RESIDENTS (1000), LINLI_BENCH_WORKERS (8), LINLI_BENCH_EVENTS (5000),
+LINLI_BENCH_REDEMPTIONS (500), LINLI_BENCH_CREDITS (500).
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ import asyncpg
 from linli_shared.testing.postgres import postgres_server
 from tests.bench.event_flow import RAW_FETCH_BATCH, linli_event_flow, raw_event_flow, tags_changed_envelopes
 from tests.bench.infra import asyncpg_dsn, machine_basics, nats_server, pg_database, temp_dir
+from tests.bench.points_http import CREDIT, PRICE, PointsRun, points_over_http, raw_points
 from tests.bench.registry_http import Timing, raw_inserts, registry_over_http
 
 RESIDENTS = int(os.environ.get("LINLI_BENCH_RESIDENTS", "1000"))
 WORKERS = int(os.environ.get("LINLI_BENCH_WORKERS", "8"))
 EVENTS = int(os.environ.get("LINLI_BENCH_EVENTS", "5000"))
+REDEMPTIONS = int(os.environ.get("LINLI_BENCH_REDEMPTIONS", "500"))
+CREDITS = int(os.environ.get("LINLI_BENCH_CREDITS", "500"))
 WARMUP = 2 * WORKERS
 
 
@@ -90,6 +94,59 @@ async def residents_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
     )
     note = f"relay done +{http.relay_lag_seconds:.2f}s after last response"
     rows.append(Row("residents/s (HTTP)", "SQLite", http.timing, raw, note))
+    return rows
+
+
+def points_table_rows(store: str, http: PointsRun, raw: PointsRun) -> list[Row]:
+    def note(lag: float | None, *warnings: list[str]) -> str:
+        parts = [f"relay done +{lag:.2f}s after last response"] if lag is not None else []
+        return "; ".join(parts + [w for found in warnings for w in found])
+
+    return [
+        Row(
+            "redemptions/s (HTTP)",
+            store,
+            http.redemptions,
+            raw.redemptions,
+            note(http.redemption_relay_lag, http.redemption_warnings, raw.redemption_warnings),
+        ),
+        Row(
+            "points credited/s (HTTP)",
+            store,
+            http.credits,
+            raw.credits,
+            note(http.credit_relay_lag, http.credit_warnings, raw.credit_warnings),
+        ),
+    ]
+
+
+async def points_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
+    sizes = {"redemptions": REDEMPTIONS, "credits": CREDITS, "warmup": WARMUP, "workers": WORKERS}
+    rows: list[Row] = []
+    if pg_admin_url is not None:
+        say(f"points over HTTP on PostgreSQL: {REDEMPTIONS} redemptions, {CREDITS} credits")
+        with nats_server(root / "nats-points-pg", "bench-points-pg") as server:
+            async with pg_database(pg_admin_url, "points") as url:
+                http = await points_over_http(
+                    root / "points-pg", database_url=url, nats_url=server.url, **sizes
+                )
+        say("raw asyncpg redemptions and credits on PostgreSQL")
+        async with pg_database(pg_admin_url, "points_raw") as url:
+            raw = await raw_points(url, sqlite_path=None, **sizes)
+        rows += points_table_rows("PostgreSQL", http, raw)
+
+    say(f"points over HTTP on SQLite: {REDEMPTIONS} redemptions, {CREDITS} credits")
+    with nats_server(root / "nats-points-sqlite", "bench-points-sqlite") as server:
+        http = await points_over_http(
+            root / "points-sqlite",
+            database_url=f"sqlite+aiosqlite:///{root / 'points.db'}",
+            nats_url=server.url,
+            **sizes,
+        )
+    say("raw aiosqlite redemptions and credits on SQLite")
+    raw_db = root / "points-raw.db"
+    raw = await raw_points(f"sqlite+aiosqlite:///{raw_db}", sqlite_path=raw_db, **sizes)
+    rows += points_table_rows("SQLite", http, raw)
     return rows
 
 
@@ -158,12 +215,31 @@ def print_method() -> None:
     print(
         f"""
 How it was measured (time.perf_counter; nothing asserted on time):
-- residents/s (HTTP): the registry runs as its own uvicorn process (log level warning) with its
-  own nats-server; {WORKERS} httpx.AsyncClient workers POST /v1/residents as a community worker,
-  {WARMUP} warm-up requests first, untimed. Bare: the same resident rows (hash, mask, uuid made
-  beforehand) inserted raw into a database migrated by the registry's own migrations, one
-  transaction per row, {WORKERS} connections, same driver (asyncpg / aiosqlite; SQLite with the
-  same WAL, synchronous=FULL and BEGIN IMMEDIATE as make_engine).
+- residents/s (HTTP): the registry runs as its own uvicorn process (ServiceProcess: no access
+  log; the clock starts only once /readyz answers) with its own nats-server; {WORKERS}
+  httpx.AsyncClient workers POST /v1/residents as a community worker, {WARMUP} warm-up requests
+  first, untimed. Bare: the same resident rows (hash, mask, uuid made beforehand) inserted raw
+  into a database migrated by the registry's own migrations, one transaction per row, {WORKERS}
+  connections, same driver (asyncpg / aiosqlite; SQLite with the same WAL, synchronous=FULL and
+  BEGIN IMMEDIATE as make_engine).
+- redemptions/s (HTTP): the points service runs as its own process (as above) with its own
+  nats-server and database. Untimed setup: {REDEMPTIONS + WARMUP} volunteers enrolled (POST
+  /v1/volunteers), each credited {PRICE} points (POST /v1/points/adjustments), one item at {PRICE} points
+  created and stocked with one per volunteer; the relay is let drain. Then {WARMUP} warm-up and
+  {REDEMPTIONS} timed POST /v1/redemptions, each by a different volunteer with their own token
+  (role volunteer) and its own Idempotency-Key, from {WORKERS} httpx clients; all hit the same item
+  row. Bare: the same effect as raw SQL on a database migrated by the points migrations, seeded the
+  same way (untimed), one transaction per redemption over {WORKERS} connections, same driver:
+  UPDATE points_account … WHERE balance >= price RETURNING balance, INSERT points_entry, UPDATE
+  item … WHERE stock >= 1 RETURNING stock, INSERT redemption. Not in the bare path: the token,
+  the idempotency record, the outbox row, the volunteer/item lookups and the monthly-limit query.
+- points credited/s (HTTP): on the same process after the redemptions, {WARMUP} warm-up and
+  {CREDITS} timed POST /v1/points/adjustments of +{CREDIT} as a community worker, each with its own
+  Idempotency-Key, spread round-robin over the volunteers, {WORKERS} clients. Bare: UPDATE
+  points_account SET balance = balance + {CREDIT} RETURNING balance, INSERT points_entry, one
+  transaction each, {WORKERS} connections.
+  After each timed run (untimed) the effects are checked: redemptions, redeemed entries, stock
+  left, sum of balances, sum of the ledger; a mismatch prints a WARNING and shows under the table.
 - events/s: {EVENTS} ResidentTagsChanged envelopes staged in the outbox beforehand (untimed); the
   clock runs from starting OutboxRelay.run() (publishing through Bus) until the consumer's
   inbox_entry table holds all of them, written by subscribe_inbox → Inbox → apply_once. Producer
@@ -192,6 +268,7 @@ async def run(root: Path, stack: ExitStack) -> None:
     print()
     started = time.perf_counter()
     rows = await residents_rows(root, pg_admin_url)
+    rows += await points_rows(root, pg_admin_url)
     event_rows, raw_single = await events_rows(root, pg_admin_url)
     rows += event_rows
     print_table(rows, raw_single)

@@ -1,4 +1,4 @@
-"""What the benchmarks run on: their own databases, NATS servers and registry process, all removed after."""
+"""What the benchmarks run on: their own databases, NATS servers and service processes, all removed after."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import platform
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -17,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import httpx
 
 from linli_shared.natsserver import NatsServer, free_port, nats_server_binary
+from linli_shared.processes import ServiceProcess
 from linli_shared.testing.postgres import async_url
 
 
@@ -76,68 +74,39 @@ class Secrets:
     def random(cls) -> Secrets:
         return cls(jwt_secret=secrets.token_urlsafe(36), id_hash_key=secrets.token_urlsafe(36))  # 48 chars
 
+    def env(self) -> dict[str, str]:
+        """Both secrets as every service reads them (each ignores what is not its own)."""
+        return {"LINLI_JWT_SECRET": self.jwt_secret, "LINLI_REGISTRY_ID_HASH_KEY": self.id_hash_key}
+
+
+def log_tail(path: Path, size: int = 3000) -> str:
+    return path.read_text(errors="replace")[-size:] if path.exists() else "(no log)"
+
 
 @contextmanager
-def registry_process(
-    workdir: Path, *, database_url: str, nats_url: str, keys: Secrets, timeout: float = 60.0
+def service_process(
+    name: str, workdir: Path, *, database_url: str, nats_url: str, keys: Secrets, timeout: float = 60.0
 ) -> Iterator[str]:
-    """Run the registry as its own uvicorn process until ready; yield its base URL, then stop it."""
+    """Run linli_<name> as its own uvicorn process until /readyz (database and bus) answers 200;
+    yield its base URL, then stop it."""
     port = free_port()
+    prefix = f"LINLI_{name.upper()}_"
     env = {
-        **os.environ,
-        "LINLI_JWT_SECRET": keys.jwt_secret,
-        "LINLI_REGISTRY_ID_HASH_KEY": keys.id_hash_key,
-        "LINLI_REGISTRY_DATABASE_URL": database_url,
-        "LINLI_REGISTRY_HTTP_PORT": str(port),
+        **keys.env(),
+        f"{prefix}DATABASE_URL": database_url,
+        f"{prefix}HTTP_PORT": str(port),
         "LINLI_NATS_URL": nats_url,
     }
-    workdir.mkdir(parents=True, exist_ok=True)
-    log_path = workdir / "registry.log"
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "linli_registry.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    process = ServiceProcess(name, port, env, workdir / f"{name}.log")
     try:
-        wait_ready(process, base_url, log_path, timeout)
-        yield base_url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_ready(process: subprocess.Popen[bytes], base_url: str, log_path: Path, timeout: float) -> None:
-    """Poll /readyz (database and bus) until it answers 200."""
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"registry exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        process.start()
         try:
-            response = httpx.get(f"{base_url}/readyz", timeout=2)
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code} {response.text[:200]}"
-        except httpx.HTTPError as error:
-            last = repr(error)
-        time.sleep(0.1)
-    raise TimeoutError(f"registry not ready within {timeout}s ({last}):\n{log_path.read_text()[-3000:]}")
+            process.wait_healthy(timeout=timeout, path="/readyz")
+        except (RuntimeError, TimeoutError) as error:
+            raise RuntimeError(f"{error}:\n{log_tail(process.log_path)}") from error
+        yield process.url
+    finally:
+        process.stop()
 
 
 def machine_basics() -> list[tuple[str, str]]:

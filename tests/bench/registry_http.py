@@ -21,7 +21,7 @@ from linli_registry.domain import birth_date_from_id, hash_id_number, id_check_c
 from linli_shared.auth import Role, issue_token
 from linli_shared.database import make_engine
 from linli_shared.migrations import upgrade_to_head
-from tests.bench.infra import Secrets, asyncpg_dsn, registry_process
+from tests.bench.infra import Secrets, asyncpg_dsn, service_process
 
 DISTRICT = "bench"
 COMMUNITY = "c1"
@@ -148,7 +148,9 @@ async def registry_over_http(
     worker_token = issue_token(
         keys.jwt_secret, role=Role.COMMUNITY_WORKER, district=DISTRICT, community=COMMUNITY, subject="bench"
     )
-    with registry_process(workdir, database_url=database_url, nats_url=nats_url, keys=keys) as base_url:
+    with service_process(
+        "registry", workdir, database_url=database_url, nats_url=nats_url, keys=keys
+    ) as base_url:
         async with httpx.AsyncClient(
             base_url=base_url, headers={"Authorization": f"Bearer {admin}"}, timeout=30
         ) as client:
@@ -230,11 +232,12 @@ def sqlite_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(converted)
 
 
-async def create_schema(database_url: str) -> None:
-    """The registry's own schema, by its own migrations, so indexes and keys are the same."""
+async def create_schema(database_url: str, migrations: Path = MIGRATIONS) -> None:
+    """A service's own schema (the registry's unless told), by its own migrations, so indexes and keys
+    are the same."""
     engine = make_engine(database_url)
     try:
-        await upgrade_to_head(engine, MIGRATIONS)
+        await upgrade_to_head(engine, migrations)
     finally:
         await engine.dispose()
 

@@ -61,13 +61,13 @@ class NatsServer:
         config.write_text(
             CONFIG.format(port=self.port, name=self.name, store_dir=self.data_dir / "jetstream")
         )
-        log = open(self.data_dir / "nats.log", "ab")  # noqa: SIM115 - handed to the child
-        self.process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C goes to our supervisor, which stops NATS last
-        )
+        with open(self.data_dir / "nats.log", "ab") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [nats_server_binary(), "-c", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C goes to our supervisor, which stops NATS last
+            )
         deadline = time.monotonic() + timeout
         while not port_answers(self.port):
             if self.process.poll() is not None:

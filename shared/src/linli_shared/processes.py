@@ -28,7 +28,6 @@ class ServiceProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         command = [
             sys.executable,
             "-m",
@@ -41,13 +40,14 @@ class ServiceProcess:
             str(self.port),
             "--no-access-log",
         ]
-        self.process = subprocess.Popen(
-            command,
-            env={**os.environ, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                command,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
+            )
 
     def wait_healthy(self, timeout: float = 60.0, path: str = "/healthz") -> None:
         deadline = time.monotonic() + timeout
