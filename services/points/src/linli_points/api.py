@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from linli_points import schemas, supermarket, usecases
+from linli_points import rules, schemas, supermarket, usecases
 from linli_points.models import Volunteer
 from linli_shared.auth import CallerDep
 from linli_shared.clock import utc_now
@@ -131,3 +131,15 @@ async def confirm_pickup(
 )
 async def cancel_redemption(redemption_id: str, session: SessionDep, caller: CallerDep) -> object:
     return (await supermarket.cancel_redemption(session, caller, redemption_id, now=utc_now())).model_dump()
+
+
+@router.get("/communities/{district}/{community}/rules", response_model=schemas.RulesOut, tags=["rules"])
+async def get_rules(district: str, community: str, session: SessionDep, caller: CallerDep) -> object:
+    return (await rules.get_rules(session, caller, district, community)).model_dump()
+
+
+@router.put("/communities/{district}/{community}/rules", response_model=schemas.RulesOut, tags=["rules"])
+async def set_rules(
+    district: str, community: str, data: schemas.RulesIn, session: SessionDep, caller: CallerDep
+) -> object:
+    return (await rules.set_rules(session, caller, district, community, data)).model_dump()

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_points import activities_api, api, neighbours_api, wishes, wishes_api
+from linli_points import activities_api, api, neighbours_api, rules, wishes, wishes_api
 from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
 from linli_points.settings import PointsSettings, get_settings
 from linli_shared.clock import utc_now
@@ -28,7 +28,10 @@ def create_app(settings: PointsSettings | None = None) -> FastAPI:
             settings=settings,
             migrations=MIGRATIONS,
             routers=[api.router, activities_api.router, wishes_api.router, neighbours_api.router],
-            periodic_jobs=[(expire_wish_claims, settings.wish_check_seconds)],
+            periodic_jobs=[
+                (expire_wish_claims, settings.wish_check_seconds),
+                (expire_points, settings.points_expiry_check_seconds),
+            ],
             subscriptions=[
                 Subscription(
                     consumer=REGISTRY_CONSUMER,
@@ -44,3 +47,7 @@ def create_app(settings: PointsSettings | None = None) -> FastAPI:
 
 async def expire_wish_claims(session_factory: async_sessionmaker[AsyncSession]) -> int:
     return await wishes.expire_claims(session_factory, utc_now())
+
+
+async def expire_points(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    return await rules.expire_points(session_factory, utc_now())

@@ -34,6 +34,7 @@ class EntryKind(enum.StrEnum):
     REDEEMED = "redeemed"
     REFUNDED = "refunded"
     ADJUSTED = "adjusted"
+    EXPIRED = "expired"
 
 
 class StockSource(enum.StrEnum):

@@ -124,3 +124,15 @@ class RedemptionOut(BaseModel):
     pickup_code: str
     redeemed_at: datetime
     settled_at: datetime | None
+
+
+class RulesIn(Strict):
+    wish_claim_days: int = Field(default=14, ge=1, le=365)
+    visit_points: int = Field(default=0, ge=0, le=1000, description="Points per logged visit; 0 is off.")
+    points_expire_after_days: int | None = Field(default=None, ge=30, le=3650, description="None: never.")
+
+
+class RulesOut(RulesIn):
+    model_config = ConfigDict(extra="ignore")
+    district: str
+    community: str

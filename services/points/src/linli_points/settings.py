@@ -13,6 +13,7 @@ class PointsSettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///./var/points.db"
     http_port: int = 8102
+    points_expiry_check_seconds: float = Field(default=3600, gt=0, description="Pace of the expiry run.")
     wish_check_seconds: float = Field(default=60, gt=0, description="Pace of the wish-claim deadline check.")
 
 

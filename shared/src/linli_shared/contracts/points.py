@@ -168,3 +168,12 @@ class HelpMatched(PointsEvent):
 class HelpHandedOver(PointsEvent):
     name: ClassVar[str] = "help.handed_over"
     match_id: str
+
+
+class PointsExpired(PointsEvent):
+    """Points older than the community's limit expired (spending always uses the oldest first)."""
+
+    name: ClassVar[str] = "points.expired"
+    volunteer_id: str
+    points: int = Field(gt=0)
+    balance: int = Field(ge=0)
