@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_points import hours
 from linli_points.domain import EntryKind
 from linli_points.hours import Rounding, SignUpStatus
-from linli_points.ledger import move_points
+from linli_points.ledger import earn_points
 from linli_points.models import (
     Activity,
     Certificate,
@@ -35,7 +35,7 @@ from linli_points.schemas import Code, Strict
 from linli_points.usecases import ORGANISERS, READERS, load_volunteer, volunteer_of
 from linli_shared.auth import Caller, Role
 from linli_shared.clock import utc_now
-from linli_shared.contracts.points import ActivityPublished, PointsEarned, ServiceHoursConfirmed
+from linli_shared.contracts.points import ActivityPublished, ServiceHoursConfirmed
 from linli_shared.contracts.registry import VisitLogged
 from linli_shared.database import commit_or_conflict
 from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
@@ -382,27 +382,14 @@ async def credit_service(
         already = await service_points_on(session, volunteer.id, record.served_on)
         record.points_awarded = hours.capped(rule_points, already_today=already, daily_cap=daily_cap)
     if record.points_awarded > 0:
-        entry = await move_points(
+        await earn_points(
             session,
             volunteer,
             record.points_awarded,
-            kind=EntryKind.EARNED,
             reason=reason,
             actor=actor,
             now=now,
             reference=record.id,
-        )
-        record_event(
-            session,
-            PointsEarned(
-                volunteer_id=volunteer.id,
-                points=record.points_awarded,
-                balance=entry.balance_after,
-                reason=reason,
-            ),
-            district=volunteer.district,
-            community=volunteer.community,
-            now=now,
         )
     session.add(record)
     record_event(
@@ -589,22 +576,12 @@ async def on_visit_logged(session: AsyncSession, envelope: Envelope) -> None:
         return  # the inbox dedupes by event id; this catches the same visit under a new one
     now = utc_now()
     reason = f"{visit.kind} to a resident"
-    entry = await move_points(
+    await earn_points(
         session,
         volunteer,
         rules.visit_points,
-        kind=EntryKind.EARNED,
         reason=reason,
         actor=visit.visitor,
         now=now,
         reference=visit.visit_id,
-    )
-    record_event(
-        session,
-        PointsEarned(
-            volunteer_id=volunteer.id, points=rules.visit_points, balance=entry.balance_after, reason=reason
-        ),
-        district=volunteer.district,
-        community=volunteer.community,
-        now=now,
     )

@@ -10,6 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_points.domain import EntryKind, NotEnoughPoints
 from linli_points.models import PointsAccount, PointsEntry, Volunteer
+from linli_shared.contracts.points import PointsEarned
+from linli_shared.outbox import record_event
 
 
 async def move_points(
@@ -55,4 +57,35 @@ async def move_points(
     )
     session.add(entry)
     await session.flush()  # gives the entry its id
+    return entry
+
+
+async def earn_points(
+    session: AsyncSession,
+    volunteer: Volunteer,
+    points: int,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+    reference: str,
+) -> PointsEntry:
+    """Credit points earned (service, a wish, a visit) and announce them; the caller commits."""
+    entry = await move_points(
+        session,
+        volunteer,
+        points,
+        kind=EntryKind.EARNED,
+        reason=reason,
+        actor=actor,
+        now=now,
+        reference=reference,
+    )
+    record_event(
+        session,
+        PointsEarned(volunteer_id=volunteer.id, points=points, balance=entry.balance_after, reason=reason),
+        district=volunteer.district,
+        community=volunteer.community,
+        now=now,
+    )
     return entry

@@ -12,14 +12,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_points import wish_rules
-from linli_points.domain import EntryKind
-from linli_points.ledger import move_points
+from linli_points.ledger import earn_points
 from linli_points.models import CommunityRules, KnownResident, Volunteer, Wish
 from linli_points.usecases import READERS, volunteer_of
 from linli_points.wish_rules import WishStatus, WrongWishState
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import (
-    PointsEarned,
     WishClaimed,
     WishClaimExpired,
     WishClosed,
@@ -266,27 +264,14 @@ async def confirm_wish(
         raise WrongWishState("this wish has no claimant to award")
     if wish.points_award > 0:
         reason = f"wish fulfilled: {wish.title}"
-        entry = await move_points(
+        await earn_points(
             session,
             volunteer,
             wish.points_award,
-            kind=EntryKind.EARNED,
             reason=reason,
             actor=caller.subject,
             now=now,
             reference=wish.id,
-        )
-        record_event(
-            session,
-            PointsEarned(
-                volunteer_id=volunteer.id,
-                points=wish.points_award,
-                balance=entry.balance_after,
-                reason=reason,
-            ),
-            district=wish.district,
-            community=wish.community,
-            now=now,
         )
     record_event(
         session,
