@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-SERVICES := registry points
+SERVICES := registry points fund notify
 PACKAGES := -e shared $(foreach s,$(SERVICES),-e services/$(s))
 STAMP := $(VENV)/.installed
 
