@@ -27,6 +27,7 @@ class Role(enum.StrEnum):
     FUND_OFFICER = "fund_officer"
     VOLUNTEER = "volunteer"
     AUDITOR = "auditor"
+    RESIDENT = "resident"  # subject is the resident's registry id: they confirm their own wishes
 
 
 DISTRICT_WIDE = {Role.DISTRICT_ADMIN, Role.AUDITOR}
@@ -35,6 +36,7 @@ COMMUNITY_LEVEL = {
     Role.GRID_WORKER,
     Role.FUND_OFFICER,
     Role.VOLUNTEER,
+    Role.RESIDENT,
 }
 
 

@@ -91,7 +91,10 @@ async def load_wish(
     if wish is None:
         raise NotFound("wish not found")
     caller.check_sees(wish.district, wish.community, "wish")
-    if caller.role is Role.VOLUNTEER:
+    if caller.role is Role.RESIDENT:
+        if wish.resident_id != caller.subject:
+            raise NotFound("wish not found")
+    elif caller.role is Role.VOLUNTEER:
         volunteer = volunteer or await volunteer_of(session, caller)
         if (volunteer.district, volunteer.community) != (wish.district, wish.community):
             raise NotFound("wish not found")
@@ -246,8 +249,8 @@ async def confirm_wish(
     idempotency: IdempotentRequest | None,
     now: datetime,
 ) -> Wish:
-    """A worker confirms the fulfilment and the claimant earns the wish's points: exactly once."""
-    caller.check_role(*CONFIRMERS)
+    """A worker or the resident confirms the fulfilment; the claimant earns the points, exactly once."""
+    caller.check_role(*CONFIRMERS, Role.RESIDENT)
     wish = await load_wish(session, caller, wish_id)
     if idempotency and (previous := await previous_result(session, idempotency)):
         return await load_wish(session, caller, previous)

@@ -564,3 +564,17 @@ async def test_same_idempotency_key_posts_one_wish(client, community, known_resi
     assert {a.status_code for a in answers} == {201} and len({a.json()["id"] for a in answers}) == 1
     listed = await client.get("/v1/wishes", headers=community.as_(Role.COMMUNITY_WORKER))
     assert len(listed.json()["items"]) == 1
+
+
+async def test_the_resident_confirms_their_own_wish_and_nobody_elses(client, community, claimed_wish) -> None:
+    wish, volunteer = await claimed_wish(community)
+    assert (await fulfil(client, community, wish["id"], "wang")).status_code == 200
+    path = f"/v1/wishes/{wish['id']}/confirmation"
+
+    stranger = await client.post(path, headers=community.as_(Role.RESIDENT, "some-other-resident"))
+    assert stranger.status_code == 404
+    own = await client.post(path, headers=community.as_(Role.RESIDENT, wish["resident_id"]))
+
+    assert own.status_code == 200, own.text
+    assert own.json()["confirmed_by"] == wish["resident_id"]
+    assert await balance(client, community, volunteer["id"]) == wish["points_award"]
