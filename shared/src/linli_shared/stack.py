@@ -20,7 +20,7 @@ DEMO = ("gaoqiaoying", "donglizhuang")
 
 
 def installed_services() -> dict[str, int]:
-    return {name: port for name, port in SERVICES.items() if importlib.util.find_spec(f"linli_{name}")}
+    return {name: port for name, port in SERVICES.items() if importlib.util.find_spec(f"linli_{name}.app")}
 
 
 def nats_for_stack(var: Path) -> tuple[str, NatsServer | None]:
@@ -76,6 +76,11 @@ def run_stack(var: Path, secrets: dict[str, str], *, load_demo: bool) -> int:
             from linli_registry.demo import load_demo as load_registry_demo
 
             load_registry_demo(children[0].url, secrets["LINLI_JWT_SECRET"])
+            urls = {child.name: child.url for child in children if child.running()}
+            if "points" in urls:
+                from linli_points.demo import load_demo as load_points_demo
+
+                load_points_demo(urls["points"], urls["registry"], secrets["LINLI_JWT_SECRET"])
         district, community = DEMO
         token = issue_token(
             secrets["LINLI_JWT_SECRET"],
