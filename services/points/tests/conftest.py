@@ -17,6 +17,8 @@ from linli_shared.events import Envelope
 from linli_shared.inbox import apply_once
 from linli_shared.testing.http import TEST_JWT_SECRET, bearer, running_app
 
+NATS_AWAY = "nats://127.0.0.1:9"  # the discard port: nothing listens there
+
 
 @dataclass
 class Community:
@@ -28,8 +30,10 @@ class Community:
 
 
 @pytest.fixture
-def points_settings(database_url: str, nats_url: str) -> PointsSettings:
-    return PointsSettings(database_url=database_url, nats_url=nats_url, jwt_secret=TEST_JWT_SECRET)
+def points_settings(database_url: str) -> PointsSettings:
+    """The service with NATS away: these tests feed events through the inbox themselves and read
+    the outbox table, so no test replays another's events (the bus path has its own tests)."""
+    return PointsSettings(database_url=database_url, nats_url=NATS_AWAY, jwt_secret=TEST_JWT_SECRET)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 
-from linli_shared.jetstream import DurableConsumer, ensure_consumer, ensure_stream
+from linli_shared.jetstream import DurableConsumer, ensure_consumer, ensure_stream, replay_consumer
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,13 @@ class Bus:
         service: str,
         streams: list[StreamConfig],
         consumers: list[DurableConsumer],
+        replay: frozenset[str] = frozenset(),
     ) -> None:
         self._stopping = False
         self._reconnect_listeners: list[Callable[[], None]] = []
         self.streams = streams
         self.consumers = consumers
+        self.replay = replay  # durables to restart from the stream's start (see replay_consumer)
         self.broker = NatsBroker(
             nats_url.split(","),
             name=f"linli-{service}",
@@ -97,7 +99,10 @@ class Bus:
                 for config in self.streams:
                     await ensure_stream(self.js, config)
                 for consumer in self.consumers:
-                    await ensure_consumer(self.js, consumer)
+                    if consumer.durable in self.replay:
+                        await replay_consumer(self.js, consumer)
+                    else:
+                        await ensure_consumer(self.js, consumer)
                 await self.broker.start()
             except asyncio.CancelledError:
                 raise

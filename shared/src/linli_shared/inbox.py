@@ -13,7 +13,7 @@ from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared import metrics
@@ -69,6 +69,12 @@ async def apply_once(
         await apply(session, envelope)
         await session.commit()
         return True
+
+
+async def has_applied_anything(session_factory: async_sessionmaker[AsyncSession], consumer: str) -> bool:
+    async with session_factory() as session:
+        statement = select(InboxEntry.event_id).where(InboxEntry.consumer == consumer).limit(1)
+        return (await session.exec(statement)).first() is not None
 
 
 def nack_delay_seconds(deliveries: int) -> float:

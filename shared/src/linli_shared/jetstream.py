@@ -99,3 +99,19 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
 async def ensure_consumer(js: JetStreamContext, consumer: DurableConsumer) -> None:
     """Create the durable consumer, or update its mutable settings (ack wait, max deliver…)."""
     await js.add_consumer(consumer.stream, consumer.config())
+
+
+async def replay_consumer(js: JetStreamContext, consumer: DurableConsumer) -> None:
+    """Start the durable consumer again from the stream's first message.
+
+    For a database that has applied nothing yet (new, or restored empty) behind a consumer that
+    acknowledged events long ago: without this the new database would never see them.
+    """
+    try:
+        await js.delete_consumer(consumer.stream, consumer.durable)
+        log.warning(
+            "consumer %s replays %s from the start for a fresh database", consumer.durable, consumer.stream
+        )
+    except NotFoundError:
+        pass
+    await ensure_consumer(js, consumer)

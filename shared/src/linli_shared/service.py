@@ -21,7 +21,7 @@ from linli_shared.bus import Bus
 from linli_shared.database import make_engine, make_session_factory
 from linli_shared.errors import install_problem_handlers
 from linli_shared.events import SUBJECT_ROOT, Event
-from linli_shared.inbox import ApplyEvent, Inbox, subscribe_inbox
+from linli_shared.inbox import ApplyEvent, Inbox, has_applied_anything, subscribe_inbox
 from linli_shared.jetstream import (
     DurableConsumer,
     dead_letter_stream_config,
@@ -102,6 +102,13 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             service=spec.name,
             streams=[event_stream_config(p) for p in sorted(producers)] + [dead_letter_stream_config()],
             consumers=[s.consumer for s in spec.subscriptions],
+            replay=frozenset(
+                [
+                    s.consumer.durable
+                    for s in spec.subscriptions
+                    if not await has_applied_anything(session_factory, s.consumer.durable)
+                ]
+            ),
         )
         relay = OutboxRelay(session_factory, bus, service=spec.name, poll_seconds=settings.relay_poll_seconds)
         session_factory.configure(info=relay_session_info(relay))
