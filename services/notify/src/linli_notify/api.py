@@ -1,0 +1,84 @@
+"""HTTP routes: translate requests to use cases and results to responses, nothing more."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from linli_notify import schemas, usecases
+from linli_notify.domain import DeliveryStatus
+from linli_notify.rendering import template_names
+from linli_shared.auth import CallerDep
+from linli_shared.clock import utc_now
+from linli_shared.paging import CursorQuery, LimitQuery, Page
+from linli_shared.service import SessionDep
+
+router = APIRouter(prefix="/v1")
+
+RecipientPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=120,
+        description="A token subject, or resident:<id>, volunteer:<id>, role:<community>:<role>.",
+    ),
+]
+TemplateName = Annotated[str, Path(pattern=r"^[a-z_]{1,60}$")]
+
+
+@router.get("/contacts/{recipient}/preferences", response_model=schemas.PreferencesOut, tags=["preferences"])
+async def get_preferences(recipient: RecipientPath, session: SessionDep, caller: CallerDep) -> object:
+    return (await usecases.get_preferences(session, caller, recipient, now=utc_now())).model_dump()
+
+
+@router.put("/contacts/{recipient}/preferences", response_model=schemas.PreferencesOut, tags=["preferences"])
+async def set_preferences(
+    recipient: RecipientPath, data: schemas.PreferencesIn, session: SessionDep, caller: CallerDep
+) -> object:
+    return (await usecases.set_preferences(session, caller, recipient, data, now=utc_now())).model_dump()
+
+
+@router.get("/templates", response_model=list[str], tags=["templates"])
+async def list_templates(caller: CallerDep) -> object:
+    return template_names()
+
+
+@router.post("/templates/{name}/preview", response_model=schemas.PreviewOut, tags=["templates"])
+async def preview_template(name: TemplateName, data: schemas.PreviewIn, caller: CallerDep) -> object:
+    rendered = usecases.preview(name, data)
+    return schemas.PreviewOut(
+        template=name, language=data.language.value, title=rendered.title, body=rendered.body
+    )
+
+
+@router.get("/inbox", response_model=Page[schemas.NotificationOut], tags=["inbox"])
+async def my_inbox(
+    session: SessionDep, caller: CallerDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+) -> object:
+    page = await usecases.list_inbox(session, caller, cursor=cursor, limit=limit)
+    return Page(items=[n.model_dump() for n in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/inbox/{notification_id}/read", response_model=schemas.NotificationOut, tags=["inbox"])
+async def mark_read(notification_id: int, session: SessionDep, caller: CallerDep) -> object:
+    return (await usecases.mark_read(session, caller, notification_id, now=utc_now())).model_dump()
+
+
+@router.post(
+    "/notifications/{notification_id}/acknowledgement", response_model=schemas.NotificationOut, tags=["inbox"]
+)
+async def acknowledge(notification_id: int, session: SessionDep, caller: CallerDep) -> object:
+    return (await usecases.acknowledge(session, caller, notification_id, now=utc_now())).model_dump()
+
+
+@router.get("/deliveries", response_model=Page[schemas.DeliveryOut], tags=["deliveries"])
+async def list_deliveries(
+    session: SessionDep,
+    caller: CallerDep,
+    status: Annotated[DeliveryStatus | None, Query(description="pending, sent or failed")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> object:
+    page = await usecases.list_deliveries(session, caller, status=status, cursor=cursor, limit=limit)
+    return Page(items=[d.model_dump() for d in page.items], next_cursor=page.next_cursor)

@@ -1,0 +1,100 @@
+"""Notification rules as plain functions: no database, no broker, no clock of their own."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from linli_shared.errors import DomainError
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_QUIET_START = time(22, 0)
+DEFAULT_QUIET_END = time(7, 0)
+INBOX = "inbox"
+APPRISE = "apprise"
+CHANNELS = (INBOX, APPRISE)
+
+
+class NotifyError(DomainError):
+    """Base of the notify service's errors."""
+
+
+class Urgency(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Language(enum.StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+
+def resident_recipient(resident_id: str) -> str:
+    return f"resident:{resident_id}"
+
+
+def volunteer_recipient(volunteer_id: str) -> str:
+    return f"volunteer:{volunteer_id}"
+
+
+def role_recipient(role: str, community: str | None) -> str:
+    """A community's shared mailbox for one role (e.g. the supermarket keeper's desk)."""
+    return f"role:{community}:{role}"
+
+
+def in_quiet_hours(local: time, start: time, end: time) -> bool:
+    """Quiet hours may wrap midnight (22:00–07:00) or not (13:00–14:00); start == end means none."""
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def release_time(now: datetime, *, start: time, end: time, timezone: str, urgent: bool) -> datetime:
+    """When a delivery may go: now if urgent or outside quiet hours, else at the end of quiet hours."""
+    if urgent:
+        return now
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    if not in_quiet_hours(local.time().replace(tzinfo=None), start, end):
+        return now
+    release = datetime.combine(local.date(), end, tzinfo=zone)
+    if release <= local:
+        release += timedelta(days=1)
+    return release.astimezone(now.tzinfo)
+
+
+def retry_delay(attempts: int, *, base_seconds: float, cap_seconds: float, jitter: float) -> timedelta:
+    """Exponential backoff with jitter: base·2^(attempts−1), capped, scaled into [50 %, 100 %).
+
+    `jitter` is a number in [0, 1) from the caller, so replicas that failed together spread out.
+    """
+    if not 0 <= jitter < 1:
+        raise ValueError("jitter must be in [0, 1)")
+    full = min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=full * (0.5 + jitter / 2))
+
+
+def next_rung(ladder: list[str], current: str | None) -> list[str]:
+    """The rungs above `current`, nearest first; the whole ladder if `current` is not on it."""
+    if current in ladder:
+        return ladder[ladder.index(current) + 1 :]
+    return list(ladder)
+
+
+def parse_clock(value: str) -> time:
+    """'22:00' → time(22, 0); refuses anything else."""
+    try:
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError as error:
+        raise NotifyError(f"{value!r} is not a time of day like 22:00") from error

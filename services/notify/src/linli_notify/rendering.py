@@ -1,0 +1,51 @@
+"""Message templates: Jinja2 files per language, the first line the title, the rest the body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+
+from linli_notify.domain import Language, NotifyError
+from linli_shared.errors import Invalid, NotFound
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    body: str
+
+
+@lru_cache
+def environment() -> Environment:
+    """Plain text stays as written; any .html template is escaped."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "htm", "xml"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+def template_names() -> list[str]:
+    return sorted(path.stem for path in (TEMPLATES / Language.ZH.value).glob("*.txt"))
+
+
+def render(name: str, language: str, data: dict[str, object]) -> Rendered:
+    """Render a template; an unknown name is NotFound, a missing value is Invalid."""
+    if name not in template_names():
+        raise NotFound(f"no template named {name!r}")
+    try:
+        language = Language(language).value
+    except ValueError as error:
+        raise NotifyError(f"language must be one of {[x.value for x in Language]}") from error
+    try:
+        text = environment().get_template(f"{language}/{name}.txt").render(**data)
+    except TemplateError as error:
+        raise Invalid(f"template {name} cannot be rendered with this data: {error}") from error
+    title, _, body = text.strip().partition("\n")
+    return Rendered(title=title.strip()[:300], body=body.strip())

@@ -1,0 +1,45 @@
+"""Notify settings: LINLI_NOTIFY_* plus the deployment-wide LINLI_* values."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from linli_shared.settings import ServiceSettings
+
+DEFAULT_LADDER = ["neighbour", "grid_worker", "community_worker"]
+
+
+class NotifySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LINLI_NOTIFY_", extra="ignore", populate_by_name=True)
+
+    database_url: str = "sqlite+aiosqlite:///./var/notify.db"
+    http_port: int = 8104
+    channels: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="JSON: community code → Apprise URLs (json://…, mailto://…). Secrets live in the "
+        "environment only, never in the repository.",
+    )
+    escalation_ladders: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="JSON: community code → rungs, lowest first (neighbour, grid_worker, community_worker).",
+    )
+    escalate_after_seconds: float = Field(default=900, gt=0, description="Unacknowledged urgent → next rung.")
+    max_attempts: int = Field(default=6, ge=1, le=50, description="Tries per delivery before it fails.")
+    retry_base_seconds: float = Field(default=30, gt=0, description="First retry delay; doubles each try.")
+    retry_cap_seconds: float = Field(default=3600, gt=0)
+    claim_seconds: float = Field(default=300, gt=0, description="A claimed delivery is retried after this.")
+    dispatch_seconds: float = Field(default=5, gt=0, description="Pace of the dispatcher.")
+    escalation_check_seconds: float = Field(default=60, gt=0, description="Pace of the escalation check.")
+    background_jobs: bool = Field(default=True, description="Run dispatcher and escalation (off in tests).")
+
+    def ladder(self, community: str | None) -> list[str]:
+        return self.escalation_ladders.get(community or "", DEFAULT_LADDER)
+
+    def apprise_urls(self, community: str | None) -> list[str]:
+        return self.channels.get(community or "", [])
+
+
+@lru_cache
+def get_settings() -> NotifySettings:
+    return NotifySettings()  # type: ignore[call-arg]  # values come from the environment

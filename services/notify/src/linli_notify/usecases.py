@@ -1,0 +1,168 @@
+"""Preferences, the in-app inbox, acknowledgements and the delivery log: one transaction each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import exists
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_notify import schemas
+from linli_notify.domain import INBOX, DeliveryStatus, role_recipient
+from linli_notify.models import Contact, Delivery, Notification
+from linli_notify.rendering import Rendered, render
+from linli_notify.rules import SAMPLES
+from linli_shared.auth import Caller, Role
+from linli_shared.contracts.notify import NotificationAcknowledged
+from linli_shared.database import commit_or_conflict
+from linli_shared.errors import Forbidden, NotFound
+from linli_shared.outbox import record_event
+from linli_shared.paging import Page, page_of
+from linli_shared.scoping import in_scope
+
+LOG_READERS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR, Role.COMMUNITY_WORKER)
+FOR_OTHERS = ("resident:", "volunteer:", "role:")
+
+
+def caller_recipients(caller: Caller) -> list[str]:
+    """Whom the caller reads as: their own subject, and their role's mailbox in their community."""
+    recipients = [caller.subject]
+    if caller.community:
+        recipients.append(role_recipient(caller.role.value, caller.community))
+    return recipients
+
+
+def check_manages(caller: Caller, contact: Contact) -> None:
+    """Anyone may manage their own preferences; a community worker those of their community's people."""
+    caller.check_sees(contact.district, contact.community, "contact")
+    if contact.recipient in caller_recipients(caller):
+        return
+    if caller.role is Role.COMMUNITY_WORKER and contact.recipient.startswith(FOR_OTHERS):
+        return
+    raise Forbidden("you may change only your own preferences, or a community worker those of residents")
+
+
+async def get_preferences(session: AsyncSession, caller: Caller, recipient: str, *, now: datetime) -> Contact:
+    contact = await find_contact(session, caller, recipient, now=now)
+    check_manages(caller, contact)
+    return contact
+
+
+async def find_contact(session: AsyncSession, caller: Caller, recipient: str, *, now: datetime) -> Contact:
+    """The contact in the caller's district; the caller's own one is made on first use."""
+    if caller.district is None:
+        raise NotFound("contact not found")  # a city admin has no district to look in
+    contact = await session.get(Contact, (caller.district, recipient))
+    if contact is not None:
+        return contact
+    if recipient != caller.subject:
+        raise NotFound("contact not found")
+    return Contact(
+        district=caller.district,
+        recipient=recipient,
+        community=caller.community,
+        display_name=recipient[:100],
+        updated_at=now,
+    )
+
+
+async def set_preferences(
+    session: AsyncSession, caller: Caller, recipient: str, data: schemas.PreferencesIn, *, now: datetime
+) -> Contact:
+    contact = await find_contact(session, caller, recipient, now=now)
+    check_manages(caller, contact)
+    changes = data.model_dump(exclude={"display_name"})
+    changes["language"] = data.language.value
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    if data.display_name:
+        contact.display_name = data.display_name
+    contact.updated_at = now
+    session.add(contact)
+    await commit_or_conflict(session, "these preferences were just created by another request; try again")
+    return contact
+
+
+def preview(name: str, data: schemas.PreviewIn) -> Rendered:
+    return render(name, data.language.value, {**SAMPLES.get(name, {}), **data.data})
+
+
+def addressed_to(caller: Caller) -> object:
+    return col(Notification.recipient).in_(caller_recipients(caller))
+
+
+async def list_inbox(
+    session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
+) -> Page[Notification]:
+    """The caller's notifications whose in-app delivery has gone out (quiet hours hold it back)."""
+    delivered = exists().where(
+        col(Delivery.notification_id) == col(Notification.id),
+        Delivery.channel == INBOX,
+        Delivery.status == DeliveryStatus.SENT.value,
+    )
+    statement = in_scope(select(Notification), Notification, caller).where(addressed_to(caller), delivered)
+    return await page_of(session, statement, col(Notification.id), cursor=cursor, limit=limit)
+
+
+async def own_notification(session: AsyncSession, caller: Caller, notification_id: int) -> Notification:
+    notification = await session.get(Notification, notification_id)
+    if notification is None:
+        raise NotFound("notification not found")
+    caller.check_sees(notification.district, notification.community, "notification")
+    if notification.recipient not in caller_recipients(caller):
+        raise NotFound("notification not found")  # someone else's messages do not exist for you
+    return notification
+
+
+async def mark_read(
+    session: AsyncSession, caller: Caller, notification_id: int, *, now: datetime
+) -> Notification:
+    notification = await own_notification(session, caller, notification_id)
+    if notification.read_at is None:
+        notification.read_at = now
+        session.add(notification)
+        await session.commit()
+    return notification
+
+
+async def acknowledge(
+    session: AsyncSession, caller: Caller, notification_id: int, *, now: datetime
+) -> Notification:
+    """Acknowledge once: the first acknowledgement stops the escalation and records an event."""
+    statement = select(Notification).where(Notification.id == notification_id).with_for_update()
+    if (await session.exec(statement)).first() is None:
+        raise NotFound("notification not found")
+    notification = await own_notification(session, caller, notification_id)
+    if notification.acknowledged_at is not None:
+        return notification
+    notification.acknowledged_at = now
+    notification.acknowledged_by = caller.subject
+    notification.read_at = notification.read_at or now
+    session.add(notification)
+    record_event(
+        session,
+        NotificationAcknowledged(
+            notification_id=notification_id,
+            source_event_id=notification.source_event_id,
+            recipient=notification.recipient,
+            acknowledged_by=caller.subject,
+        ),
+        district=notification.district,
+        community=notification.community,
+        now=now,
+    )
+    await session.commit()
+    return notification
+
+
+async def list_deliveries(
+    session: AsyncSession, caller: Caller, *, status: DeliveryStatus | None, cursor: str | None, limit: int
+) -> Page[Delivery]:
+    """Workers and admins see their scope's log; everyone else only deliveries addressed to them."""
+    statement = in_scope(select(Delivery), Delivery, caller)
+    if caller.role not in LOG_READERS:
+        statement = statement.where(col(Delivery.recipient).in_(caller_recipients(caller)))
+    if status is not None:
+        statement = statement.where(Delivery.status == status.value)
+    return await page_of(session, statement, col(Delivery.id), cursor=cursor, limit=limit)

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_notify.app import create_app
+from linli_notify.dispatch import AppriseSender, dispatch_due, escalate_unacknowledged
+from linli_notify.models import Delivery, Notification
+from linli_notify.notifications import POINTS_CONSUMER, REGISTRY_CONSUMER, on_event
+from linli_notify.settings import NotifySettings
+from linli_shared.auth import Role
+from linli_shared.contracts.registry import ResidentRegistered, VisitOverdue
+from linli_shared.events import Envelope, Event
+from linli_shared.inbox import apply_once
+from linli_shared.natsserver import free_port
+from linli_shared.outbox import OutboxMessage
+from linli_shared.testing.http import TEST_JWT_SECRET, bearer, running_app
+
+
+@dataclass
+class Community:
+    district: str
+    community: str
+
+    def as_(self, role: Role, subject: str = "tester") -> dict[str, str]:
+        return bearer(role, self.district, self.community, subject)
+
+
+@pytest.fixture
+def community() -> Community:
+    return Community(f"d{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}")
+
+
+@dataclass
+class Receiver:
+    """A stand-in webhook: records what it is sent and answers with `status`."""
+
+    url: str
+    status: int = 200
+    received: list[dict[str, object]] = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server name
+            length = int(self.headers.get("Content-Length", 0))
+            found.received.append({"path": self.path, **json.loads(self.rfile.read(length) or b"{}")})
+            self.send_response(found.status)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    found.url = f"json://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield found
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Mailbox:
+    url: str
+    messages: list[bytes] = field(default_factory=list)
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    """A real local SMTP server (aiosmtpd) on a free port."""
+    port = free_port()
+    mailbox = Mailbox(
+        url=f"mailto://127.0.0.1:{port}?from=linli@example.org&to=grid@example.org&mode=insecure"
+    )
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def notify_settings(
+    database_url: str, community: Community, receiver: Receiver, smtp: Mailbox
+) -> NotifySettings:
+    """Events go in through the inbox by hand: no bus here, so no other test's events leak in."""
+    return NotifySettings(
+        database_url=database_url,
+        nats_url=f"nats://127.0.0.1:{free_port()}",
+        jwt_secret=TEST_JWT_SECRET,
+        channels={community.community: [receiver.url, smtp.url]},
+        background_jobs=False,
+        max_attempts=3,
+        retry_base_seconds=60,
+        retry_cap_seconds=600,
+    )
+
+
+@pytest.fixture
+async def client(notify_settings: NotifySettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(create_app(notify_settings)) as http:
+        yield http
+
+
+class Harness:
+    """The service under test, driven from the inside: events in through the inbox, rows out."""
+
+    def __init__(self, client: httpx.AsyncClient, community: Community) -> None:
+        self.client = client
+        self.community = community
+        self.settings: NotifySettings = client.app.state.settings  # type: ignore[attr-defined]
+        self.session_factory = client.app.state.session_factory  # type: ignore[attr-defined]
+
+    def wrap(self, event: Event, *, event_id: str | None = None) -> Envelope:
+        return Envelope.wrap(
+            event,
+            district=self.community.district,
+            community=self.community.community,
+            occurred_at=datetime.now(UTC),
+            event_id=event_id,
+        )
+
+    def registered(self, resident_id: str, full_name: str = "王秀英") -> Event:
+        return ResidentRegistered(
+            resident_id=resident_id,
+            community=self.community.community,
+            full_name=full_name,
+            birth_date=date(1944, 3, 8),
+            id_number_masked="110105********002X",
+            tags=["living_alone"],
+        )
+
+    def overdue(
+        self, resident_id: str = "r-1", grid_worker: str = "grid-li", community_worker: str = "cw-zhang"
+    ) -> Event:
+        return VisitOverdue(
+            care_group_id="cg-1",
+            resident_id=resident_id,
+            kind="visit",
+            due_at=datetime(2026, 1, 1, 1, tzinfo=UTC),
+            grid_worker=grid_worker,
+            community_worker=community_worker,
+        )
+
+    async def feed(self, envelope: Envelope, now: datetime) -> bool:
+        """Apply an event through the real inbox, with the clock the test chooses."""
+        consumer = REGISTRY_CONSUMER if envelope.producer == "registry" else POINTS_CONSUMER
+
+        async def apply(session: AsyncSession, event: Envelope) -> None:
+            await on_event(session, event, settings=self.settings, now=now)
+
+        return await apply_once(self.session_factory, consumer.durable, envelope, apply)
+
+    async def dispatch(self, now: datetime) -> int:
+        sender = AppriseSender(self.settings)
+        return await dispatch_due(
+            self.session_factory, sender, settings=self.settings, now=now, jitter=lambda: 0.5
+        )
+
+    async def escalate(self, now: datetime) -> int:
+        return await escalate_unacknowledged(self.session_factory, settings=self.settings, now=now)
+
+    async def deliveries(self, **where: object) -> list[Delivery]:
+        async with self.session_factory() as session:
+            statement = select(Delivery).filter_by(**where).order_by(Delivery.id)
+            return list((await session.exec(statement)).all())
+
+    async def notifications(self, **where: object) -> list[Notification]:
+        async with self.session_factory() as session:
+            statement = select(Notification).filter_by(**where).order_by(Notification.id)
+            return list((await session.exec(statement)).all())
+
+    async def outbox_events(self, event_type: str) -> list[dict[str, object]]:
+        async with self.session_factory() as session:
+            rows = (await session.exec(select(OutboxMessage))).all()
+        envelopes = [json.loads(row.envelope) for row in rows]
+        return [e for e in envelopes if e["event_type"] == event_type]
+
+
+@pytest.fixture
+def notify(client: httpx.AsyncClient, community: Community) -> Harness:
+    return Harness(client, community)

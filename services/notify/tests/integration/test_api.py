@@ -1,0 +1,174 @@
+"""The HTTP API: preferences scoped, previews in both languages, inbox, acknowledgement, delivery log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from prometheus_client import REGISTRY
+
+from linli_shared.auth import Role
+from linli_shared.contracts.points import StockLow
+
+pytestmark = [pytest.mark.integration]
+
+NOON = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+PREFERENCES = {"channels": ["inbox"], "language": "en", "quiet_start": "21:30", "quiet_end": "08:00"}
+
+
+def assert_problem(response, status: int) -> None:  # noqa: ANN001
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"]
+
+
+async def test_worker_reads_and_changes_own_preferences(client, community) -> None:
+    me = community.as_(Role.GRID_WORKER, "grid-li")
+    default = await client.get("/v1/contacts/grid-li/preferences", headers=me)
+    assert default.status_code == 200, default.text
+    assert (default.json()["language"], default.json()["quiet_start"], default.json()["quiet_end"]) == (
+        "zh",
+        "22:00",
+        "07:00",
+    )
+    assert default.json()["timezone"] == "Asia/Shanghai"
+
+    changed = await client.put("/v1/contacts/grid-li/preferences", json=PREFERENCES, headers=me)
+    assert changed.status_code == 200, changed.text
+    again = await client.get("/v1/contacts/grid-li/preferences", headers=me)
+    assert (again.json()["language"], again.json()["channels"]) == ("en", ["inbox"])
+
+
+async def test_resident_preferences_change_only_by_a_worker_of_their_community(
+    notify, client, community
+) -> None:
+    await notify.feed(notify.wrap(notify.registered("r-7", "张桂兰")), NOON)
+    path = "/v1/contacts/resident:r-7/preferences"
+
+    grid = await client.put(path, json=PREFERENCES, headers=community.as_(Role.GRID_WORKER, "grid-li"))
+    assert_problem(grid, 403)
+    other = community.__class__(community.district, "elsewhere")
+    assert_problem(await client.put(path, json=PREFERENCES, headers=other.as_(Role.COMMUNITY_WORKER)), 404)
+    stranger = community.__class__("another-district", community.community)
+    assert_problem(await client.get(path, headers=stranger.as_(Role.COMMUNITY_WORKER)), 404)
+
+    worker = await client.put(path, json=PREFERENCES, headers=community.as_(Role.COMMUNITY_WORKER))
+    assert worker.status_code == 200, worker.text
+    assert worker.json()["display_name"] == "张桂兰" and worker.json()["quiet_end"] == "08:00"
+
+
+async def test_someone_elses_preferences_are_not_found(client, community) -> None:
+    response = await client.get("/v1/contacts/grid-wang/preferences", headers=community.as_(Role.GRID_WORKER))
+    assert_problem(response, 404)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"quiet_start": "25:00"},
+        {"timezone": "Mars/Olympus"},
+        {"channels": []},
+        {"channels": ["sms"]},
+        {"x": 1},
+    ],
+)
+async def test_bad_preferences_are_refused_as_problem_json(client, community, change) -> None:
+    me = community.as_(Role.GRID_WORKER, "grid-li")
+    response = await client.put(
+        "/v1/contacts/grid-li/preferences", json={**PREFERENCES, **change}, headers=me
+    )
+    assert_problem(response, 422)
+
+
+async def test_template_preview_in_chinese_and_english(client, community) -> None:
+    me = community.as_(Role.COMMUNITY_WORKER)
+    zh = await client.post("/v1/templates/wish_claimed/preview", json={}, headers=me)
+    en = await client.post(
+        "/v1/templates/wish_claimed/preview",
+        json={"language": "en", "data": {"wish_title": "A wheelchair"}},
+        headers=me,
+    )
+    assert zh.status_code == en.status_code == 200, (zh.text, en.text)
+    assert zh.json()["title"] == "您的心愿已被认领" and "一台轮椅" in zh.json()["body"]
+    assert en.json()["title"] == "Your wish was claimed" and "A wheelchair" in en.json()["body"]
+
+
+async def test_template_preview_refuses_bad_input(client, community) -> None:
+    me = community.as_(Role.COMMUNITY_WORKER)
+    assert_problem(await client.post("/v1/templates/no_such/preview", json={}, headers=me), 404)
+    assert_problem(
+        await client.post("/v1/templates/stock_low/preview", json={"language": "fr"}, headers=me), 422
+    )
+    assert_problem(await client.post("/v1/templates/Bad-Name/preview", json={}, headers=me), 422)
+    assert_problem(await client.post("/v1/templates/stock_low/preview", json={}), 401)
+
+
+async def test_inbox_shows_own_delivered_alerts_and_acknowledgement_happens_once(
+    notify, client, community
+) -> None:
+    await notify.feed(notify.wrap(notify.overdue(grid_worker="grid-li")), NOON)
+    me = community.as_(Role.GRID_WORKER, "grid-li")
+    assert (await client.get("/v1/inbox", headers=me)).json()["items"] == [], (
+        "not in the inbox before dispatch"
+    )
+
+    await notify.dispatch(NOON)
+    (item,) = (await client.get("/v1/inbox", headers=me)).json()["items"]
+    other = community.as_(Role.GRID_WORKER, "grid-wang")
+    assert (await client.get("/v1/inbox", headers=other)).json()["items"] == []
+    assert_problem(await client.post(f"/v1/notifications/{item['id']}/acknowledgement", headers=other), 404)
+
+    for _ in range(2):
+        ack = await client.post(f"/v1/notifications/{item['id']}/acknowledgement", headers=me)
+        assert ack.status_code == 200 and ack.json()["acknowledged_by"] == "grid-li"
+    assert len(await notify.outbox_events("notify.notification.acknowledged")) == 1
+    read = await client.post(f"/v1/inbox/{item['id']}/read", headers=me)
+    assert read.status_code == 200 and read.json()["read_at"]
+    assert_problem(await client.post("/v1/inbox/999999/read", headers=me), 404)
+
+
+async def test_low_stock_reaches_the_community_workers_shared_inbox(notify, client, community) -> None:
+    await notify.feed(notify.wrap(StockLow(item_id="i-1", item_name="米 5kg", stock=2, threshold=5)), NOON)
+    await notify.dispatch(NOON)
+    keeper = await client.get("/v1/inbox", headers=community.as_(Role.COMMUNITY_WORKER, "cw-any"))
+    (item,) = keeper.json()["items"]
+    assert "米 5kg" in item["title"]
+    elsewhere = community.__class__(community.district, "elsewhere")
+    assert (await client.get("/v1/inbox", headers=elsewhere.as_(Role.COMMUNITY_WORKER))).json()["items"] == []
+
+
+async def test_delivery_log_is_scoped_and_filtered(notify, client, community, receiver) -> None:
+    receiver.status = 500
+    await notify.feed(notify.wrap(notify.overdue(grid_worker="grid-li")), NOON)
+    await notify.dispatch(NOON)
+
+    worker = await client.get("/v1/deliveries", headers=community.as_(Role.COMMUNITY_WORKER))
+    rows = worker.json()["items"]
+    assert {(r["channel"], r["status"], r["attempts"]) for r in rows} == {
+        ("inbox", "sent", 1),
+        ("apprise", "pending", 1),
+    }
+    assert next(r for r in rows if r["channel"] == "apprise")["last_error"]
+    sent = await client.get("/v1/deliveries?status=sent", headers=community.as_(Role.COMMUNITY_WORKER))
+    assert [r["channel"] for r in sent.json()["items"]] == ["inbox"]
+
+    elsewhere = community.__class__(community.district, "elsewhere")
+    assert (await client.get("/v1/deliveries", headers=elsewhere.as_(Role.COMMUNITY_WORKER))).json()[
+        "items"
+    ] == []
+    volunteer = await client.get("/v1/deliveries", headers=community.as_(Role.VOLUNTEER, "v-9"))
+    assert volunteer.json()["items"] == [], "a volunteer sees only deliveries addressed to them"
+    assert_problem(
+        await client.get("/v1/deliveries?status=lost", headers=community.as_(Role.COMMUNITY_WORKER)), 422
+    )
+
+
+async def test_metrics_count_sent_deliveries(notify, client) -> None:
+    sent = {"channel": "apprise"}
+    before = REGISTRY.get_sample_value("linli_notify_deliveries_sent_total", sent) or 0
+    await notify.feed(notify.wrap(notify.overdue()), NOON)
+    await notify.dispatch(NOON)
+    assert REGISTRY.get_sample_value("linli_notify_deliveries_sent_total", sent) == before + 1
+    metrics = (await client.get("/metrics")).text
+    assert 'linli_notify_deliveries_sent_total{channel="apprise"}' in metrics
+    assert "linli_notify_deliveries_failed_total" in metrics
