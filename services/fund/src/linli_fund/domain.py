@@ -1,0 +1,211 @@
+"""Love-fund rules as plain functions: no database, no broker, no clock of their own.
+
+The chart of accounts (one per community, created on first use):
+
+    assets:cash                      money in the cash box               (debit-normal)
+    assets:bank                      money in the fund's bank account    (debit-normal)
+    assets:mobile                    money in the mobile-payment wallet  (debit-normal)
+    income:donations:general         unrestricted donations              (credit-normal)
+    income:donations:<purpose>       donations restricted to education, medical or relief
+    expenses:disbursements:<fund>    payments out of the general or a restricted fund
+
+Postings carry integer fen: positive is a debit, negative a credit, and the postings of every
+entry sum to zero, so the trial balance sums to zero too. A fund (general, education, medical,
+relief) is not an account but a view: its balance is what its income account holds less what its
+expense account has spent, i.e. minus the sum of both accounts' postings. Funds and asset accounts
+are "guarded": each has a balance row that the database keeps at or above zero (and at or above
+what is reserved), moved in the same transaction as the entry that moves it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from linli_shared.errors import Conflict, DomainError, Forbidden, Invalid
+
+CHINA_TIME = timezone(timedelta(hours=8))  # receipts are numbered by the civil year in China
+ANONYMOUS = "匿名"
+
+
+class FundError(DomainError):
+    """Base of the fund service's errors."""
+
+
+class Unbalanced(FundError, Invalid):
+    """An entry whose postings do not sum to zero, or that has fewer than two."""
+
+
+class InsufficientFunds(FundError, Conflict):
+    """More would leave a fund or an asset account than it holds beyond what is reserved."""
+
+
+class AlreadyReversed(FundError, Conflict):
+    """An entry is reversed at most once."""
+
+
+class AccountType(enum.StrEnum):
+    ASSET = "asset"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+
+class Fund(enum.StrEnum):
+    GENERAL = "general"
+    EDUCATION = "education"
+    MEDICAL = "medical"
+    RELIEF = "relief"
+
+
+class Purpose(enum.StrEnum):
+    EDUCATION = "education"
+    MEDICAL = "medical"
+    RELIEF = "relief"
+
+
+class Channel(enum.StrEnum):
+    CASH = "cash"
+    BANK_TRANSFER = "bank_transfer"
+    MOBILE_PAYMENT = "mobile_payment"
+
+
+class DonorKind(enum.StrEnum):
+    RESIDENT = "resident"
+    PARTY_MEMBER = "party_member"
+    ENTERPRISE = "enterprise"
+    OUTSIDER = "outsider"
+
+
+class EntryKind(enum.StrEnum):
+    DONATION = "donation"
+    DISBURSEMENT = "disbursement"
+    REVERSAL = "reversal"
+
+
+class DonationStatus(enum.StrEnum):
+    RECEIVED = "received"
+    REVERSED = "reversed"
+
+
+class DisbursementStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAID = "paid"
+    REVERSED = "reversed"
+
+
+class CommitmentStatus(enum.StrEnum):
+    ACTIVE = "active"
+    FULFILLED = "fulfilled"
+    RELEASED = "released"
+
+
+ASSET_OF_CHANNEL = {
+    Channel.CASH: "assets:cash",
+    Channel.BANK_TRANSFER: "assets:bank",
+    Channel.MOBILE_PAYMENT: "assets:mobile",
+}
+
+
+def income_account(fund: Fund) -> str:
+    return f"income:donations:{fund.value}"
+
+
+def expense_account(fund: Fund) -> str:
+    return f"expenses:disbursements:{fund.value}"
+
+
+def fund_key(fund: Fund) -> str:
+    """The name of a fund's guarded balance row."""
+    return f"funds:{fund.value}"
+
+
+CHART: dict[str, AccountType] = {
+    **dict.fromkeys(ASSET_OF_CHANNEL.values(), AccountType.ASSET),
+    **{income_account(fund): AccountType.INCOME for fund in Fund},
+    **{expense_account(fund): AccountType.EXPENSE for fund in Fund},
+}
+GUARDED = [*ASSET_OF_CHANNEL.values(), *(fund_key(fund) for fund in Fund)]
+FUND_OF_ACCOUNT = {income_account(f): f for f in Fund} | {expense_account(f): f for f in Fund}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One posting: an account of the chart and a signed amount in fen (debit > 0 > credit)."""
+
+    account: str
+    amount: int
+
+
+def check_balanced(lines: Sequence[Line]) -> None:
+    """Refuse an entry that is not two or more non-zero postings on known accounts summing to zero."""
+    if len(lines) < 2:
+        raise Unbalanced("an entry needs at least two postings")
+    for line in lines:
+        if line.account not in CHART:
+            raise Unbalanced(f"{line.account} is not an account of the chart")
+        if type(line.amount) is not int or line.amount == 0:
+            raise Unbalanced(f"posting to {line.account} must be a non-zero whole number of fen")
+    if (total := sum(line.amount for line in lines)) != 0:
+        raise Unbalanced(f"postings sum to {total} fen, not 0")
+
+
+def fund_for_donation(restricted_to: Purpose | None) -> Fund:
+    return Fund.GENERAL if restricted_to is None else Fund(restricted_to.value)
+
+
+def check_fund_fits_purpose(purpose: Purpose, fund: Fund) -> None:
+    """Restricted money goes only to its own purpose; general money to any."""
+    if fund not in (Fund.GENERAL, Fund(purpose.value)):
+        raise Invalid(f"the {fund.value} fund cannot pay for {purpose.value}")
+
+
+def donation_lines(channel: Channel, fund: Fund, amount: int) -> list[Line]:
+    return [Line(ASSET_OF_CHANNEL[channel], amount), Line(income_account(fund), -amount)]
+
+
+def payment_lines(fund: Fund, channel: Channel, amount: int) -> list[Line]:
+    return [Line(expense_account(fund), amount), Line(ASSET_OF_CHANNEL[channel], -amount)]
+
+
+def reversal_lines(lines: Iterable[Line]) -> list[Line]:
+    return [Line(line.account, -line.amount) for line in lines]
+
+
+def guarded_deltas(lines: Iterable[Line]) -> dict[str, int]:
+    """How an entry moves each guarded balance: asset accounts by their postings, funds by minus theirs."""
+    deltas: dict[str, int] = defaultdict(int)
+    for line in lines:
+        if CHART[line.account] is AccountType.ASSET:
+            deltas[line.account] += line.amount
+        else:
+            deltas[fund_key(FUND_OF_ACCOUNT[line.account])] -= line.amount
+    return {key: delta for key, delta in sorted(deltas.items()) if delta != 0}
+
+
+def approvals_needed(amount: int, second_approval_above: int) -> int:
+    return 2 if amount > second_approval_above else 1
+
+
+def check_approver(requested_by: str, approved_by: Sequence[str], approver: str) -> None:
+    """Nobody approves their own request, and the second approval must come from a third person."""
+    if approver == requested_by:
+        raise Forbidden("a requester cannot approve their own request")
+    if approver in approved_by:
+        raise Forbidden("the second approval must come from a different person")
+
+
+def receipt_year(now: datetime) -> int:
+    return now.astimezone(CHINA_TIME).year
+
+
+def receipt_number(year: int, sequence: int) -> str:
+    return f"{year}-{sequence:06d}"
+
+
+def donor_display(name: str, anonymous: bool) -> str:
+    return ANONYMOUS if anonymous else name

@@ -1,0 +1,210 @@
+"""The double-entry journal: entries are validated, guarded balances move with them, nothing is edited.
+
+Every entry goes through `post_entry`, which refuses an unbalanced one (domain.check_balanced),
+creates the community's chart on first use, and moves each guarded balance (funds, asset
+accounts) in one conditional UPDATE … WHERE balance - reserved >= taken, in the same transaction
+as the entry's rows. Two racing payments therefore cannot both spend the same fen: the second
+waits for the first's row lock and then finds too little left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_fund import domain
+from linli_fund.domain import CHINA_TIME, EntryKind, Fund, InsufficientFunds, Line
+from linli_fund.models import Account, GuardedBalance, JournalEntry, Posting
+from linli_shared.database import flush_or_conflict
+
+
+async def insert_missing(session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: concurrent first uses both succeed, one of them inserts."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    await session.exec(insert(model).values(rows).on_conflict_do_nothing())  # type: ignore[call-overload]
+
+
+async def ensure_chart(session: AsyncSession, district: str, community: str) -> None:
+    """Create the community's accounts and guarded balances if this is the fund's first use.
+
+    It looks before it inserts: on PostgreSQL an INSERT … ON CONFLICT waits for whoever is
+    updating the conflicting row, which would take a guarded row out of the one lock order.
+    """
+    found = await session.exec(
+        select(func.count()).where(GuardedBalance.district == district, GuardedBalance.community == community)
+    )
+    if found.one() == len(domain.GUARDED):
+        return
+    where = {"district": district, "community": community}
+    await insert_missing(
+        session, Account, [{**where, "code": code, "type": kind.value} for code, kind in domain.CHART.items()]
+    )
+    await insert_missing(session, GuardedBalance, [{**where, "name": name} for name in domain.GUARDED])
+
+
+async def lock_guarded(session: AsyncSession, district: str, community: str, names: Iterable[str]) -> None:
+    """Lock guarded rows in name order, the one order every transaction takes them in (no deadlock)."""
+    await session.exec(
+        select(GuardedBalance.name)
+        .where(
+            GuardedBalance.district == district,
+            GuardedBalance.community == community,
+            col(GuardedBalance.name).in_(sorted(names)),
+        )
+        .order_by(col(GuardedBalance.name))
+        .with_for_update()
+    )
+
+
+async def move_guarded(session: AsyncSession, district: str, community: str, name: str, delta: int) -> int:
+    """Move one guarded balance; a decrease passes only if that much is available. Returns the new balance."""
+    statement = (
+        update(GuardedBalance)
+        .where(
+            col(GuardedBalance.district) == district,
+            col(GuardedBalance.community) == community,
+            col(GuardedBalance.name) == name,
+        )
+        .values(balance=GuardedBalance.balance + delta)
+        .returning(col(GuardedBalance.balance))
+    )
+    if delta < 0:
+        statement = statement.where(col(GuardedBalance.balance) - col(GuardedBalance.reserved) >= -delta)
+    balance = (await session.exec(statement)).scalar_one_or_none()  # type: ignore[call-overload]
+    if balance is None:
+        raise InsufficientFunds(f"not enough available in {name}: {-delta} fen needed")
+    return int(balance)
+
+
+async def reserve(session: AsyncSession, district: str, community: str, name: str, amount: int) -> None:
+    """Reserve (or, with a negative amount, release) part of a guarded balance, never more than is there."""
+    statement = (
+        update(GuardedBalance)
+        .where(
+            col(GuardedBalance.district) == district,
+            col(GuardedBalance.community) == community,
+            col(GuardedBalance.name) == name,
+        )
+        .values(reserved=GuardedBalance.reserved + amount)
+        .returning(col(GuardedBalance.reserved))
+    )
+    if amount > 0:
+        statement = statement.where(col(GuardedBalance.balance) - col(GuardedBalance.reserved) >= amount)
+    else:
+        statement = statement.where(col(GuardedBalance.reserved) >= -amount)
+    if (await session.exec(statement)).scalar_one_or_none() is None:  # type: ignore[call-overload]
+        raise InsufficientFunds(f"not enough available in {name} to reserve {amount} fen")
+
+
+async def post_entry(
+    session: AsyncSession,
+    *,
+    district: str,
+    community: str,
+    kind: EntryKind,
+    lines: Sequence[Line],
+    narration: str,
+    actor: str,
+    now: datetime,
+    reference: str | None = None,
+    reverses: int | None = None,
+) -> JournalEntry:
+    """Append a balanced entry and move the guarded balances with it; the caller commits."""
+    domain.check_balanced(lines)
+    await ensure_chart(session, district, community)
+    for name, delta in domain.guarded_deltas(lines).items():  # sorted: locks are taken in one order
+        await move_guarded(session, district, community, name, delta)
+    entry = JournalEntry(
+        district=district,
+        community=community,
+        kind=kind.value,
+        narration=narration,
+        reference=reference,
+        reverses_entry_id=reverses,
+        posted_by=actor,
+        posted_at=now,
+    )
+    session.add(entry)
+    await flush_or_conflict(session, f"entry {reverses} was already reversed")
+    assert entry.id is not None
+    session.add_all(
+        Posting(
+            entry_id=entry.id,
+            district=district,
+            community=community,
+            account=line.account,
+            amount=line.amount,
+        )
+        for line in lines
+    )
+    await session.flush()
+    return entry
+
+
+async def lines_of(session: AsyncSession, entry_id: int) -> list[Line]:
+    postings = await session.exec(
+        select(Posting).where(Posting.entry_id == entry_id).order_by(col(Posting.id))
+    )
+    return [Line(p.account, p.amount) for p in postings.all()]
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day`, in China time, where the fund's days are counted."""
+    return datetime.combine(day + timedelta(days=1), time(), CHINA_TIME)
+
+
+async def account_balances(
+    session: AsyncSession, district: str, community: str, as_of: date | None = None
+) -> dict[str, int]:
+    """Every account of the chart with the sum of its postings (up to the end of `as_of`, if given)."""
+    statement = (
+        select(Posting.account, func.sum(Posting.amount))
+        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
+        .where(Posting.district == district, Posting.community == community)
+        .group_by(col(Posting.account))
+    )
+    if as_of is not None:
+        statement = statement.where(col(JournalEntry.posted_at) < end_of_day(as_of))
+    sums = {account: int(total) for account, total in (await session.exec(statement)).all()}
+    return {account: sums.get(account, 0) for account in domain.CHART}
+
+
+def fund_balances(balances: dict[str, int]) -> dict[Fund, int]:
+    """A fund holds what its income account received less what its expense account paid out."""
+    return {
+        fund: -(balances[domain.income_account(fund)] + balances[domain.expense_account(fund)])
+        for fund in Fund
+    }
+
+
+@dataclass(frozen=True)
+class TrialBalanceLine:
+    account: str
+    type: str
+    debit: int
+    credit: int
+
+
+def trial_balance(balances: dict[str, int]) -> list[TrialBalanceLine]:
+    return [
+        TrialBalanceLine(account, domain.CHART[account].value, max(amount, 0), max(-amount, 0))
+        for account, amount in sorted(balances.items())
+    ]
+
+
+async def guarded_balances(session: AsyncSession, district: str, community: str) -> dict[str, GuardedBalance]:
+    rows = await session.exec(
+        select(GuardedBalance).where(
+            GuardedBalance.district == district, GuardedBalance.community == community
+        )
+    )
+    return {row.name: row for row in rows.all()}

@@ -1,0 +1,71 @@
+"""Commitments' reservations as payments draw on them and reversals give back: row-locked, never below zero.
+
+Lock order, everywhere: the disbursement (or entry's record), then the commitment, then the
+guarded balances in name order (ledger.lock_guarded before a reservation is drawn); so payments,
+donations and reversals never wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_fund import domain, ledger
+from linli_fund.domain import CommitmentStatus, Fund
+from linli_fund.models import Commitment, Disbursement
+from linli_shared.errors import Conflict
+
+
+async def draw(session: AsyncSession, disbursement: Disbursement) -> None:
+    """Take a payment out of its commitment: the commitment's remainder and the fund's reservation shrink."""
+    assert disbursement.commitment_id is not None
+    remaining = (
+        await session.exec(  # type: ignore[call-overload]
+            update(Commitment)
+            .where(
+                col(Commitment.id) == disbursement.commitment_id,
+                col(Commitment.status) == CommitmentStatus.ACTIVE.value,
+                col(Commitment.remaining_fen) >= disbursement.amount_fen,
+            )
+            .values(remaining_fen=Commitment.remaining_fen - disbursement.amount_fen)
+            .returning(col(Commitment.remaining_fen))
+        )
+    ).scalar_one_or_none()
+    if remaining is None:
+        raise Conflict("the commitment is no longer active or has less than this left")
+    if remaining == 0:
+        await session.exec(  # type: ignore[call-overload]
+            update(Commitment)
+            .where(col(Commitment.id) == disbursement.commitment_id)
+            .values(status=CommitmentStatus.FULFILLED.value)
+        )
+    key = domain.fund_key(Fund(disbursement.fund))
+    await ledger.reserve(
+        session, disbursement.district, disbursement.community, key, -disbursement.amount_fen
+    )
+
+
+async def give_back(session: AsyncSession, disbursement: Disbursement) -> bool:
+    """Return a reversed payment to its commitment, if the commitment still runs; True if it did.
+
+    Call it before the reversal's entry (it locks the commitment first) and `reserve_again` after.
+    """
+    assert disbursement.commitment_id is not None
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Commitment)
+        .where(
+            col(Commitment.id) == disbursement.commitment_id,
+            col(Commitment.status).in_([CommitmentStatus.ACTIVE.value, CommitmentStatus.FULFILLED.value]),
+        )
+        .values(
+            remaining_fen=Commitment.remaining_fen + disbursement.amount_fen,
+            status=CommitmentStatus.ACTIVE.value,
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def reserve_again(session: AsyncSession, disbursement: Disbursement) -> None:
+    key = domain.fund_key(Fund(disbursement.fund))
+    await ledger.reserve(session, disbursement.district, disbursement.community, key, disbursement.amount_fen)

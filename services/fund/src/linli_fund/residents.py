@@ -1,0 +1,48 @@
+"""The read model of residents (who may receive help), kept from the registry's events through the inbox.
+
+Only the id, the community and whether the resident is still there are kept: the fund needs to
+know a beneficiary exists and is active, nothing more.
+"""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_fund.models import KnownResident
+from linli_shared.contracts.registry import ResidentDied, ResidentMovedOut, ResidentRegistered
+from linli_shared.events import Envelope
+from linli_shared.jetstream import DurableConsumer, stream_name
+
+REGISTRY_CONSUMER = DurableConsumer(
+    stream=stream_name("registry"), durable="fund-registry", filter_subject="linli.*.registry.>"
+)
+
+
+class ResidentNotYetKnown(Exception):
+    """A change arrived before the registration it changes: retry, the registration will come."""
+
+
+async def on_registry_event(session: AsyncSession, envelope: Envelope) -> None:
+    """Apply one registry event to the read model (inside the inbox's transaction)."""
+    if envelope.event_type == "registry.resident.registered":
+        registered = envelope.open(ResidentRegistered)
+        resident = await session.get(KnownResident, registered.resident_id) or KnownResident(
+            resident_id=registered.resident_id,
+            district=envelope.district,
+            community=registered.community,
+            updated_at=envelope.occurred_at,
+        )
+        session.add(resident)
+        return
+    if envelope.event_type == "registry.resident.moved_out":
+        resident_id, status = envelope.open(ResidentMovedOut).resident_id, "moved_out"
+    elif envelope.event_type == "registry.resident.died":
+        resident_id, status = envelope.open(ResidentDied).resident_id, "deceased"
+    else:
+        return  # other registry events are not this service's business
+    resident = await session.get(KnownResident, resident_id)
+    if resident is None:
+        raise ResidentNotYetKnown(resident_id)
+    resident.status = status
+    resident.updated_at = envelope.occurred_at
+    session.add(resident)

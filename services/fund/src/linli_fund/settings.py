@@ -1,0 +1,23 @@
+"""Fund settings: LINLI_FUND_* plus the deployment-wide LINLI_* values."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from linli_shared.settings import ServiceSettings
+
+
+class FundSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LINLI_FUND_", extra="ignore", populate_by_name=True)
+
+    database_url: str = "sqlite+aiosqlite:///./var/fund.db"
+    http_port: int = 8103
+    second_approval_above_fen: int = Field(
+        default=200_000, ge=0, description="Disbursements above this many fen need two distinct approvals."
+    )
+
+
+@lru_cache
+def get_settings() -> FundSettings:
+    return FundSettings()  # type: ignore[call-arg]  # values come from the environment

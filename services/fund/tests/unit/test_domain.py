@@ -1,0 +1,82 @@
+"""The ledger's rules, without a database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from linli_fund import domain
+from linli_fund.beancount_export import yuan
+from linli_fund.domain import Channel, Fund, Line, Purpose
+from linli_shared.errors import Forbidden, Invalid
+
+
+def test_an_entry_must_balance_to_the_fen() -> None:
+    with pytest.raises(domain.Unbalanced, match="sum to 1"):
+        domain.check_balanced([Line("assets:cash", 100), Line("income:donations:general", -99)])
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [Line("assets:cash", 0), Line("income:donations:general", 0)],
+        [Line("assets:cash", 100)],
+        [Line("assets:safe", 100), Line("income:donations:general", -100)],
+        [Line("assets:cash", 1.5), Line("income:donations:general", -1.5)],  # type: ignore[arg-type]
+    ],
+)
+def test_an_entry_of_fewer_than_two_real_postings_on_known_accounts_is_refused(lines) -> None:
+    with pytest.raises(domain.Unbalanced):
+        domain.check_balanced(lines)
+
+
+def test_donation_and_payment_entries_balance_and_move_the_right_guarded_balances() -> None:
+    donation = domain.donation_lines(Channel.CASH, Fund.MEDICAL, 5_000)
+    payment = domain.payment_lines(Fund.MEDICAL, Channel.CASH, 2_000)
+    for lines in (donation, payment, domain.reversal_lines(payment)):
+        domain.check_balanced(lines)
+    assert domain.guarded_deltas(donation) == {"assets:cash": 5_000, "funds:medical": 5_000}
+    assert domain.guarded_deltas(payment) == {"assets:cash": -2_000, "funds:medical": -2_000}
+    assert domain.guarded_deltas(domain.reversal_lines(donation)) == {
+        "assets:cash": -5_000,
+        "funds:medical": -5_000,
+    }
+
+
+def test_restricted_money_pays_only_for_its_purpose() -> None:
+    domain.check_fund_fits_purpose(Purpose.EDUCATION, Fund.EDUCATION)
+    domain.check_fund_fits_purpose(Purpose.EDUCATION, Fund.GENERAL)
+    with pytest.raises(Invalid):
+        domain.check_fund_fits_purpose(Purpose.EDUCATION, Fund.MEDICAL)
+
+
+def test_second_approval_is_needed_only_above_the_limit() -> None:
+    assert domain.approvals_needed(200_000, 200_000) == 1
+    assert domain.approvals_needed(200_001, 200_000) == 2
+
+
+def test_nobody_approves_their_own_request_or_approves_twice() -> None:
+    with pytest.raises(Forbidden):
+        domain.check_approver("a", [], "a")
+    with pytest.raises(Forbidden):
+        domain.check_approver("a", ["b"], "b")
+    domain.check_approver("a", ["b"], "c")
+
+
+def test_receipts_are_numbered_by_the_year_in_china() -> None:
+    new_year_in_beijing = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
+    assert domain.receipt_year(new_year_in_beijing) == 2027
+    assert domain.receipt_number(2027, 42) == "2027-000042"
+
+
+def test_anonymous_donors_are_shown_as_anonymous() -> None:
+    assert domain.donor_display("王建国", anonymous=True) == "匿名"
+    assert domain.donor_display("王建国", anonymous=False) == "王建国"
+
+
+@pytest.mark.parametrize(
+    ("fen", "text"), [(0, "0.00"), (5, "0.05"), (-5, "-0.05"), (123_456, "1234.56"), (-100, "-1.00")]
+)
+def test_fen_are_written_as_exact_yuan(fen: int, text: str) -> None:
+    assert yuan(fen) == text

@@ -1,0 +1,103 @@
+"""What the fund service publishes: donations, disbursements and ledger corrections.
+
+No event ever names or identifies a beneficiary: disbursements are announced by id, purpose and
+amount only. Amounts are integer fen (1 yuan = 100 fen).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from pydantic import Field
+
+from linli_shared.events import Event
+
+
+class FundEvent(Event):
+    service: ClassVar[str] = "fund"
+
+
+class DonationReceived(FundEvent):
+    """A donation was received, receipted and posted to the community's love-fund ledger."""
+
+    name: ClassVar[str] = "donation.received"
+    donation_id: str = Field(description="The donation's id in the fund service.")
+    receipt_number: str = Field(description="Sequential per community and year, e.g. 2026-000042.")
+    campaign_id: str | None = Field(description="The quarterly drive it was given at, if any.")
+    donor_kind: str = Field(description="resident, party_member, enterprise or outsider.")
+    donor_display: str = Field(description="The donor's name as it may be shown, or 匿名 if anonymous.")
+    channel: str = Field(description="cash, bank_transfer or mobile_payment.")
+    fund: str = Field(description="The fund credited: general, or the restricted education/medical/relief.")
+    amount_fen: int = Field(gt=0, description="Amount in fen.")
+    entry_id: int = Field(description="The journal entry that posted it.")
+
+
+class DisbursementRequested(FundEvent):
+    """A fund officer asked for money to be paid out; it waits for approval."""
+
+    name: ClassVar[str] = "disbursement.requested"
+    disbursement_id: str = Field(description="The disbursement's id (never the beneficiary's).")
+    purpose: str = Field(description="education, medical or relief.")
+    fund: str = Field(description="The fund it is to be paid from.")
+    amount_fen: int = Field(gt=0, description="Amount in fen.")
+    approvals_needed: int = Field(ge=1, le=2, description="Two above the configured amount, else one.")
+
+
+class DisbursementApproved(FundEvent):
+    """Someone other than the requester approved a disbursement (once or, above the limit, twice)."""
+
+    name: ClassVar[str] = "disbursement.approved"
+    disbursement_id: str = Field(description="The disbursement's id.")
+    approvals: int = Field(ge=1, le=2, description="Approvals given so far.")
+    approvals_needed: int = Field(ge=1, le=2, description="Approvals it needs before payment.")
+    approved_by: str = Field(description="The approving officer's subject.")
+
+
+class DisbursementRejected(FundEvent):
+    """A disbursement was rejected and will not be paid."""
+
+    name: ClassVar[str] = "disbursement.rejected"
+    disbursement_id: str = Field(description="The disbursement's id.")
+    rejected_by: str = Field(description="The rejecting officer's subject.")
+
+
+class DisbursementPaid(FundEvent):
+    """An approved disbursement was paid: its journal entry is posted, the fund reduced."""
+
+    name: ClassVar[str] = "disbursement.paid"
+    disbursement_id: str = Field(description="The disbursement's id.")
+    purpose: str = Field(description="education, medical or relief.")
+    fund: str = Field(description="The fund it was paid from.")
+    amount_fen: int = Field(gt=0, description="Amount in fen.")
+    entry_id: int = Field(description="The journal entry that posted it.")
+
+
+class EntryReversed(FundEvent):
+    """A journal entry was corrected by a reversing entry (ledgers are append-only)."""
+
+    name: ClassVar[str] = "entry.reversed"
+    entry_id: int = Field(description="The entry that was reversed.")
+    reversal_entry_id: int = Field(description="The new entry that reverses it.")
+    kind: str = Field(description="What the reversed entry recorded: donation or disbursement.")
+    reason: str = Field(description="Why it was reversed.")
+
+
+class CommitmentMade(FundEvent):
+    """Money was reserved in a fund for a promise over time (e.g. school fees until 18)."""
+
+    name: ClassVar[str] = "commitment.made"
+    commitment_id: str = Field(description="The commitment's id (never the beneficiary's).")
+    purpose: str = Field(description="education, medical or relief.")
+    fund: str = Field(description="The fund the money is reserved in.")
+    amount_fen: int = Field(gt=0, description="Amount reserved, in fen.")
+    until: date = Field(description="The last day the promise runs.")
+
+
+class CommitmentReleased(FundEvent):
+    """What was left of a commitment's reservation went back to the fund's available money."""
+
+    name: ClassVar[str] = "commitment.released"
+    commitment_id: str = Field(description="The commitment's id.")
+    released_fen: int = Field(ge=0, description="Amount no longer reserved, in fen.")
+    released_by: str = Field(description="The officer's subject.")
