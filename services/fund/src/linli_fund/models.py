@@ -21,7 +21,7 @@ from linli_shared.outbox import OutboxMessage  # noqa: F401 - part of this datab
 class KnownResident(SQLModel, table=True):
     """Residents as the registry announced them: this service's read model, fed by its inbox."""
 
-    __tablename__ = "known_resident"
+    __tablename__ = "beneficiary"  # not known_resident: table names are unique across services
     resident_id: str = Field(primary_key=True, max_length=36)
     district: str = Field(max_length=40, index=True)
     community: str = Field(max_length=40)

@@ -109,7 +109,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_journal_entry_district'), ['district'], unique=False)
         batch_op.create_index(batch_op.f('ix_journal_entry_posted_at'), ['posted_at'], unique=False)
 
-    op.create_table('known_resident',
+    op.create_table('beneficiary',
     sa.Column('resident_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('district', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('community', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -117,8 +117,8 @@ def upgrade() -> None:
     sa.Column('updated_at', linli_shared.clock.UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('resident_id')
     )
-    with op.batch_alter_table('known_resident', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_known_resident_district'), ['district'], unique=False)
+    with op.batch_alter_table('beneficiary', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_beneficiary_district'), ['district'], unique=False)
 
     op.create_table('outbox_message',
     sa.Column('position', sa.Integer(), nullable=False),
@@ -249,10 +249,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_message_sent_at'))
 
     op.drop_table('outbox_message')
-    with op.batch_alter_table('known_resident', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_known_resident_district'))
+    with op.batch_alter_table('beneficiary', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_beneficiary_district'))
 
-    op.drop_table('known_resident')
+    op.drop_table('beneficiary')
     with op.batch_alter_table('journal_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journal_entry_posted_at'))
         batch_op.drop_index(batch_op.f('ix_journal_entry_district'))
