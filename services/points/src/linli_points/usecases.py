@@ -65,7 +65,8 @@ async def enrol_volunteer(
     record_event(
         session,
         VolunteerEnrolled(
-            volunteer_id=volunteer.id, resident_id=volunteer.resident_id, party_member=volunteer.party_member
+            volunteer_id=volunteer.id,
+            subject=volunteer.subject, resident_id=volunteer.resident_id, party_member=volunteer.party_member
         ),
         district=volunteer.district,
         community=volunteer.community,

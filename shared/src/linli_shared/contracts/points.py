@@ -19,6 +19,7 @@ class VolunteerEnrolled(PointsEvent):
 
     name: ClassVar[str] = "volunteer.enrolled"
     volunteer_id: str
+    subject: str | None = Field(default=None, description="The subject of the volunteer's own token.")
     resident_id: str | None
     party_member: bool
 
