@@ -15,9 +15,10 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.app import create_app
+from linli_notify.digest import send_digests
 from linli_notify.dispatch import AppriseSender, dispatch_due, escalate_unacknowledged
 from linli_notify.models import Delivery, Notification
-from linli_notify.notifications import POINTS_CONSUMER, REGISTRY_CONSUMER, on_event
+from linli_notify.notifications import CONSUMERS, on_event
 from linli_notify.settings import NotifySettings
 from linli_shared.auth import Role
 from linli_shared.contracts.registry import ResidentRegistered, VisitOverdue
@@ -162,7 +163,7 @@ class Harness:
 
     async def feed(self, envelope: Envelope, now: datetime) -> bool:
         """Apply an event through the real inbox, with the clock the test chooses."""
-        consumer = REGISTRY_CONSUMER if envelope.producer == "registry" else POINTS_CONSUMER
+        consumer = CONSUMERS[envelope.producer]
 
         async def apply(session: AsyncSession, event: Envelope) -> None:
             await on_event(session, event, settings=self.settings, now=now)
@@ -174,6 +175,9 @@ class Harness:
         return await dispatch_due(
             self.session_factory, sender, settings=self.settings, now=now, jitter=lambda: 0.5
         )
+
+    async def digest(self, now: datetime) -> int:
+        return await send_digests(self.session_factory, settings=self.settings, now=now)
 
     async def escalate(self, now: datetime) -> int:
         return await escalate_unacknowledged(self.session_factory, settings=self.settings, now=now)

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify import api
+from linli_notify.digest import send_digests
 from linli_notify.dispatch import AppriseSender, dispatch_due, escalate_unacknowledged
-from linli_notify.notifications import POINTS_CONSUMER, REGISTRY_CONSUMER, event_applier
+from linli_notify.notifications import FUND_CONSUMER, POINTS_CONSUMER, REGISTRY_CONSUMER, event_applier
 from linli_notify.settings import NotifySettings, get_settings
 from linli_shared.clock import utc_now
 from linli_shared.contracts import notify as notify_contracts  # noqa: F401 - registers them
@@ -44,6 +45,12 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
                     apply=apply,
                     description="Wish, redemption and low-stock notices.",
                 ),
+                Subscription(
+                    consumer=FUND_CONSUMER,
+                    producer="fund",
+                    apply=apply,
+                    description="Thanks and a receipt number to each donor.",
+                ),
             ],
             publishes=events_of("notify"),
         )
@@ -59,4 +66,13 @@ def background_jobs(settings: NotifySettings) -> list[tuple[PeriodicJob, float]]
     async def escalate(session_factory: async_sessionmaker[AsyncSession]) -> int:
         return await escalate_unacknowledged(session_factory, settings=settings, now=utc_now())
 
-    return [(dispatch, settings.dispatch_seconds), (escalate, settings.escalation_check_seconds)]
+    async def digest(session_factory: async_sessionmaker[AsyncSession]) -> int:
+        return await send_digests(session_factory, settings=settings, now=utc_now())
+
+    jobs: list[tuple[PeriodicJob, float]] = [
+        (dispatch, settings.dispatch_seconds),
+        (escalate, settings.escalation_check_seconds),
+    ]
+    if settings.digest_enabled:
+        jobs.append((digest, settings.digest_check_seconds))
+    return jobs

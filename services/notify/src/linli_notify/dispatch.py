@@ -1,13 +1,29 @@
-"""The dispatcher (due deliveries out, with retries) and the escalation of unacknowledged alerts."""
+"""The dispatcher (due deliveries out, with retries) and the escalation of unacknowledged alerts.
+
+Channels:
+
+- ``inbox``: the in-app inbox (GET /v1/inbox); the notification row is the message, nothing is sent.
+- ``apprise``: the community's outside channels, Apprise URLs from LINLI_NOTIFY_CHANNELS (json://,
+  mailto://, …), sent from a worker thread.
+- ``file``: a built-in channel for development and demos, on only when LINLI_NOTIFY_OUTBOX_FILE names
+  a path. Every notification then also gets a ``file`` delivery, whatever the recipient chose, which
+  appends one JSON object per line (delivery_id, district, community, recipient, event_id, urgent,
+  title, body, written_at) to that file; its directory is made if missing. ``tail -f`` the file to
+  watch messages flow (meant for ``make run`` with the demo community). Each line is one delivery,
+  so like every channel it is written once per (event, recipient); a crash between the write and
+  the commit can, as with any channel, repeat a line after the claim period.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 import apprise
@@ -17,10 +33,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_notify.domain import APPRISE, INBOX, DeliveryStatus, Urgency, next_rung, retry_delay
+from linli_notify.domain import APPRISE, FILE, INBOX, DeliveryStatus, Urgency, next_rung, retry_delay
 from linli_notify.models import Delivery, Notification
 from linli_notify.notifications import create_notification
 from linli_notify.settings import NotifySettings
+from linli_shared.clock import utc_now
 from linli_shared.contracts.notify import NotificationEscalated, NotificationFailed
 from linli_shared.outbox import record_event
 
@@ -41,25 +58,73 @@ class DeliveryError(Exception):
     """A channel refused or could not take the message."""
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery taken for sending, with what its channel needs to know."""
+
+    delivery_id: int
+    channel: str
+    district: str
+    community: str | None
+    recipient: str
+    source_event_id: str
+    urgent: bool
+    title: str
+    body: str
+
+
 class Sender(Protocol):
-    async def send(self, channel: str, community: str | None, title: str, body: str) -> None: ...
+    async def send(self, message: Claimed) -> None: ...
 
 
 class AppriseSender:
-    """The in-app inbox needs no sending; outside channels go through Apprise, in a worker thread."""
+    """The in-app inbox needs no sending; outside channels go through Apprise, in a worker thread;
+    the file channel appends a JSON line (see the module docstring)."""
 
     def __init__(self, settings: NotifySettings) -> None:
         self._settings = settings
 
-    async def send(self, channel: str, community: str | None, title: str, body: str) -> None:
-        if channel == INBOX:
+    async def send(self, message: Claimed) -> None:
+        if message.channel == INBOX:
             return  # the notification row is the in-app message
-        if channel != APPRISE:
-            raise DeliveryError(f"unknown channel {channel!r}")
-        urls = self._settings.apprise_urls(community)
+        if message.channel == FILE:
+            if self._settings.outbox_file is None:
+                raise DeliveryError("no outbox file is configured (LINLI_NOTIFY_OUTBOX_FILE)")
+            await asyncio.to_thread(append_line, self._settings.outbox_file, file_line(message))
+            return
+        if message.channel != APPRISE:
+            raise DeliveryError(f"unknown channel {message.channel!r}")
+        urls = self._settings.apprise_urls(message.community)
         if not urls:
-            raise DeliveryError(f"no outside channel is configured for community {community!r}")
-        await asyncio.to_thread(notify_blocking, urls, title, body)
+            raise DeliveryError(f"no outside channel is configured for community {message.community!r}")
+        await asyncio.to_thread(notify_blocking, urls, message.title, message.body)
+
+
+def file_line(message: Claimed) -> str:
+    return json.dumps(
+        {
+            "delivery_id": message.delivery_id,
+            "district": message.district,
+            "community": message.community,
+            "recipient": message.recipient,
+            "event_id": message.source_event_id,
+            "urgent": message.urgent,
+            "title": message.title,
+            "body": message.body,
+            "written_at": utc_now().isoformat(),
+        },
+        ensure_ascii=False,
+    )
+
+
+def append_line(path: Path, line: str) -> None:
+    """Blocking: one write of one line in append mode, so lines of replicas do not interleave."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as file:
+            file.write(line + "\n")
+    except OSError as error:
+        raise DeliveryError(f"cannot append to the outbox file: {error.strerror}") from error
 
 
 def notify_blocking(urls: list[str], title: str, body: str) -> None:
@@ -72,15 +137,6 @@ def notify_blocking(urls: list[str], title: str, body: str) -> None:
         delivered = target.notify(title=title, body=body)
     if not delivered:
         raise DeliveryError(captured.getvalue().strip()[-900:] or "apprise could not deliver")
-
-
-@dataclass(frozen=True)
-class Claimed:
-    delivery_id: int
-    channel: str
-    community: str | None
-    title: str
-    body: str
 
 
 async def claim_due(
@@ -108,7 +164,15 @@ async def claim_due(
             assert delivery.id is not None
             claimed.append(
                 Claimed(
-                    delivery.id, delivery.channel, delivery.community, notification.title, notification.body
+                    delivery_id=delivery.id,
+                    channel=delivery.channel,
+                    district=delivery.district,
+                    community=delivery.community,
+                    recipient=delivery.recipient,
+                    source_event_id=delivery.source_event_id,
+                    urgent=delivery.urgent,
+                    title=notification.title,
+                    body=notification.body,
                 )
             )
         await session.commit()
@@ -128,7 +192,7 @@ async def dispatch_due(
     for claim in await claim_due(session_factory, settings=settings, now=now):
         error: Exception | None = None
         try:
-            await sender.send(claim.channel, claim.community, claim.title, claim.body)
+            await sender.send(claim)
         except Exception as failure:  # any failure of a channel is a failed attempt, never a crash
             error = failure
         async with session_factory() as session:

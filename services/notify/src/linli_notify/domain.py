@@ -13,6 +13,7 @@ DEFAULT_QUIET_START = time(22, 0)
 DEFAULT_QUIET_END = time(7, 0)
 INBOX = "inbox"
 APPRISE = "apprise"
+FILE = "file"  # development and demos only: see linli_notify.dispatch
 CHANNELS = (INBOX, APPRISE)
 
 
@@ -43,6 +44,11 @@ def resident_recipient(resident_id: str) -> str:
 
 def volunteer_recipient(volunteer_id: str) -> str:
     return f"volunteer:{volunteer_id}"
+
+
+def donor_recipient(donation_id: str) -> str:
+    """A donor has no account: their thanks is addressed by the donation that names them."""
+    return f"donor:{donation_id}"
 
 
 def role_recipient(role: str, community: str | None) -> str:

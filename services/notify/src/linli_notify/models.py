@@ -46,6 +46,17 @@ class CareGroup(SQLModel, table=True):
     neighbour_name: str = Field(max_length=100)
 
 
+class KnownWish(SQLModel, table=True):
+    """A wish as points announced it: its title, which later wish events do not repeat."""
+
+    __tablename__ = "known_wish"
+    wish_id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40)
+    community: str | None = Field(default=None, max_length=40)
+    resident_id: str = Field(max_length=36)
+    title: str = Field(max_length=200)
+
+
 class Notification(SQLModel, table=True):
     """One message about one event to one recipient, rendered once in their language."""
 

@@ -9,19 +9,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.domain import (
     APPRISE,
+    FILE,
     INBOX,
     DeliveryStatus,
     Urgency,
+    donor_recipient,
     parse_clock,
     release_time,
     resident_recipient,
     volunteer_recipient,
 )
-from linli_notify.models import CareGroup, Contact, Delivery, Notification
+from linli_notify.models import CareGroup, Contact, Delivery, KnownWish, Notification
 from linli_notify.rendering import render
 from linli_notify.rules import Rule, rules_for
 from linli_notify.settings import NotifySettings
 from linli_shared.clock import utc_now
+from linli_shared.contracts import fund as fund_contracts  # noqa: F401 - registers them
 from linli_shared.contracts import points as points_contracts  # noqa: F401 - registers them
 from linli_shared.contracts import registry as registry_contracts  # noqa: F401 - registers them
 from linli_shared.events import Envelope, Event, events_of
@@ -34,9 +37,14 @@ REGISTRY_CONSUMER = DurableConsumer(
 POINTS_CONSUMER = DurableConsumer(
     stream=stream_name("points"), durable="notify-points", filter_subject="linli.*.points.>"
 )
+FUND_CONSUMER = DurableConsumer(
+    stream=stream_name("fund"), durable="notify-fund", filter_subject="linli.*.fund.>"
+)
+CONSUMERS = {"registry": REGISTRY_CONSUMER, "points": POINTS_CONSUMER, "fund": FUND_CONSUMER}
 
 CONTRACTS: dict[str, type[Event]] = {
-    f"{event.service}.{event.name}": event for event in [*events_of("registry"), *events_of("points")]
+    f"{event.service}.{event.name}": event
+    for event in [*events_of("registry"), *events_of("points"), *events_of("fund")]
 }
 
 
@@ -63,18 +71,27 @@ async def on_event(
     if contract is None:
         return  # not an event this service knows; nothing to say about it
     payload = envelope.open(contract).model_dump(mode="json")  # a bad payload raises: dead letter
-    await update_contacts(session, envelope, payload, now)
+    await update_contacts(session, envelope, payload, settings, now)
     for rule in rules_for(envelope.event_type):
         await notify_by_rule(session, envelope, payload, rule, settings=settings, now=now)
 
 
 async def update_contacts(
-    session: AsyncSession, envelope: Envelope, payload: dict[str, object], now: datetime
+    session: AsyncSession,
+    envelope: Envelope,
+    payload: dict[str, object],
+    settings: NotifySettings,
+    now: datetime,
 ) -> None:
     district, community = envelope.district, envelope.community
     if envelope.event_type == "registry.resident.registered":
         contact = await contact_for(
-            session, district, str(payload["community"]), resident_recipient(str(payload["resident_id"])), now
+            session,
+            district,
+            str(payload["community"]),
+            resident_recipient(str(payload["resident_id"])),
+            now,
+            settings,
         )
         contact.display_name = str(payload["full_name"])[:100]
         session.add(contact)
@@ -90,19 +107,36 @@ async def update_contacts(
         )
         session.add(group)
         for subject in (group.grid_worker, group.community_worker):
-            await contact_for(session, district, community, subject, now)
+            await contact_for(session, district, community, subject, now, settings)
     elif envelope.event_type in GONE:
         await cancel_pending(
             session, district, resident_recipient(str(payload["resident_id"])), GONE[envelope.event_type]
         )
     elif envelope.event_type == "points.volunteer.enrolled":
         contact = await contact_for(
-            session, district, community, volunteer_recipient(str(payload["volunteer_id"])), now
+            session, district, community, volunteer_recipient(str(payload["volunteer_id"])), now, settings
         )
         if payload.get("resident_id"):
             resident = await session.get(Contact, (district, resident_recipient(str(payload["resident_id"]))))
             if resident is not None:
                 contact.display_name = resident.display_name
+    elif envelope.event_type == "points.wish.posted":
+        if await session.get(KnownWish, str(payload["wish_id"])) is None:
+            session.add(
+                KnownWish(
+                    wish_id=str(payload["wish_id"]),
+                    district=district,
+                    community=community,
+                    resident_id=str(payload["resident_id"]),
+                    title=str(payload["title"])[:200],
+                )
+            )
+    elif envelope.event_type == "fund.donation.received":
+        donor = await contact_for(
+            session, district, community, donor_recipient(str(payload["donation_id"])), now, settings
+        )
+        donor.display_name = str(payload["donor_display"])[:100]
+        session.add(donor)
 
 
 async def cancel_pending(session: AsyncSession, district: str, recipient: str, reason: str) -> None:
@@ -121,9 +155,15 @@ async def cancel_pending(session: AsyncSession, district: str, recipient: str, r
 
 
 async def contact_for(
-    session: AsyncSession, district: str, community: str | None, recipient: str, now: datetime
+    session: AsyncSession,
+    district: str,
+    community: str | None,
+    recipient: str,
+    now: datetime,
+    settings: NotifySettings,
 ) -> Contact:
-    """The recipient's contact, made with the defaults (zh, inbox + outside, 22:00–07:00) if new."""
+    """The recipient's contact, made with the defaults (zh, inbox + outside, the deployment's quiet
+    hours, 22:00–07:00 unless configured) if new."""
     contact = await session.get(Contact, (district, recipient))
     if contact is None:
         contact = Contact(
@@ -131,6 +171,8 @@ async def contact_for(
             recipient=recipient,
             community=community,
             display_name=recipient.split(":", 1)[-1][:100],
+            quiet_start=settings.quiet_start,
+            quiet_end=settings.quiet_end,
             updated_at=now,
         )
         session.add(contact)
@@ -145,6 +187,10 @@ async def template_data(
     if resident_id := payload.get("resident_id"):
         resident = await session.get(Contact, (district, resident_recipient(str(resident_id))))
         data.setdefault("resident_name", resident.display_name if resident else str(resident_id))
+    if wish_id := payload.get("wish_id"):
+        wish = await session.get(KnownWish, str(wish_id))
+        if wish is not None:
+            data.setdefault("wish_title", wish.title)
     return data
 
 
@@ -176,10 +222,12 @@ async def notify_by_rule(
 
 
 def channels_for(contact: Contact, settings: NotifySettings, urgent: bool) -> list[str]:
-    """The contact's chosen channels that exist here; urgent ones always reach the in-app inbox too."""
+    """The contact's chosen channels that exist here; urgent ones always reach the in-app inbox too;
+    with an outbox file configured, every message is also written there."""
     available = {INBOX} | ({APPRISE} if settings.apprise_urls(contact.community) else set())
     chosen = set(contact.channels) | ({INBOX} if urgent else set())
-    return sorted(chosen & available) or [INBOX]
+    mirror = [FILE] if settings.outbox_file is not None else []  # the operator's, not the recipient's
+    return sorted(chosen & available or {INBOX}) + mirror
 
 
 async def create_notification(
@@ -206,7 +254,7 @@ async def create_notification(
     )
     if already.first() is not None:
         return None
-    contact = await contact_for(session, district, community, recipient, now)
+    contact = await contact_for(session, district, community, recipient, now, settings)
     data = {**data, "recipient_name": contact.display_name}
     rendered = render(template, contact.language, data)
     urgent = urgency is Urgency.URGENT

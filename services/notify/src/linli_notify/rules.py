@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from linli_notify.domain import Urgency, resident_recipient, role_recipient, volunteer_recipient
+from linli_notify.domain import (
+    Urgency,
+    donor_recipient,
+    resident_recipient,
+    role_recipient,
+    volunteer_recipient,
+)
 
 Payload = dict[str, object]
 
@@ -43,6 +49,7 @@ RULES: list[Rule] = [
         Urgency.NORMAL,
         _field("volunteer_id", volunteer_recipient),
     ),
+    Rule("fund.donation.received", "donation_thanks", Urgency.NORMAL, _field("donation_id", donor_recipient)),
 ]
 
 RULES_BY_EVENT: dict[str, list[Rule]] = {}
@@ -68,4 +75,34 @@ SAMPLES: dict[str, Payload] = {
     "wish_fulfilled": {"recipient_name": "王秀英", "wish_title": "一台轮椅", "note": "已送到家"},
     "stock_low": {"item_name": "米 5kg", "stock": 2, "threshold": 5},
     "points_redeemed": {"recipient_name": "李红亮", "points": 30, "quantity": 1, "balance": 70},
+    "daily_digest": {
+        "recipient_name": "李网格",
+        "day": "2026-03-11",
+        "since": "2026-03-10 07:00",
+        "count": 2,
+        "items": [
+            {
+                "at": "03-10 09:12",
+                "event": "registry.care.visit.overdue",
+                "who": "王秀英",
+                "kind": "visit",
+                "title": "【紧急】王秀英的走访已逾期",
+            },
+            {
+                "at": "03-10 15:40",
+                "event": "points.wish.claimed",
+                "who": "王秀英",
+                "kind": "",
+                "title": "您的心愿已被认领",
+            },
+        ],
+        "more": 0,
+    },
+    "donation_thanks": {
+        "recipient_name": "李红亮",
+        "donor_display": "李红亮",
+        "receipt_number": "2026-000042",
+        "amount_fen": 50000,
+        "fund": "general",
+    },
 }

@@ -1,12 +1,14 @@
 """Notify settings: LINLI_NOTIFY_* plus the deployment-wide LINLI_* values."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from linli_shared.settings import ServiceSettings
 
+CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
 DEFAULT_LADDER = ["neighbour", "grid_worker", "community_worker"]
 
 
@@ -20,9 +22,19 @@ class NotifySettings(ServiceSettings):
         description="JSON: community code → Apprise URLs (json://…, mailto://…). Secrets live in the "
         "environment only, never in the repository.",
     )
+    outbox_file: Path | None = Field(
+        default=None,
+        description="Development and demos: every notification is also appended here as a JSON line.",
+    )
     escalation_ladders: dict[str, list[str]] = Field(
         default_factory=dict,
         description="JSON: community code → rungs, lowest first (neighbour, grid_worker, community_worker).",
+    )
+    quiet_start: str = Field(
+        default="22:00", pattern=CLOCK, description="Quiet hours of new contacts start (local, HH:MM)."
+    )
+    quiet_end: str = Field(
+        default="07:00", pattern=CLOCK, description="…and end; equal to quiet_start means no quiet hours."
     )
     escalate_after_seconds: float = Field(default=900, gt=0, description="Unacknowledged urgent → next rung.")
     max_attempts: int = Field(default=6, ge=1, le=50, description="Tries per delivery before it fails.")
@@ -31,6 +43,11 @@ class NotifySettings(ServiceSettings):
     claim_seconds: float = Field(default=300, gt=0, description="A claimed delivery is retried after this.")
     dispatch_seconds: float = Field(default=5, gt=0, description="Pace of the dispatcher.")
     escalation_check_seconds: float = Field(default=60, gt=0, description="Pace of the escalation check.")
+    digest_enabled: bool = Field(default=True, description="Send each grid worker a daily digest.")
+    digest_hour: int = Field(
+        default=7, ge=0, le=23, description="China-time hour from which each grid worker's daily digest goes."
+    )
+    digest_check_seconds: float = Field(default=300, gt=0, description="Pace of the daily digest check.")
     background_jobs: bool = Field(default=True, description="Run dispatcher and escalation (off in tests).")
 
     def ladder(self, community: str | None) -> list[str]:

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify import schemas
-from linli_notify.domain import INBOX, DeliveryStatus, role_recipient
+from linli_notify.domain import INBOX, DeliveryStatus, resident_recipient, role_recipient
 from linli_notify.models import Contact, Delivery, Notification
 from linli_notify.rendering import Rendered, render
 from linli_notify.rules import SAMPLES
@@ -22,12 +22,17 @@ from linli_shared.paging import Page, page_of
 from linli_shared.scoping import in_scope
 
 LOG_READERS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR, Role.COMMUNITY_WORKER)
-FOR_OTHERS = ("resident:", "volunteer:", "role:")
+FOR_OTHERS = ("resident:", "volunteer:", "donor:", "role:")
 
 
 def caller_recipients(caller: Caller) -> list[str]:
-    """Whom the caller reads as: their own subject, and their role's mailbox in their community."""
+    """Whom the caller reads as: their own subject, and their role's mailbox in their community.
+
+    A resident's token subject is their registry id, and their messages are addressed resident:<id>.
+    """
     recipients = [caller.subject]
+    if caller.role is Role.RESIDENT:
+        recipients.append(resident_recipient(caller.subject))
     if caller.community:
         recipients.append(role_recipient(caller.role.value, caller.community))
     return recipients

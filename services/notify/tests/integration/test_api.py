@@ -8,7 +8,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from linli_shared.auth import Role
-from linli_shared.contracts.points import StockLow
+from linli_shared.contracts.fund import DonationReceived
+from linli_shared.contracts.points import StockLow, WishClaimed, WishPosted
 
 pytestmark = [pytest.mark.integration]
 
@@ -135,6 +136,60 @@ async def test_low_stock_reaches_the_community_workers_shared_inbox(notify, clie
     assert "米 5kg" in item["title"]
     elsewhere = community.__class__(community.district, "elsewhere")
     assert (await client.get("/v1/inbox", headers=elsewhere.as_(Role.COMMUNITY_WORKER))).json()["items"] == []
+
+
+async def test_resident_reads_messages_addressed_to_them_with_their_registry_id(
+    notify, client, community
+) -> None:
+    await notify.feed(notify.wrap(WishPosted(wish_id="w-1", resident_id="r-7", title="一台轮椅")), NOON)
+    claimed = WishClaimed(wish_id="w-1", resident_id="r-7", volunteer_id="v-1", claim_expires_at=NOON)
+    await notify.feed(notify.wrap(claimed), NOON)
+    await notify.dispatch(NOON)
+    (item,) = (await client.get("/v1/inbox", headers=community.as_(Role.RESIDENT, "r-7"))).json()["items"]
+    assert item["recipient"] == "resident:r-7" and "心愿" in item["title"]
+    assert "“一台轮椅”" in item["body"], "the title is remembered from when the wish was posted"
+    assert (await client.get("/v1/inbox", headers=community.as_(Role.RESIDENT, "r-8"))).json()["items"] == []
+
+
+async def test_donation_thanks_the_donor_with_the_receipt_number(notify, client, community, receiver) -> None:
+    donation = DonationReceived(
+        donation_id="don-1",
+        receipt_number="2026-000042",
+        campaign_id=None,
+        donor_kind="resident",
+        donor_display="李红亮",
+        channel="cash",
+        fund="education",
+        amount_fen=50000,
+        entry_id=1,
+    )
+    await notify.feed(notify.wrap(donation), NOON)
+    assert await notify.dispatch(NOON) == 2
+    (hook,) = receiver.received
+    assert "2026-000042" in str(hook["title"]) and "李红亮" in str(hook["message"])
+    assert "500.00" in str(hook["message"]) and "助学" in str(hook["message"])
+    (thanks,) = await notify.notifications(recipient="donor:don-1")
+    assert thanks.event_type == "fund.donation.received"
+    log = await client.get("/v1/deliveries", headers=community.as_(Role.COMMUNITY_WORKER))
+    assert {(d["recipient"], d["status"]) for d in log.json()["items"]} == {("donor:don-1", "sent")}
+
+
+async def test_anonymous_donor_is_thanked_without_a_name(notify, receiver) -> None:
+    donation = DonationReceived(
+        donation_id="don-2",
+        receipt_number="2026-000043",
+        campaign_id=None,
+        donor_kind="outsider",
+        donor_display="匿名",
+        channel="mobile_payment",
+        fund="general",
+        amount_fen=1234,
+        entry_id=2,
+    )
+    await notify.feed(notify.wrap(donation), NOON)
+    await notify.dispatch(NOON)
+    (hook,) = receiver.received
+    assert "尊敬的爱心人士" in str(hook["message"]) and "12.34" in str(hook["message"])
 
 
 async def test_delivery_log_is_scoped_and_filtered(notify, client, community, receiver) -> None:

@@ -103,6 +103,14 @@ async def test_dispatchers_running_at_once_send_each_delivery_once(notify, recei
     assert len(receiver.received) == 3 and len(smtp.messages) == 3
 
 
+async def test_deployment_without_quiet_hours_sends_at_23_at_once(notify, receiver) -> None:
+    notify.settings = notify.settings.model_copy(update={"quiet_start": "00:00", "quiet_end": "00:00"})
+    await notify.feed(notify.wrap(claimed()), AT_23)
+
+    assert await notify.dispatch(AT_23) == 2
+    assert [str(r["title"]) for r in receiver.received] == ["您的心愿已被认领"]
+
+
 async def test_non_urgent_at_23_is_held_until_7_and_urgent_is_not(notify, receiver) -> None:
     await notify.feed(notify.wrap(claimed()), AT_23)
     await notify.feed(notify.wrap(notify.overdue()), AT_23)

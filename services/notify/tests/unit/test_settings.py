@@ -17,3 +17,21 @@ def test_channels_and_ladders_are_read_per_community_from_json(monkeypatch: pyte
     assert settings.apprise_urls("c1") == ["json://127.0.0.1:9/hook"] and settings.apprise_urls("c2") == []
     assert settings.ladder("c1") == ["grid_worker", "community_worker"]
     assert settings.ladder("c2") == DEFAULT_LADDER == ["neighbour", "grid_worker", "community_worker"]
+
+
+def test_outbox_file_quiet_hours_and_digest_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LINLI_JWT_SECRET", TEST_JWT_SECRET)
+    defaults = NotifySettings()  # type: ignore[call-arg]
+    assert defaults.outbox_file is None and (defaults.quiet_start, defaults.quiet_end) == ("22:00", "07:00")
+    assert defaults.digest_enabled and defaults.digest_hour == 7
+    monkeypatch.setenv("LINLI_NOTIFY_OUTBOX_FILE", "var/notify-outbox.jsonl")
+    monkeypatch.setenv("LINLI_NOTIFY_QUIET_START", "00:00")
+    monkeypatch.setenv("LINLI_NOTIFY_QUIET_END", "00:00")
+    monkeypatch.setenv("LINLI_NOTIFY_DIGEST_HOUR", "18")
+    settings = NotifySettings()  # type: ignore[call-arg]
+    assert str(settings.outbox_file) == "var/notify-outbox.jsonl" and settings.digest_hour == 18
+    monkeypatch.setenv("LINLI_NOTIFY_QUIET_START", "25:00")
+    with pytest.raises(ValueError, match="quiet_start"):
+        NotifySettings()  # type: ignore[call-arg]
