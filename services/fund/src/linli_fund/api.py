@@ -6,10 +6,10 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_fund import commitments, disbursements, disclosure, schemas, usecases
+from linli_fund import commitments, disbursements, disclosure, publication, schemas, statements, usecases
 from linli_fund.models import Campaign, JournalEntry
 from linli_shared.auth import CallerDep
 from linli_shared.clock import utc_now
@@ -217,6 +217,23 @@ async def get_disclosure(
     return await disclosure.disclose(session, caller, district, community, first_day, last_day)
 
 
+@router.get(
+    "/funds/{district}/{community}/donor-statement",
+    response_model=schemas.DonorStatementOut,
+    tags=["donations"],
+)
+async def get_donor_statement(
+    district: str,
+    community: str,
+    donor_name: Annotated[
+        str, Query(min_length=1, max_length=200, description="As the gifts were recorded.")
+    ],
+    session: SessionDep,
+    caller: CallerDep,
+) -> object:
+    return await statements.donor_statement(session, caller, district, community, donor_name)
+
+
 @router.post("/commitments", status_code=201, response_model=schemas.CommitmentOut, tags=["commitments"])
 async def make_commitment(
     data: schemas.CommitmentIn, session: SessionDep, caller: CallerDep, idempotency: IdempotencyDep
@@ -240,6 +257,11 @@ async def get_commitment(commitment_id: str, session: SessionDep, caller: Caller
     return (await commitments.load_commitment(session, caller, commitment_id)).model_dump()
 
 
+@router.get("/commitments/{commitment_id}/schedule", response_model=schemas.ScheduleOut, tags=["commitments"])
+async def get_commitment_schedule(commitment_id: str, session: SessionDep, caller: CallerDep) -> object:
+    return await commitments.commitment_schedule(session, caller, commitment_id, now=utc_now())
+
+
 @router.post(
     "/commitments/{commitment_id}/release", response_model=schemas.CommitmentOut, tags=["commitments"]
 )
@@ -260,3 +282,59 @@ async def release_commitment(
 )
 async def export_beancount(district: str, community: str, session: SessionDep, caller: CallerDep) -> object:
     return PlainTextResponse(await usecases.export_beancount(session, caller, district, community))
+
+
+@router.post(
+    "/funds/{district}/{community}/disclosures",
+    status_code=201,
+    response_model=schemas.PublishedDisclosureOut,
+    tags=["disclosure"],
+)
+async def publish_disclosure(
+    district: str, community: str, data: schemas.PublicationIn, session: SessionDep, caller: CallerDep
+) -> object:
+    published = await publication.publish(session, caller, district, community, data, now=utc_now())
+    return publication.published_out(published)
+
+
+# --- public: the 公示 a community posts; no token, published (frozen) reports only -------------------
+
+PUBLIC = "/public/funds/{district}/{community}/disclosures"
+
+
+@router.get(PUBLIC, response_model=list[schemas.PublishedDisclosureOut], tags=["public"])
+async def list_published(district: str, community: str, session: SessionDep) -> object:
+    return [
+        publication.published_out(p) for p in await publication.published_list(session, district, community)
+    ]
+
+
+@router.get(PUBLIC + "/verification", response_model=schemas.ChainVerificationOut, tags=["public"])
+async def verify_published(district: str, community: str, session: SessionDep) -> object:
+    return await publication.verify_chain(session, district, community)
+
+
+@router.get(PUBLIC + "/{sequence}.json", response_model=schemas.PublishedDisclosureOut, tags=["public"])
+async def published_json(district: str, community: str, sequence: int, session: SessionDep) -> object:
+    return publication.published_out(await publication.load_published(session, district, community, sequence))
+
+
+@router.get(
+    PUBLIC + "/{sequence}.csv",
+    response_class=Response,
+    tags=["public"],
+    responses={200: {"content": {"text/csv": {}}, "description": "The report as one CSV table."}},
+)
+async def published_csv(district: str, community: str, sequence: int, session: SessionDep) -> object:
+    published = await publication.load_published(session, district, community, sequence)
+    return Response(
+        publication.as_csv(published),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{community}-{sequence}.csv"'},
+    )
+
+
+@router.get(PUBLIC + "/{sequence}.html", response_class=HTMLResponse, tags=["public"])
+async def published_html(district: str, community: str, sequence: int, session: SessionDep) -> object:
+    published = await publication.load_published(session, district, community, sequence)
+    return HTMLResponse(publication.as_html(published))

@@ -11,16 +11,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain, ledger, schemas
-from linli_fund.domain import CommitmentStatus, Fund
-from linli_fund.models import Commitment, KnownResident
+from linli_fund.domain import CommitmentStatus, DisbursementStatus, Fund
+from linli_fund.models import Commitment, Disbursement, KnownResident
 from linli_fund.usecases import OFFICERS, READERS, check_fund_scope, replay_or_raise
 from linli_shared.auth import Caller
-from linli_shared.contracts.fund import CommitmentMade, CommitmentReleased
+from linli_shared.contracts.fund import CommitmentMade, CommitmentReleased, CommitmentSuspended
 from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
 from linli_shared.outbox import record_event
@@ -53,6 +53,38 @@ async def list_commitments(
     return await page_of(session, statement, col(Commitment.id), cursor=cursor, limit=limit)
 
 
+async def commitment_schedule(
+    session: AsyncSession, caller: Caller, commitment_id: str, *, now: datetime
+) -> schemas.ScheduleOut:
+    """A scheduled commitment's instalments: which are paid (in order), due, upcoming or cancelled."""
+    commitment = await load_commitment(session, caller, commitment_id)
+    if commitment.instalment_fen is None or commitment.first_due_on is None or not commitment.months_between:
+        raise NotFound("this commitment has no instalment schedule")
+    paid_fen = int(
+        (
+            await session.exec(
+                select(func.coalesce(func.sum(Disbursement.amount_fen), 0)).where(
+                    Disbursement.commitment_id == commitment.id,
+                    Disbursement.status == DisbursementStatus.PAID.value,
+                )
+            )
+        ).one()
+    )
+    dates = domain.due_dates(commitment.first_due_on, commitment.months_between, commitment.until)
+    running = commitment.status in (CommitmentStatus.ACTIVE.value, CommitmentStatus.FULFILLED.value)
+    today = now.astimezone(domain.CHINA_TIME).date()
+    states = domain.instalment_states(dates, commitment.instalment_fen, paid_fen, running, today)
+    return schemas.ScheduleOut(
+        commitment_id=commitment.id,
+        status=commitment.status,
+        paid_fen=paid_fen,
+        instalments=[
+            schemas.InstalmentOut(number=n, due_on=due, amount_fen=commitment.instalment_fen, status=state)
+            for n, (due, state) in enumerate(zip(dates, states, strict=True), start=1)
+        ],
+    )
+
+
 async def make_commitment(
     session: AsyncSession,
     caller: Caller,
@@ -69,6 +101,9 @@ async def make_commitment(
     domain.check_fund_fits_purpose(data.purpose, fund)
     if data.until < now.astimezone(domain.CHINA_TIME).date():
         raise Invalid("a commitment cannot end in the past")
+    if data.schedule:
+        dates = domain.due_dates(data.schedule.first_due_on, data.schedule.months_between, data.until)
+        domain.check_schedule(data.total_fen, data.schedule.instalment_fen, dates)
     await check_beneficiary(session, data.district, data.community, data.resident_id)
     await ledger.ensure_chart(session, data.district, data.community)
     await ledger.reserve(session, data.district, data.community, domain.fund_key(fund), data.total_fen)
@@ -83,6 +118,9 @@ async def make_commitment(
         remaining_fen=data.total_fen,
         until=data.until,
         reason=data.reason,
+        instalment_fen=data.schedule.instalment_fen if data.schedule else None,
+        first_due_on=data.schedule.first_due_on if data.schedule else None,
+        months_between=data.schedule.months_between if data.schedule else None,
         made_by=caller.subject,
         made_at=now,
     )
@@ -157,3 +195,63 @@ async def release_commitment(
     return await commit_once(
         session, idempotency, commitment.id, lambda found: load_commitment(session, caller, found), commitment
     )
+
+
+SUSPENDED_BY = "registry"
+
+
+async def suspend_commitments_of(
+    session: AsyncSession, resident_id: str, reason: str, *, now: datetime
+) -> int:
+    """The beneficiary died or moved out: stop each active commitment and free what it still reserves.
+
+    Runs inside the inbox's transaction (the inbox dedupes the event); the UPDATE is conditional on
+    the status, so a commitment is suspended, its reserve released and its event recorded once.
+    Returns how many commitments were suspended.
+    """
+    active = (
+        await session.exec(
+            select(Commitment)
+            .where(
+                Commitment.resident_id == resident_id,
+                Commitment.status == CommitmentStatus.ACTIVE.value,
+            )
+            .order_by(col(Commitment.id))
+        )
+    ).all()
+    suspended = 0
+    for commitment in active:
+        remaining = (
+            await session.exec(  # type: ignore[call-overload]
+                update(Commitment)
+                .where(
+                    col(Commitment.id) == commitment.id,
+                    col(Commitment.status) == CommitmentStatus.ACTIVE.value,
+                )
+                .values(status=CommitmentStatus.SUSPENDED.value, released_by=SUSPENDED_BY, released_at=now)
+                .returning(col(Commitment.remaining_fen))
+            )
+        ).scalar_one_or_none()
+        if remaining is None:
+            continue  # someone else ended it meanwhile
+        if remaining:
+            key = domain.fund_key(Fund(commitment.fund))
+            await ledger.reserve(session, commitment.district, commitment.community, key, -remaining)
+            await session.exec(  # type: ignore[call-overload]
+                update(Commitment).where(col(Commitment.id) == commitment.id).values(remaining_fen=0)
+            )
+        record_event(
+            session,
+            CommitmentSuspended(
+                commitment_id=commitment.id,
+                purpose=commitment.purpose,
+                fund=commitment.fund,
+                released_fen=int(remaining),
+                reason=reason,
+            ),
+            district=commitment.district,
+            community=commitment.community,
+            now=now,
+        )
+        suspended += 1
+    return suspended

@@ -19,11 +19,12 @@ what is reserved), moved in the same transaction as the entry that moves it.
 
 from __future__ import annotations
 
+import calendar
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from linli_shared.errors import Conflict, DomainError, Forbidden, Invalid
 
@@ -102,6 +103,7 @@ class CommitmentStatus(enum.StrEnum):
     ACTIVE = "active"
     FULFILLED = "fulfilled"
     RELEASED = "released"
+    SUSPENDED = "suspended"
 
 
 ASSET_OF_CHANNEL = {
@@ -209,3 +211,82 @@ def receipt_number(year: int, sequence: int) -> str:
 
 def donor_display(name: str, anonymous: bool) -> str:
     return ANONYMOUS if anonymous else name
+
+
+def mask_name(full_name: str) -> str:
+    """Initials for a public page: 张小明 → 张**, John Smith → J. S.; never the whole name."""
+    name = full_name.strip()
+    if not name:
+        return "*"
+    if any(not char.isascii() for char in name) and " " not in name:
+        return name[0] + "*" * max(len(name) - 1, 1)
+    return " ".join(f"{part[0].upper()}." for part in name.split())
+
+
+def allocate_first_in_first_out(
+    gifts: Sequence[tuple[str, int]], payments: Sequence[tuple[str, int]]
+) -> dict[str, list[tuple[str, int]]]:
+    """Which payments of a restricted fund each gift paid for: the oldest unspent money goes first.
+
+    `gifts` and `payments` are (id, fen) in the order they happened; a payment larger than what is
+    left of the oldest gift is split across the following ones. Money not yet spent is not listed.
+    """
+    paid_for: dict[str, list[tuple[str, int]]] = {gift_id: [] for gift_id, _ in gifts}
+    remaining = [[gift_id, amount] for gift_id, amount in gifts]
+    current = 0
+    for payment_id, amount in payments:
+        due = amount
+        while due and current < len(remaining):
+            gift_id, left = remaining[current]
+            share = min(int(left), due)
+            if share:
+                paid_for[str(gift_id)].append((payment_id, share))
+            remaining[current][1] = int(left) - share
+            due -= share
+            if remaining[current][1] == 0:
+                current += 1
+    return paid_for
+
+
+MAX_INSTALMENTS = 240
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day if it is shorter (31 Aug + 6 → 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def due_dates(first_due_on: date, months_between: int, until: date) -> list[date]:
+    """When a commitment's instalments fall due: from the first, every few months, up to its last day."""
+    if months_between < 1:
+        raise Invalid("instalments must be at least a month apart")
+    if first_due_on > until:
+        raise Invalid("the first instalment must fall due before the commitment ends")
+    dates: list[date] = []
+    while (due := add_months(first_due_on, months_between * len(dates))) <= until:
+        dates.append(due)
+        if len(dates) > MAX_INSTALMENTS:
+            raise Invalid(f"a commitment has at most {MAX_INSTALMENTS} instalments")
+    return dates
+
+
+def check_schedule(total_fen: int, instalment_fen: int, dates: Sequence[date]) -> None:
+    """A schedule's instalments add up to exactly what the commitment reserves."""
+    if instalment_fen * len(dates) != total_fen:
+        raise Invalid(
+            f"{len(dates)} instalments of {instalment_fen} fen make {instalment_fen * len(dates)} fen, "
+            f"not the {total_fen} fen committed"
+        )
+
+
+def instalment_states(
+    dates: Sequence[date], instalment_fen: int, paid_fen: int, running: bool, today: date
+) -> list[str]:
+    """paid (covered by payments so far, in order), then due or upcoming, or cancelled once it stopped."""
+    paid = paid_fen // instalment_fen
+    return [
+        "paid" if number < paid else "cancelled" if not running else "due" if due <= today else "upcoming"
+        for number, due in enumerate(dates)
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKeyConstraint, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from linli_shared.clock import UtcDateTime
@@ -26,6 +26,12 @@ class KnownResident(SQLModel, table=True):
     district: str = Field(max_length=40, index=True)
     community: str = Field(max_length=40)
     status: str = Field(default="active", max_length=20)
+    masked_name: str = Field(
+        default="",
+        max_length=40,
+        sa_column_kwargs={"server_default": ""},
+        description="Initials only (张**, J. S.), for the public report; the name itself is never kept.",
+    )
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
 
@@ -163,6 +169,9 @@ class Commitment(SQLModel, table=True):
     until: date
     reason: str = Field(max_length=1000)
     status: str = Field(default="active", max_length=20)
+    instalment_fen: int | None = Field(default=None, description="Scheduled: the amount of each instalment.")
+    first_due_on: date | None = Field(default=None, description="Scheduled: when the first falls due.")
+    months_between: int | None = Field(default=None, description="Scheduled: months from one to the next.")
     made_by: str = Field(max_length=100)
     made_at: datetime = Field(sa_type=UtcDateTime)
     released_by: str | None = Field(default=None, max_length=100)
@@ -196,3 +205,28 @@ class Disbursement(SQLModel, table=True):
     entry_id: int | None = Field(default=None, foreign_key="journal_entry.id", unique=True)
     commitment_id: str | None = Field(default=None, foreign_key="commitment.id", max_length=36, index=True)
     version: int = 0
+
+
+class PublishedDisclosure(SQLModel, table=True):
+    """A period's public report (公示), frozen when published: never updated, never deleted.
+
+    `sha256` hashes the previous period's hash and this report's canonical JSON, so the reports of a
+    community form a chain: changing any stored report (or removing one) breaks every later link.
+    """
+
+    __tablename__ = "published_disclosure"
+    __table_args__ = (
+        UniqueConstraint("district", "community", "sequence"),
+        CheckConstraint("last_day >= first_day", name="period_runs_forwards"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    sequence: int = Field(description="1 for a community's first published period, then 2, 3, …")
+    first_day: date
+    last_day: date
+    report: str = Field(sa_column=Column(Text, nullable=False), description="The report as canonical JSON.")
+    sha256: str = Field(max_length=64)
+    previous_sha256: str | None = Field(default=None, max_length=64)
+    published_by: str = Field(max_length=100)
+    published_at: datetime = Field(sa_type=UtcDateTime)

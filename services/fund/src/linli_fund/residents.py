@@ -1,14 +1,19 @@
 """The read model of residents (who may receive help), kept from the registry's events through the inbox.
 
-Only the id, the community and whether the resident is still there are kept: the fund needs to
-know a beneficiary exists and is active, nothing more.
+Only the id, the community, whether the resident is still there and their masked initials
+(张**, for the public report) are kept: the fund needs to know a beneficiary exists and is
+active, nothing more; the name itself is never stored here. A death or a move-out also suspends the
+beneficiary's active commitments and frees their reserves (commitments.suspend_commitments_of).
 """
 
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from linli_fund.commitments import suspend_commitments_of
+from linli_fund.domain import mask_name
 from linli_fund.models import KnownResident
+from linli_shared.clock import utc_now
 from linli_shared.contracts.registry import ResidentDied, ResidentMovedOut, ResidentRegistered
 from linli_shared.events import Envelope
 from linli_shared.jetstream import DurableConsumer, stream_name
@@ -32,6 +37,7 @@ async def on_registry_event(session: AsyncSession, envelope: Envelope) -> None:
             community=registered.community,
             updated_at=envelope.occurred_at,
         )
+        resident.masked_name = mask_name(registered.full_name)
         session.add(resident)
         return
     if envelope.event_type == "registry.resident.moved_out":
@@ -46,3 +52,5 @@ async def on_registry_event(session: AsyncSession, envelope: Envelope) -> None:
     resident.status = status
     resident.updated_at = envelope.occurred_at
     session.add(resident)
+    await session.flush()
+    await suspend_commitments_of(session, resident_id, status, now=utc_now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -203,6 +204,14 @@ class DisclosureOut(BaseModel):
     funds_at_end: dict[str, int] = Field(description="Each fund's balance at the end of the last day.")
 
 
+class ScheduleIn(Strict):
+    instalment_fen: int = Field(gt=0, le=MAX_FEN, description="The amount of each instalment.")
+    first_due_on: date = Field(description="When the first instalment falls due.")
+    months_between: int = Field(
+        ge=1, le=12, description="Months from one instalment to the next (6: a term)."
+    )
+
+
 class CommitmentIn(Strict):
     district: str = Code
     community: str = Code
@@ -212,6 +221,9 @@ class CommitmentIn(Strict):
     total_fen: int = Field(gt=0, le=MAX_FEN, description="Reserved now, paid out over time.")
     until: date = Field(description="The last day the promise runs, e.g. the child's 18th birthday.")
     reason: str = Field(min_length=1, max_length=1000)
+    schedule: ScheduleIn | None = Field(
+        default=None, description="Instalments (e.g. every term); they must add up to total_fen."
+    )
 
 
 class CommitmentOut(BaseModel):
@@ -230,3 +242,75 @@ class CommitmentOut(BaseModel):
     made_at: datetime
     released_by: str | None
     released_at: datetime | None
+    instalment_fen: int | None = None
+    first_due_on: date | None = None
+    months_between: int | None = None
+
+
+class PublicationIn(Strict):
+    first_day: date = Field(description="First day of the period (China time); after the last published one.")
+    last_day: date = Field(description="Last day of the period, included; before today (China time).")
+
+
+class PublishedDisclosureOut(BaseModel):
+    """A frozen period report and its link in the community's hash chain."""
+
+    sequence: int
+    first_day: date
+    last_day: date
+    sha256: str = Field(description="sha256 of the previous period's hash, a newline and the report's JSON.")
+    previous_sha256: str | None
+    published_at: datetime
+    report: dict[str, Any] = Field(description="Exactly as frozen: beneficiaries appear only as initials.")
+
+
+class ChainVerificationOut(BaseModel):
+    valid: bool
+    periods: int
+    broken_at: int | None = Field(description="The first period whose link does not hold, if any.")
+    problem: str | None
+    latest_sha256: str | None = Field(description="The chain's end, to compare with the posted notice.")
+
+
+class PaidFor(BaseModel):
+    """A payment a restricted gift helped make: what for and when, the beneficiary only as initials."""
+
+    paid_on: date
+    purpose: str
+    beneficiary: str
+    amount_fen: int = Field(description="The part of the payment this gift covered.")
+
+
+class StatementGift(BaseModel):
+    receipt_number: str
+    received_on: date
+    campaign: str | None
+    fund: str
+    amount_fen: int
+    reversed: bool
+    paid_for: list[PaidFor] = Field(
+        description="Restricted gifts only: the fund's payments it covered, oldest money spent first."
+    )
+    unspent_fen: int | None = Field(description="Restricted gifts: what is not spent yet; None for general.")
+
+
+class DonorStatementOut(BaseModel):
+    district: str
+    community: str
+    donor_name: str
+    total_fen: int = Field(description="All the donor's gifts, less those reversed.")
+    gifts: list[StatementGift]
+
+
+class InstalmentOut(BaseModel):
+    number: int
+    due_on: date
+    amount_fen: int
+    status: str = Field(description="paid, due, upcoming, or cancelled once the commitment stopped.")
+
+
+class ScheduleOut(BaseModel):
+    commitment_id: str
+    status: str
+    paid_fen: int = Field(description="Paid so far through disbursements linked to the commitment.")
+    instalments: list[InstalmentOut]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -80,3 +80,57 @@ def test_anonymous_donors_are_shown_as_anonymous() -> None:
 )
 def test_fen_are_written_as_exact_yuan(fen: int, text: str) -> None:
     assert yuan(fen) == text
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张小明", "张**"),
+        ("李红", "李*"),
+        ("欧阳", "欧*"),
+        ("John Smith", "J. S."),
+        ("  ", "*"),
+        ("王", "王*"),
+    ],
+)
+def test_a_beneficiary_appears_only_as_initials(name: str, masked: str) -> None:
+    assert domain.mask_name(name) == masked
+
+
+def test_restricted_payments_are_covered_by_the_oldest_gifts_first() -> None:
+    gifts = [("a", 300), ("b", 500), ("c", 200)]
+    payments = [("p1", 200), ("p2", 400), ("p3", 50)]
+    assert domain.allocate_first_in_first_out(gifts, payments) == {
+        "a": [("p1", 200), ("p2", 100)],
+        "b": [("p2", 300), ("p3", 50)],
+        "c": [],
+    }
+
+
+def test_allocation_never_covers_more_than_was_given() -> None:
+    allocation = domain.allocate_first_in_first_out([("a", 100)], [("p1", 60), ("p2", 60)])
+    assert allocation == {"a": [("p1", 60), ("p2", 40)]}
+    assert domain.allocate_first_in_first_out([], [("p1", 10)]) == {}
+
+
+def test_months_are_added_keeping_the_day_or_the_months_last() -> None:
+    assert domain.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert domain.add_months(date(2027, 8, 31), 6) == date(2028, 2, 29)
+    assert domain.add_months(date(2026, 11, 15), 3) == date(2027, 2, 15)
+
+
+def test_instalments_fall_due_every_few_months_until_the_commitment_ends() -> None:
+    dates = domain.due_dates(date(2026, 9, 1), 6, date(2028, 8, 31))
+    assert dates == [date(2026, 9, 1), date(2027, 3, 1), date(2027, 9, 1), date(2028, 3, 1)]
+    domain.check_schedule(200_000, 50_000, dates)
+    with pytest.raises(Invalid, match="4 instalments of 50000 fen make 200000 fen, not the 150000"):
+        domain.check_schedule(150_000, 50_000, dates)
+    with pytest.raises(Invalid):
+        domain.due_dates(date(2029, 1, 1), 6, date(2028, 8, 31))
+
+
+def test_instalments_are_paid_in_order_then_due_or_upcoming_or_cancelled() -> None:
+    dates = [date(2026, 9, 1), date(2027, 3, 1), date(2027, 9, 1)]
+    today = date(2027, 4, 1)
+    assert domain.instalment_states(dates, 500, 500, True, today) == ["paid", "due", "upcoming"]
+    assert domain.instalment_states(dates, 500, 999, False, today) == ["paid", "cancelled", "cancelled"]

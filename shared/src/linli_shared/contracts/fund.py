@@ -101,3 +101,24 @@ class CommitmentReleased(FundEvent):
     commitment_id: str = Field(description="The commitment's id.")
     released_fen: int = Field(ge=0, description="Amount no longer reserved, in fen.")
     released_by: str = Field(description="The officer's subject.")
+
+
+class CommitmentSuspended(FundEvent):
+    """The registry said a commitment's beneficiary died or moved out: it stops, its reserve is freed."""
+
+    name: ClassVar[str] = "commitment.suspended"
+    commitment_id: str = Field(description="The commitment's id (never the beneficiary's).")
+    purpose: str = Field(description="education, medical or relief.")
+    fund: str = Field(description="The fund whose reservation was released.")
+    released_fen: int = Field(ge=0, description="Amount no longer reserved, in fen.")
+    reason: str = Field(description="deceased or moved_out: what the registry announced.")
+
+
+class DisclosurePublished(FundEvent):
+    """A period's public report (公示) was frozen; its hash chains it to the previous period's."""
+
+    name: ClassVar[str] = "disclosure.published"
+    sequence: int = Field(ge=1, description="1 for the community's first published period, then 2, 3, …")
+    first_day: date = Field(description="First day of the period (China time).")
+    last_day: date = Field(description="Last day of the period, included.")
+    sha256: str = Field(description="The report's link in the chain: sha256(previous hash, newline, JSON).")

@@ -1,0 +1,209 @@
+"""Published disclosures: frozen, hash-chained, public (no token), beneficiaries only as initials."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import col
+
+from linli_fund import api
+from linli_fund.models import PublishedDisclosure
+from linli_shared.auth import Role
+from linli_shared.clock import utc_now
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture
+def a_day_later(monkeypatch):
+    """Publish as if a day later: only periods that have ended can be published (donations stay today)."""
+
+    @contextmanager
+    def shifted() -> Iterator[None]:
+        with monkeypatch.context() as patch:
+            patch.setattr(api, "utc_now", lambda: utc_now() + timedelta(days=1))
+            yield
+
+    return shifted
+
+
+def china_today():
+    return (utc_now() + timedelta(hours=8)).date()
+
+
+async def publish(client, community, first_day, last_day, role: Role = Role.FUND_OFFICER, *, later=None):
+    with later() if later else nullcontext():
+        return await client.post(
+            f"{community.fund_path}/disclosures",
+            json={"first_day": str(first_day), "last_day": str(last_day)},
+            headers=community.as_(role, "officer-p"),
+        )
+
+
+def public(community) -> str:
+    return f"/v1/public/funds/{community.district}/{community.community}/disclosures"
+
+
+async def pay(client, community, approved, amount_fen: int, purpose: str = "medical") -> dict[str, object]:
+    disbursement = await approved(community, amount_fen, purpose, fund="general")
+    paid = await client.post(
+        f"/v1/disbursements/{disbursement['id']}/payment", json={}, headers=community.as_(Role.FUND_OFFICER)
+    )
+    assert paid.status_code == 200, paid.text
+    return dict(paid.json())
+
+
+async def test_a_published_period_is_public_in_json_csv_and_html_with_beneficiaries_masked(
+    client, community, donate, approved, a_day_later
+) -> None:
+    campaign = await client.post(
+        "/v1/campaigns",
+        json={
+            "district": community.district,
+            "community": community.community,
+            "name": "2026年秋季爱心募捐",
+            "starts_on": str(china_today() - timedelta(days=10)),
+            "ends_on": str(china_today() + timedelta(days=10)),
+            "target_fen": 3_000_000,
+        },
+        headers=community.as_(Role.COMMUNITY_WORKER),
+    )
+    assert campaign.status_code == 201, campaign.text
+    await donate(community, 50_000, campaign_id=campaign.json()["id"], donor_name="王建国")
+    await donate(community, 200_000, donor_kind="enterprise", donor_name="<b>爱心企业</b>")
+    await donate(community, 10_000, donor_kind="resident", donor_name="李秘密", anonymous=True)
+    paid = await pay(client, community, approved, 30_000)
+
+    published = await publish(
+        client, community, china_today() - timedelta(days=3), china_today(), later=a_day_later
+    )
+
+    assert published.status_code == 201, published.text
+    body = published.json()
+    assert (body["sequence"], body["previous_sha256"]) == (1, None)
+    report = body["report"]
+    assert report["income"] == {
+        "total_fen": 260_000,
+        "by_source": {"enterprise": 200_000, "party_member": 50_000, "resident": 10_000},
+        "by_campaign": {"2026年秋季爱心募捐": 50_000, "日常捐赠": 210_000},
+    }
+    assert report["spending"] == {"total_fen": 30_000, "by_purpose": {"medical": 30_000}}
+    assert report["funds_at_end"]["general"] == 230_000
+    assert [d["donor"] for d in report["donations"]] == ["王建国", "<b>爱心企业</b>", "匿名"]
+    assert report["disbursements"] == [
+        {
+            "paid_on": str(china_today()),
+            "purpose": "medical",
+            "beneficiary": "张**",
+            "fund": "general",
+            "amount_fen": 30_000,
+            "reversed": False,
+        }
+    ]
+
+    # No token on any of the public pages.
+    as_json = await client.get(f"{public(community)}/1.json")
+    as_csv = await client.get(f"{public(community)}/1.csv")
+    as_html = await client.get(f"{public(community)}/1.html")
+    listed = await client.get(public(community))
+    for response in (as_json, as_csv, as_html, listed):
+        assert response.status_code == 200, response.text
+        assert str(paid["resident_id"]) not in response.text
+        assert "张小明" not in response.text and "李秘密" not in response.text
+    assert as_json.json() == body and listed.json() == [body]
+    rows = list(csv.reader(io.StringIO(as_csv.text.lstrip("\ufeff"))))
+    assert rows[0][0] == "section" and ["payment", str(china_today()), "", "张**", "medical"] == rows[4][:5]
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert 'name="viewport"' in as_html.text and "&lt;b&gt;爱心企业&lt;/b&gt;" in as_html.text
+    assert "<b>爱心企业" not in as_html.text, "autoescape is on"
+    assert body["sha256"] in as_html.text and "医疗救助 · 张**" in as_html.text
+
+
+async def test_published_reports_are_frozen_and_chained(client, community, donate, a_day_later) -> None:
+    today = china_today()
+    await donate(community, 10_000)
+    first = await publish(
+        client, community, today - timedelta(days=5), today - timedelta(days=1), later=a_day_later
+    )
+    first = first.json()
+    second = await publish(client, community, today, today, later=a_day_later)
+    assert second.status_code == 201, second.text
+    assert second.json()["previous_sha256"] == first["sha256"]
+    assert second.json()["report"]["income"]["total_fen"] == 10_000
+
+    await donate(community, 5_000)  # recorded after publication: the frozen report does not change
+    again = await client.get(f"{public(community)}/2.json")
+    assert again.json() == second.json()
+
+    verified = await client.get(f"{public(community)}/verification")
+    assert verified.json() == {
+        "valid": True,
+        "periods": 2,
+        "broken_at": None,
+        "problem": None,
+        "latest_sha256": second.json()["sha256"],
+    }
+
+
+async def test_a_silent_change_to_a_frozen_report_breaks_the_chain(
+    client, community, donate, a_day_later
+) -> None:
+    today = china_today()
+    await donate(community, 10_000, donor_name="王建国")
+    await publish(client, community, today - timedelta(days=5), today - timedelta(days=1), later=a_day_later)
+    await publish(client, community, today, today, later=a_day_later)
+
+    second = (await client.get(f"{public(community)}/2.json")).json()
+    tampered = {**second["report"], "income": {**second["report"]["income"], "total_fen": 1_000}}
+    async with client.app.state.session_factory() as session:
+        await session.exec(
+            update(PublishedDisclosure)
+            .where(
+                col(PublishedDisclosure.district) == community.district,
+                col(PublishedDisclosure.community) == community.community,
+                col(PublishedDisclosure.sequence) == 2,
+            )
+            .values(report=json.dumps(tampered, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+        )
+        await session.commit()
+
+    verified = (await client.get(f"{public(community)}/verification")).json()
+    assert (verified["valid"], verified["broken_at"]) == (False, 2)
+    assert "no longer matches" in verified["problem"]
+
+
+@pytest.mark.parametrize(
+    ("role", "days", "status"),
+    [
+        (Role.COMMUNITY_WORKER, (-3, 0), 403),
+        (Role.FUND_OFFICER, (0, 1), 422),  # the period has not ended
+        (Role.FUND_OFFICER, (-2, 0), 422),  # nor has today
+        (Role.FUND_OFFICER, (0, -1), 422),  # backwards
+    ],
+)
+async def test_publication_is_refused(client, community, role, days, status) -> None:
+    today = china_today()
+    response = await publish(
+        client, community, today + timedelta(days=days[0]), today + timedelta(days=days[1]), role
+    )
+    assert response.status_code == status, response.text
+
+
+async def test_an_overlapping_period_cannot_be_published(client, community, a_day_later) -> None:
+    today = china_today()
+    first = await publish(client, community, today - timedelta(days=5), today, later=a_day_later)
+    assert first.status_code == 201, first.text
+    overlapping = await publish(client, community, today - timedelta(days=1), today, later=a_day_later)
+    assert overlapping.status_code == 409
+
+
+async def test_an_unpublished_period_is_not_public(client, community) -> None:
+    response = await client.get(f"{public(community)}/1.html")
+    assert response.status_code == 404
