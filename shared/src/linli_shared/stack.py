@@ -17,6 +17,15 @@ SERVICES = {"registry": 8101, "points": 8102, "fund": 8103, "notify": 8104}
 EMBEDDED_NATS_PORT = 4322
 """Our own port for the embedded server, so a NATS already on 4222 never gets in the way."""
 DEMO = ("gaoqiaoying", "donglizhuang")
+NOTIFY_OUTBOX = "notify-outbox.jsonl"
+
+
+def local_settings(name: str, var: Path) -> dict[str, str]:
+    """What a service needs on this machine beyond its database: notify also writes every message
+    to a file you can `tail -f` (quiet hours stay the default 22:00–07:00)."""
+    if name == "notify":
+        return {"LINLI_NOTIFY_OUTBOX_FILE": str((var / NOTIFY_OUTBOX).resolve())}
+    return {}
 
 
 def installed_services() -> dict[str, int]:
@@ -65,6 +74,7 @@ def run_stack(var: Path, secrets: dict[str, str], *, load_demo: bool) -> int:
                 "LINLI_NATS_URL": nats_url,
                 f"LINLI_{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{(var / f'{name}.db').resolve()}",
                 f"LINLI_{name.upper()}_HTTP_PORT": str(port),
+                **local_settings(name, var),
             }
             child = ServiceProcess(name, port, env, var / "logs" / f"{name}.log")
             child.start()
@@ -81,6 +91,10 @@ def run_stack(var: Path, secrets: dict[str, str], *, load_demo: bool) -> int:
                 from linli_points.demo import load_demo as load_points_demo
 
                 load_points_demo(urls["points"], urls["registry"], secrets["LINLI_JWT_SECRET"])
+            if "fund" in urls:
+                from linli_fund.demo import load_demo as load_fund_demo
+
+                load_fund_demo(urls["fund"], urls["registry"], secrets["LINLI_JWT_SECRET"])
         district, community = DEMO
         token = issue_token(
             secrets["LINLI_JWT_SECRET"],
@@ -92,6 +106,8 @@ def run_stack(var: Path, secrets: dict[str, str], *, load_demo: bool) -> int:
         print(f"\ntoken (community_worker of {community}):\n{token}\n")
         print(f"try: curl -H 'Authorization: Bearer <token>' {children[0].url}/v1/statistics?by=grid")
         print("more tokens: .venv/bin/linli token --role ROLE --district D [--community C]")
+        if "notify" in installed_services():
+            print(f"messages as they are sent: tail -f {var / NOTIFY_OUTBOX}")
         print("Ctrl-C stops everything.")
         while all(child.running() for child in children):
             time.sleep(0.5)
