@@ -6,7 +6,8 @@ else testcontainers, else a throwaway initdb cluster; only databases created her
 NATS is always a nats-server of its own on a free port, never the machine's one.
 
 Sizes: LINLI_BENCH_RESIDENTS (1000), LINLI_BENCH_WORKERS (8), LINLI_BENCH_EVENTS (5000),
-LINLI_BENCH_REDEMPTIONS (500), LINLI_BENCH_CREDITS (500).
+LINLI_BENCH_REDEMPTIONS (500), LINLI_BENCH_CREDITS (500), LINLI_BENCH_DONATIONS (500),
+LINLI_BENCH_NOTIFICATIONS (1000).
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ import asyncpg
 
 from linli_shared.testing.postgres import postgres_server
 from tests.bench.event_flow import RAW_FETCH_BATCH, linli_event_flow, raw_event_flow, tags_changed_envelopes
+from tests.bench.fund_http import AMOUNT, FundRun, fund_over_http, raw_donations
 from tests.bench.infra import asyncpg_dsn, machine_basics, nats_server, pg_database, temp_dir
+from tests.bench.notify_flow import (
+    NOTIFY_ENV,
+    VOLUNTEERS,
+    NotifyRun,
+    notify_flow,
+    raw_notify_flow,
+    redeemed_envelopes,
+)
 from tests.bench.points_http import CREDIT, PRICE, PointsRun, points_over_http, raw_points
 from tests.bench.registry_http import Timing, raw_inserts, registry_over_http
 
@@ -32,6 +42,8 @@ WORKERS = int(os.environ.get("LINLI_BENCH_WORKERS", "8"))
 EVENTS = int(os.environ.get("LINLI_BENCH_EVENTS", "5000"))
 REDEMPTIONS = int(os.environ.get("LINLI_BENCH_REDEMPTIONS", "500"))
 CREDITS = int(os.environ.get("LINLI_BENCH_CREDITS", "500"))
+DONATIONS = int(os.environ.get("LINLI_BENCH_DONATIONS", "500"))
+NOTIFICATIONS = int(os.environ.get("LINLI_BENCH_NOTIFICATIONS", "1000"))
 WARMUP = 2 * WORKERS
 
 
@@ -150,6 +162,80 @@ async def points_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
     return rows
 
 
+def fund_row(store: str, http: FundRun, raw: FundRun) -> Row:
+    parts = [f"relay done +{http.relay_lag:.2f}s after last response"] if http.relay_lag is not None else []
+    return Row(
+        "journal entries/s (HTTP)",
+        store,
+        http.donations,
+        raw.donations,
+        "; ".join(parts + http.warnings + raw.warnings),
+    )
+
+
+async def fund_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
+    sizes = {"donations": DONATIONS, "warmup": WARMUP, "workers": WORKERS}
+    rows: list[Row] = []
+    if pg_admin_url is not None:
+        say(f"fund over HTTP on PostgreSQL: {DONATIONS} donations, {WORKERS} clients")
+        with nats_server(root / "nats-fund-pg", "bench-fund-pg") as server:
+            async with pg_database(pg_admin_url, "fund") as url:
+                http = await fund_over_http(root / "fund-pg", database_url=url, nats_url=server.url, **sizes)
+        say("raw asyncpg donations on PostgreSQL")
+        async with pg_database(pg_admin_url, "fund_raw") as url:
+            raw = await raw_donations(url, sqlite_path=None, **sizes)
+        rows.append(fund_row("PostgreSQL", http, raw))
+
+    say(f"fund over HTTP on SQLite: {DONATIONS} donations, {WORKERS} clients")
+    with nats_server(root / "nats-fund-sqlite", "bench-fund-sqlite") as server:
+        http = await fund_over_http(
+            root / "fund-sqlite",
+            database_url=f"sqlite+aiosqlite:///{root / 'fund.db'}",
+            nats_url=server.url,
+            **sizes,
+        )
+    say("raw aiosqlite donations on SQLite")
+    raw_db = root / "fund-raw.db"
+    raw = await raw_donations(f"sqlite+aiosqlite:///{raw_db}", sqlite_path=raw_db, **sizes)
+    rows.append(fund_row("SQLite", http, raw))
+    return rows
+
+
+def notify_row(store: str, linli: NotifyRun, raw: NotifyRun) -> Row:
+    parts = [
+        f"last publish acked at {linli.published_at:.2f}s (bare {raw.published_at:.2f}s)"
+        if linli.published_at is not None and raw.published_at is not None
+        else ""
+    ]
+    note = "; ".join(p for p in parts + linli.warnings + raw.warnings if p)
+    return Row("notifications/s events→sent", store, linli.timing, raw.timing, note)
+
+
+async def notify_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
+    envelopes = redeemed_envelopes(WARMUP + NOTIFICATIONS)
+    sizes = {"envelopes": envelopes[WARMUP:], "warmup": envelopes[:WARMUP]}
+    if pg_admin_url is not None:
+        store = "PostgreSQL"
+        say(f"JetStream → notify → in-app deliveries sent on PostgreSQL: {NOTIFICATIONS} events")
+        async with pg_database(pg_admin_url, "notify") as url:
+            linli = await notify_flow(root / "notify-pg", database_url=url, **sizes)
+        say(f"raw nats-py publish + pull consumer (fetch {RAW_FETCH_BATCH}) + asyncpg insert each")
+        async with pg_database(pg_admin_url, "notify_raw") as url:
+            raw = await raw_notify_flow(root / "notify-raw", database_url=url, sqlite_path=None, **sizes)
+    else:
+        store = "SQLite"
+        say(f"JetStream → notify → in-app deliveries sent on SQLite (no PostgreSQL): {NOTIFICATIONS} events")
+        linli = await notify_flow(
+            root / "notify-sqlite", database_url=f"sqlite+aiosqlite:///{root / 'notify.db'}", **sizes
+        )
+        say(f"raw nats-py publish + pull consumer (fetch {RAW_FETCH_BATCH}) + aiosqlite insert each")
+        raw_db = root / "notify-raw.db"
+        raw = await raw_notify_flow(
+            root / "notify-raw", database_url=f"sqlite+aiosqlite:///{raw_db}", sqlite_path=raw_db, **sizes
+        )
+    return [notify_row(store, linli, raw)]
+
+
 async def events_rows(root: Path, pg_admin_url: str | None) -> tuple[list[Row], Timing]:
     envelopes = tags_changed_envelopes(EVENTS)
     if pg_admin_url is not None:
@@ -240,6 +326,20 @@ How it was measured (time.perf_counter; nothing asserted on time):
   transaction each, {WORKERS} connections.
   After each timed run (untimed) the effects are checked: redemptions, redeemed entries, stock
   left, sum of balances, sum of the ledger; a mismatch prints a WARNING and shows under the table.
+- journal entries/s (HTTP): the fund runs as its own process (as above) with its own nats-server and
+  database. {WARMUP} warm-up and {DONATIONS} timed POST /v1/donations as a community worker, each
+  with its own Idempotency-Key, from {WORKERS} httpx clients: {AMOUNT} fen in cash to the general
+  fund; each takes the next receipt number and posts one balanced entry (assets:cash against
+  income:donations:general), so all of them queue on the same receipt counter and guarded rows.
+  Bare: the same rows as raw SQL on a database migrated by the fund migrations, the community's
+  chart, guarded rows and receipt counter made beforehand (untimed), one transaction per donation
+  over {WORKERS} connections, same driver: UPDATE receipt_counter … RETURNING last_number, UPDATE
+  guarded_balance … RETURNING balance for assets:cash and funds:general (in name order, as
+  post_entry), INSERT journal_entry … RETURNING id, two INSERT posting, INSERT donation. Not in the
+  bare path: the token, the idempotency record, the outbox row, the receipt-counter and chart
+  look-ups (insert_missing, ensure_chart). After each run (untimed): donations, entries and
+  postings counted, the trial balance (sum of all postings) and every entry sum to zero, receipt
+  sequences are 1..N with N distinct numbers, the guarded balances hold N × {AMOUNT}.
 - events/s: {EVENTS} ResidentTagsChanged envelopes staged in the outbox beforehand (untimed); the
   clock runs from starting OutboxRelay.run() (publishing through Bus) until the consumer's
   inbox_entry table holds all of them, written by subscribe_inbox → Inbox → apply_once. Producer
@@ -247,6 +347,18 @@ How it was measured (time.perf_counter; nothing asserted on time):
   Bare: a fresh nats-server with the same stream and consumer configuration, await js.publish of
   the same subjects, payloads and Nats-Msg-Id one by one, while a pull consumer fetches
   (batch {RAW_FETCH_BATCH}) and acks; clock stops at the last ack.
+- notifications/s: a notify process (as above) on its own database and nats-server, with dispatch
+  every {NOTIFY_ENV["LINLI_NOTIFY_DISPATCH_SECONDS"]} s, no quiet hours (start = end = 00:00), no
+  outside channels and no outbox file (in-app inbox only), the daily digest off. {WARMUP} warm-up events
+  first, until delivered (untimed). Then {NOTIFICATIONS} points.points.redeemed envelopes (Envelope.wrap,
+  {VOLUNTEERS} volunteers round-robin) go straight to JetStream by await js.publish one by one with
+  Nats-Msg-Id; the clock runs from the first publish until the delivery table holds a sent row for
+  every event (polled every 20 ms): notify's subscribe_inbox → rules → notification + delivery, then
+  the dispatcher marks it sent. Afterwards (untimed): inbox entries, notifications, deliveries, all
+  sent, all on the inbox channel. Bare: a fresh nats-server with the same stream and a pull
+  consumer of the same filter; the same messages published the same way while the consumer
+  fetches (batch {RAW_FETCH_BATCH}), inserts one row per message in its own transaction (same driver,
+  one connection) and acks; clock stops at the last commit and ack.
 - bare÷Linli: how many times the bare baseline's rate exceeds Linli's."""
     )
 
@@ -269,8 +381,10 @@ async def run(root: Path, stack: ExitStack) -> None:
     started = time.perf_counter()
     rows = await residents_rows(root, pg_admin_url)
     rows += await points_rows(root, pg_admin_url)
+    rows += await fund_rows(root, pg_admin_url)
     event_rows, raw_single = await events_rows(root, pg_admin_url)
     rows += event_rows
+    rows += await notify_rows(root, pg_admin_url)
     print_table(rows, raw_single)
     print_method()
     print(f"\ntotal bench time {time.perf_counter() - started:.1f}s")

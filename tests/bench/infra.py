@@ -85,10 +85,17 @@ def log_tail(path: Path, size: int = 3000) -> str:
 
 @contextmanager
 def service_process(
-    name: str, workdir: Path, *, database_url: str, nats_url: str, keys: Secrets, timeout: float = 60.0
+    name: str,
+    workdir: Path,
+    *,
+    database_url: str,
+    nats_url: str,
+    keys: Secrets,
+    timeout: float = 60.0,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Run linli_<name> as its own uvicorn process until /readyz (database and bus) answers 200;
-    yield its base URL, then stop it."""
+    yield its base URL, then stop it. `extra_env`: further settings of the service (LINLI_<NAME>_…)."""
     port = free_port()
     prefix = f"LINLI_{name.upper()}_"
     env = {
@@ -96,6 +103,7 @@ def service_process(
         f"{prefix}DATABASE_URL": database_url,
         f"{prefix}HTTP_PORT": str(port),
         "LINLI_NATS_URL": nats_url,
+        **(extra_env or {}),
     }
     process = ServiceProcess(name, port, env, workdir / f"{name}.log")
     try:
