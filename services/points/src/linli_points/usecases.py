@@ -66,7 +66,9 @@ async def enrol_volunteer(
         session,
         VolunteerEnrolled(
             volunteer_id=volunteer.id,
-            subject=volunteer.subject, resident_id=volunteer.resident_id, party_member=volunteer.party_member
+            subject=volunteer.subject,
+            resident_id=volunteer.resident_id,
+            party_member=volunteer.party_member,
         ),
         district=volunteer.district,
         community=volunteer.community,
