@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from linli_notify import schemas, usecases
 from linli_notify.domain import DeliveryStatus
@@ -48,7 +48,11 @@ async def list_templates(caller: CallerDep) -> object:
 async def preview_template(name: TemplateName, data: schemas.PreviewIn, caller: CallerDep) -> object:
     rendered = usecases.preview(name, data)
     return schemas.PreviewOut(
-        template=name, language=data.language.value, title=rendered.title, body=rendered.body
+        template=name,
+        version=rendered.version,
+        language=data.language.value,
+        title=rendered.title,
+        body=rendered.body,
     )
 
 
@@ -70,6 +74,24 @@ async def mark_read(notification_id: int, session: SessionDep, caller: CallerDep
 )
 async def acknowledge(notification_id: int, session: SessionDep, caller: CallerDep) -> object:
     return (await usecases.acknowledge(session, caller, notification_id, now=utc_now())).model_dump()
+
+
+@router.get(
+    "/acknowledgements/{token}",
+    response_model=schemas.AcknowledgedOut,
+    tags=["inbox"],
+    description="The link in an urgent message: acknowledges it without a login; the token is the proof.",
+)
+async def acknowledge_by_link(
+    token: Annotated[str, Path(min_length=3, max_length=100)], session: SessionDep, request: Request
+) -> object:
+    secret = request.app.state.settings.jwt_secret.get_secret_value()
+    notification = await usecases.acknowledge_by_link(session, token, secret=secret, now=utc_now())
+    return schemas.AcknowledgedOut(
+        notification_id=notification.id,
+        title=notification.title,
+        acknowledged_at=notification.acknowledged_at,
+    )
 
 
 @router.get("/deliveries", response_model=Page[schemas.DeliveryOut], tags=["deliveries"])

@@ -263,16 +263,21 @@ async def escalate_unacknowledged(
     session_factory: async_sessionmaker[AsyncSession], *, settings: NotifySettings, now: datetime
 ) -> int:
     """Send each urgent alert left unacknowledged past the limit to the next rung, once; return how many."""
-    cutoff = now - timedelta(seconds=settings.escalate_after_seconds)
+    shortest = min([settings.escalate_after_seconds, *settings.escalate_after_by_community.values()])
+    cutoff = now - timedelta(seconds=shortest)
     async with session_factory() as session:
-        overdue = select(Notification.id).where(
+        overdue = select(Notification.id, Notification.community, Notification.created_at).where(
             Notification.urgency == Urgency.URGENT.value,
             col(Notification.acknowledged_at).is_(None),
             col(Notification.escalated_at).is_(None),
             col(Notification.escalation_of).is_(None),
             col(Notification.created_at) <= cutoff,
         )
-        candidates = list((await session.exec(overdue)).all())
+        candidates = [
+            notification_id
+            for notification_id, community, created_at in (await session.exec(overdue)).all()
+            if created_at <= now - timedelta(seconds=settings.escalate_after(community))  # per community
+        ]
     escalated = 0
     for notification_id in candidates:
         try:

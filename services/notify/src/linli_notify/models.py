@@ -30,6 +30,9 @@ class Contact(SQLModel, table=True):
     quiet_start: str = Field(default="22:00", max_length=5)
     quiet_end: str = Field(default="07:00", max_length=5)
     timezone: str = Field(default="Asia/Shanghai", max_length=60)
+    token_subject: str | None = Field(
+        default=None, max_length=100, index=True, description="A volunteer's own token subject, if known."
+    )
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
 
@@ -68,6 +71,7 @@ class Notification(SQLModel, table=True):
     event_type: str = Field(max_length=100)
     recipient: str = Field(max_length=120, index=True)
     template: str = Field(max_length=60)
+    template_version: int | None = Field(default=None, description="The template's declared version.")
     language: str = Field(max_length=5)
     urgency: str = Field(max_length=10)
     rung: str | None = Field(default=None, max_length=40)

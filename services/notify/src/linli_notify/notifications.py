@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from linli_notify.acklink import ack_line, ack_token
 from linli_notify.domain import (
     APPRISE,
     FILE,
@@ -116,6 +117,9 @@ async def update_contacts(
         contact = await contact_for(
             session, district, community, volunteer_recipient(str(payload["volunteer_id"])), now, settings
         )
+        if payload.get("subject"):  # the volunteer reads volunteer:<id> messages with their own token
+            contact.token_subject = str(payload["subject"])[:100]
+            session.add(contact)
         if payload.get("resident_id"):
             resident = await session.get(Contact, (district, resident_recipient(str(payload["resident_id"]))))
             if resident is not None:
@@ -265,6 +269,7 @@ async def create_notification(
         event_type=event_type,
         recipient=recipient,
         template=template,
+        template_version=rendered.version,
         language=contact.language,
         urgency=urgency.value,
         rung=rung,
@@ -277,6 +282,10 @@ async def create_notification(
     session.add(notification)
     await session.flush()
     assert notification.id is not None
+    if urgent:  # acknowledged in the app, or by the signed link in the message itself
+        token = ack_token(settings.jwt_secret.get_secret_value(), notification.id, recipient)
+        notification.body = f"{notification.body}\n{ack_line(settings.public_url, token, contact.language)}"
+        session.add(notification)
     due = release_time(
         now,
         start=parse_clock(contact.quiet_start),

@@ -1,7 +1,12 @@
-"""Message templates: Jinja2 files per language, the first line the title, the rest the body."""
+"""Message templates: Jinja2 files per language, the first line the title, the rest the body.
+
+Each file opens with a version comment, `{# version: N #}`: raise N whenever the wording changes, so
+every notification records which wording it was sent with (Notification.template_version).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,12 +17,24 @@ from linli_notify.domain import Language, NotifyError
 from linli_shared.errors import Invalid, NotFound
 
 TEMPLATES = Path(__file__).parent / "templates"
+VERSION = re.compile(r"\A\{#\s*version:\s*(\d+)\s*#\}")
 
 
 @dataclass(frozen=True)
 class Rendered:
     title: str
     body: str
+    version: int
+
+
+@lru_cache
+def template_version(name: str, language: str) -> int:
+    """The version a template file declares in its first line; a file without one is refused."""
+    source = (TEMPLATES / language / f"{name}.txt").read_text(encoding="utf-8")
+    match = VERSION.match(source)
+    if match is None:
+        raise NotifyError(f"template {language}/{name} does not start with {{# version: N #}}")
+    return int(match.group(1))
 
 
 @lru_cache
@@ -48,4 +65,4 @@ def render(name: str, language: str, data: dict[str, object]) -> Rendered:
     except TemplateError as error:
         raise Invalid(f"template {name} cannot be rendered with this data: {error}") from error
     title, _, body = text.strip().partition("\n")
-    return Rendered(title=title.strip()[:300], body=body.strip())
+    return Rendered(title=title.strip()[:300], body=body.strip(), version=template_version(name, language))

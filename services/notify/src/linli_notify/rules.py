@@ -37,6 +37,12 @@ RULES: list[Rule] = [
     Rule(
         "points.wish.fulfilled", "wish_fulfilled", Urgency.NORMAL, _field("resident_id", resident_recipient)
     ),
+    Rule(  # the claimant volunteer hears that the fulfilment was confirmed and what it earned them
+        "points.wish.confirmed",
+        "wish_confirmed",
+        Urgency.NORMAL,
+        _field("volunteer_id", volunteer_recipient),
+    ),
     Rule(
         "points.stock.low",
         "stock_low",
@@ -73,6 +79,7 @@ SAMPLES: dict[str, Payload] = {
     },
     "wish_claimed": {"recipient_name": "王秀英", "wish_title": "一台轮椅"},
     "wish_fulfilled": {"recipient_name": "王秀英", "wish_title": "一台轮椅", "note": "已送到家"},
+    "wish_confirmed": {"recipient_name": "李红亮", "wish_title": "一台轮椅", "points_awarded": 20},
     "stock_low": {"item_name": "米 5kg", "stock": 2, "threshold": 5},
     "points_redeemed": {"recipient_name": "李红亮", "points": 30, "quantity": 1, "balance": 70},
     "daily_digest": {

@@ -55,6 +55,7 @@ class PreviewIn(Strict):
 
 class PreviewOut(BaseModel):
     template: str
+    version: int
     language: str
     title: str
     body: str
@@ -68,6 +69,7 @@ class NotificationOut(BaseModel):
     event_type: str
     recipient: str
     template: str
+    template_version: int | None
     language: str
     urgency: str
     rung: str | None
@@ -79,6 +81,12 @@ class NotificationOut(BaseModel):
     acknowledged_by: str | None
     escalated_at: datetime | None
     escalation_of: int | None
+
+
+class AcknowledgedOut(BaseModel):
+    notification_id: int
+    title: str
+    acknowledged_at: datetime
 
 
 class DeliveryOut(BaseModel):

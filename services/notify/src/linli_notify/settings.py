@@ -26,6 +26,10 @@ class NotifySettings(ServiceSettings):
         default=None,
         description="Development and demos: every notification is also appended here as a JSON line.",
     )
+    public_url: str = Field(
+        default="http://localhost:8104",
+        description="This service's address as recipients reach it: acknowledgement links start with it.",
+    )
     escalation_ladders: dict[str, list[str]] = Field(
         default_factory=dict,
         description="JSON: community code → rungs, lowest first (neighbour, grid_worker, community_worker).",
@@ -37,6 +41,10 @@ class NotifySettings(ServiceSettings):
         default="07:00", pattern=CLOCK, description="…and end; equal to quiet_start means no quiet hours."
     )
     escalate_after_seconds: float = Field(default=900, gt=0, description="Unacknowledged urgent → next rung.")
+    escalate_after_by_community: dict[str, float] = Field(
+        default_factory=dict,
+        description="JSON: community code → seconds before an unacknowledged alert climbs (default above).",
+    )
     max_attempts: int = Field(default=6, ge=1, le=50, description="Tries per delivery before it fails.")
     retry_base_seconds: float = Field(default=30, gt=0, description="First retry delay; doubles each try.")
     retry_cap_seconds: float = Field(default=3600, gt=0)
@@ -52,6 +60,9 @@ class NotifySettings(ServiceSettings):
 
     def ladder(self, community: str | None) -> list[str]:
         return self.escalation_ladders.get(community or "", DEFAULT_LADDER)
+
+    def escalate_after(self, community: str | None) -> float:
+        return self.escalate_after_by_community.get(community or "", self.escalate_after_seconds)
 
     def apprise_urls(self, community: str | None) -> list[str]:
         return self.channels.get(community or "", [])

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify import schemas
+from linli_notify.acklink import token_is_valid, token_notification_id
 from linli_notify.domain import INBOX, DeliveryStatus, resident_recipient, role_recipient
 from linli_notify.models import Contact, Delivery, Notification
 from linli_notify.rendering import Rendered, render
@@ -38,10 +39,23 @@ def caller_recipients(caller: Caller) -> list[str]:
     return recipients
 
 
-def check_manages(caller: Caller, contact: Contact) -> None:
+async def recipients_of(session: AsyncSession, caller: Caller) -> list[str]:
+    """caller_recipients, plus the volunteer:<id> addresses whose enrolment named the caller's subject."""
+    recipients = caller_recipients(caller)
+    if caller.role is Role.VOLUNTEER and caller.district is not None:
+        statement = select(Contact.recipient).where(
+            Contact.district == caller.district,
+            Contact.token_subject == caller.subject,
+            col(Contact.recipient).startswith("volunteer:"),
+        )
+        recipients.extend((await session.exec(statement)).all())
+    return recipients
+
+
+async def check_manages(session: AsyncSession, caller: Caller, contact: Contact) -> None:
     """Anyone may manage their own preferences; a community worker those of their community's people."""
     caller.check_sees(contact.district, contact.community, "contact")
-    if contact.recipient in caller_recipients(caller):
+    if contact.recipient in await recipients_of(session, caller):
         return
     if caller.role is Role.COMMUNITY_WORKER and contact.recipient.startswith(FOR_OTHERS):
         return
@@ -50,7 +64,7 @@ def check_manages(caller: Caller, contact: Contact) -> None:
 
 async def get_preferences(session: AsyncSession, caller: Caller, recipient: str, *, now: datetime) -> Contact:
     contact = await find_contact(session, caller, recipient, now=now)
-    check_manages(caller, contact)
+    await check_manages(session, caller, contact)
     return contact
 
 
@@ -76,7 +90,7 @@ async def set_preferences(
     session: AsyncSession, caller: Caller, recipient: str, data: schemas.PreferencesIn, *, now: datetime
 ) -> Contact:
     contact = await find_contact(session, caller, recipient, now=now)
-    check_manages(caller, contact)
+    await check_manages(session, caller, contact)
     changes = data.model_dump(exclude={"display_name"})
     changes["language"] = data.language.value
     for name, value in changes.items():
@@ -93,10 +107,6 @@ def preview(name: str, data: schemas.PreviewIn) -> Rendered:
     return render(name, data.language.value, {**SAMPLES.get(name, {}), **data.data})
 
 
-def addressed_to(caller: Caller) -> object:
-    return col(Notification.recipient).in_(caller_recipients(caller))
-
-
 async def list_inbox(
     session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
 ) -> Page[Notification]:
@@ -106,7 +116,9 @@ async def list_inbox(
         Delivery.channel == INBOX,
         Delivery.status == DeliveryStatus.SENT.value,
     )
-    statement = in_scope(select(Notification), Notification, caller).where(addressed_to(caller), delivered)
+    statement = in_scope(select(Notification), Notification, caller).where(
+        col(Notification.recipient).in_(await recipients_of(session, caller)), delivered
+    )
     return await page_of(session, statement, col(Notification.id), cursor=cursor, limit=limit)
 
 
@@ -115,7 +127,7 @@ async def own_notification(session: AsyncSession, caller: Caller, notification_i
     if notification is None:
         raise NotFound("notification not found")
     caller.check_sees(notification.district, notification.community, "notification")
-    if notification.recipient not in caller_recipients(caller):
+    if notification.recipient not in await recipients_of(session, caller):
         raise NotFound("notification not found")  # someone else's messages do not exist for you
     return notification
 
@@ -139,10 +151,36 @@ async def acknowledge(
     if (await session.exec(statement)).first() is None:
         raise NotFound("notification not found")
     notification = await own_notification(session, caller, notification_id)
+    return await record_acknowledgement(session, notification, caller.subject, now=now)
+
+
+async def acknowledge_by_link(
+    session: AsyncSession, token: str, *, secret: str, now: datetime
+) -> Notification:
+    """The link in an urgent message: no login, the signed token is the proof; recorded once, like the API."""
+    notification_id = token_notification_id(token)
+    notification = None
+    if notification_id is not None:
+        statement = select(Notification).where(Notification.id == notification_id).with_for_update()
+        notification = (await session.exec(statement)).first()
+    if notification is None or not token_is_valid(
+        secret, token, notification_id or 0, notification.recipient
+    ):
+        raise NotFound("this acknowledgement link is not valid")
+    return await record_acknowledgement(
+        session, notification, f"link:{notification.recipient}"[:100], now=now
+    )
+
+
+async def record_acknowledgement(
+    session: AsyncSession, notification: Notification, by: str, *, now: datetime
+) -> Notification:
     if notification.acknowledged_at is not None:
         return notification
+    assert notification.id is not None
+    notification_id = notification.id
     notification.acknowledged_at = now
-    notification.acknowledged_by = caller.subject
+    notification.acknowledged_by = by
     notification.read_at = notification.read_at or now
     session.add(notification)
     record_event(
@@ -151,7 +189,7 @@ async def acknowledge(
             notification_id=notification_id,
             source_event_id=notification.source_event_id,
             recipient=notification.recipient,
-            acknowledged_by=caller.subject,
+            acknowledged_by=by,
         ),
         district=notification.district,
         community=notification.community,
@@ -167,7 +205,7 @@ async def list_deliveries(
     """Workers and admins see their scope's log; everyone else only deliveries addressed to them."""
     statement = in_scope(select(Delivery), Delivery, caller)
     if caller.role not in LOG_READERS:
-        statement = statement.where(col(Delivery.recipient).in_(caller_recipients(caller)))
+        statement = statement.where(col(Delivery.recipient).in_(await recipients_of(session, caller)))
     if status is not None:
         statement = statement.where(Delivery.status == status.value)
     return await page_of(session, statement, col(Delivery.id), cursor=cursor, limit=limit)

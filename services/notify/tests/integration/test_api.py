@@ -9,7 +9,14 @@ from prometheus_client import REGISTRY
 
 from linli_shared.auth import Role
 from linli_shared.contracts.fund import DonationReceived
-from linli_shared.contracts.points import StockLow, WishClaimed, WishPosted
+from linli_shared.contracts.points import (
+    PointsRedeemed,
+    StockLow,
+    VolunteerEnrolled,
+    WishClaimed,
+    WishConfirmed,
+    WishPosted,
+)
 
 pytestmark = [pytest.mark.integration]
 
@@ -90,6 +97,7 @@ async def test_template_preview_in_chinese_and_english(client, community) -> Non
         headers=me,
     )
     assert zh.status_code == en.status_code == 200, (zh.text, en.text)
+    assert zh.json()["version"] == en.json()["version"] == 1
     assert zh.json()["title"] == "您的心愿已被认领" and "一台轮椅" in zh.json()["body"]
     assert en.json()["title"] == "Your wish was claimed" and "A wheelchair" in en.json()["body"]
 
@@ -227,3 +235,99 @@ async def test_metrics_count_sent_deliveries(notify, client) -> None:
     metrics = (await client.get("/metrics")).text
     assert 'linli_notify_deliveries_sent_total{channel="apprise"}' in metrics
     assert "linli_notify_deliveries_failed_total" in metrics
+
+
+async def test_the_link_in_an_urgent_message_acknowledges_it_once_without_a_login(
+    notify, client, community, receiver
+) -> None:
+    await notify.feed(notify.wrap(notify.overdue(grid_worker="grid-li")), NOON)
+    await notify.dispatch(NOON)
+    (alert,) = await notify.notifications(recipient="grid-li")
+    (hook,) = receiver.received
+    link = next(line for line in str(hook["message"]).splitlines() if "/v1/acknowledgements/" in line)
+    token = link.rsplit("/", 1)[-1]
+    assert token.startswith(f"{alert.id}.")
+
+    tampered = token[:-1] + ("0" if token[-1] != "0" else "1")
+    assert_problem(await client.get(f"/v1/acknowledgements/{tampered}"), 404)
+    assert_problem(await client.get(f"/v1/acknowledgements/{alert.id + 1000}.{token.split('.')[1]}"), 404)
+    for _ in range(2):
+        visited = await client.get(f"/v1/acknowledgements/{token}")  # no bearer token
+        assert visited.status_code == 200, visited.text
+        assert visited.json()["notification_id"] == alert.id
+    (acked,) = await notify.notifications(recipient="grid-li")
+    assert acked.acknowledged_at is not None and acked.acknowledged_by == "link:grid-li"
+    (event,) = await notify.outbox_events("notify.notification.acknowledged")
+    assert event["payload"]["acknowledged_by"] == "link:grid-li"
+    api = await client.post(
+        f"/v1/notifications/{alert.id}/acknowledgement", headers=community.as_(Role.GRID_WORKER, "grid-li")
+    )
+    assert api.status_code == 200 and api.json()["acknowledged_by"] == "link:grid-li", "the first one stands"
+    assert len(await notify.outbox_events("notify.notification.acknowledged")) == 1
+    assert await notify.escalate(NOON.replace(hour=12)) == 0, "an acknowledged alert does not climb"
+
+
+async def test_a_normal_message_carries_no_acknowledgement_link(notify) -> None:
+    await notify.feed(notify.wrap(StockLow(item_id="i-1", item_name="米 5kg", stock=2, threshold=5)), NOON)
+    (message,) = await notify.notifications()
+    assert "/v1/acknowledgements/" not in message.body
+
+
+async def test_a_volunteer_reads_their_messages_with_their_own_token(notify, client, community) -> None:
+    enrolled = VolunteerEnrolled(
+        volunteer_id="v-1", subject="user-hong", resident_id=None, party_member=False
+    )
+    await notify.feed(notify.wrap(enrolled), NOON)
+    redeemed = PointsRedeemed(
+        redemption_id="rd-1", volunteer_id="v-1", item_id="i-1", quantity=1, points=30, balance=70
+    )
+    await notify.feed(notify.wrap(redeemed), NOON)
+    await notify.dispatch(NOON)
+
+    me = community.as_(Role.VOLUNTEER, "user-hong")
+    (item,) = (await client.get("/v1/inbox", headers=me)).json()["items"]
+    assert item["recipient"] == "volunteer:v-1" and "30" in item["body"]
+    read = await client.post(f"/v1/inbox/{item['id']}/read", headers=me)
+    assert read.status_code == 200 and read.json()["read_at"]
+    assert {d["recipient"] for d in (await client.get("/v1/deliveries", headers=me)).json()["items"]} == {
+        "volunteer:v-1"
+    }
+    preferences = await client.get("/v1/contacts/volunteer:v-1/preferences", headers=me)
+    assert preferences.status_code == 200, preferences.text
+
+    other = community.as_(Role.VOLUNTEER, "user-other")
+    assert (await client.get("/v1/inbox", headers=other)).json()["items"] == []
+    assert_problem(await client.post(f"/v1/inbox/{item['id']}/read", headers=other), 404)
+    not_a_volunteer = community.as_(Role.GRID_WORKER, "user-hong")
+    assert (await client.get("/v1/inbox", headers=not_a_volunteer)).json()["items"] == []
+
+
+async def test_each_notification_records_the_template_version_it_was_sent_with(
+    notify, client, community
+) -> None:
+    await notify.feed(notify.wrap(notify.overdue(grid_worker="grid-li")), NOON)
+    await notify.dispatch(NOON)
+    (alert,) = await notify.notifications(recipient="grid-li")
+    assert (alert.template, alert.template_version) == ("visit_overdue", 2)
+    (item,) = (await client.get("/v1/inbox", headers=community.as_(Role.GRID_WORKER, "grid-li"))).json()[
+        "items"
+    ]
+    assert item["template_version"] == 2
+    preview = await client.post(
+        "/v1/templates/visit_overdue/preview", json={}, headers=community.as_(Role.COMMUNITY_WORKER)
+    )
+    assert preview.json()["version"] == 2
+
+
+async def test_the_claimant_volunteer_hears_that_the_wish_was_confirmed(notify, client, community) -> None:
+    enrolled = VolunteerEnrolled(
+        volunteer_id="v-2", subject="user-ming", resident_id=None, party_member=False
+    )
+    await notify.feed(notify.wrap(enrolled), NOON)
+    await notify.feed(notify.wrap(WishPosted(wish_id="w-2", resident_id="r-7", title="一台轮椅")), NOON)
+    await notify.feed(notify.wrap(WishConfirmed(wish_id="w-2", volunteer_id="v-2", points_awarded=20)), NOON)
+    await notify.dispatch(NOON)
+    (item,) = (await client.get("/v1/inbox", headers=community.as_(Role.VOLUNTEER, "user-ming"))).json()[
+        "items"
+    ]
+    assert item["recipient"] == "volunteer:v-2" and "20" in item["title"] and "一台轮椅" in item["body"]

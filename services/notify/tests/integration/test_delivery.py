@@ -159,3 +159,16 @@ async def test_held_message_to_a_resident_who_died_is_cancelled_not_sent(notify,
     assert await notify.dispatch(NEXT_7) == 0
     assert receiver.received == []
     assert {d.status for d in await notify.deliveries(recipient="resident:r-5")} == {"cancelled"}
+
+
+async def test_each_community_sets_how_long_an_alert_waits_before_it_climbs(notify) -> None:
+    notify.settings.escalate_after_by_community = {notify.community.community: 120}
+    await notify.feed(notify.wrap(notify.overdue()), NOON)
+    assert await notify.escalate(NOON + timedelta(seconds=119)) == 0
+    assert await notify.escalate(NOON + timedelta(seconds=120)) == 1, "well before the default 900 s"
+    notify.settings.escalate_after_by_community = {"elsewhere": 120}
+    await notify.feed(notify.wrap(notify.overdue(resident_id="r-2")), NOON)
+    assert await notify.escalate(NOON + timedelta(seconds=300)) == 0, (
+        "another community's time does not apply"
+    )
+    assert await notify.escalate(NOON + timedelta(seconds=900)) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linli_notify.rendering import render, template_names
+from linli_notify.rendering import render, template_names, template_version
 from linli_notify.rules import RULES, SAMPLES
 from linli_shared.errors import Invalid, NotFound
 
@@ -36,3 +36,13 @@ def test_unknown_template_is_not_found_and_missing_data_is_invalid() -> None:
         render("no_such", "zh", {})
     with pytest.raises(Invalid):
         render("stock_low", "zh", {"item_name": "米"})
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("name", template_names())
+def test_every_template_declares_its_version_and_the_comment_is_not_rendered(
+    name: str, language: str
+) -> None:
+    rendered = render(name, language, SAMPLES[name])
+    assert rendered.version == template_version(name, language) >= 1
+    assert "version" not in rendered.title
