@@ -152,12 +152,19 @@ async def reject_disbursement(
 async def pay_disbursement(
     disbursement_id: str,
     data: schemas.PaymentIn,
+    request: Request,
     session: SessionDep,
     caller: CallerDep,
     idempotency: IdempotencyDep,
 ) -> object:
     disbursement = await disbursements.pay_disbursement(
-        session, caller, disbursement_id, data, idempotency=idempotency, now=utc_now()
+        session,
+        caller,
+        disbursement_id,
+        data,
+        balance_low_below=request.app.state.settings.balance_low_below_fen,
+        idempotency=idempotency,
+        now=utc_now(),
     )
     return disbursement.model_dump()
 

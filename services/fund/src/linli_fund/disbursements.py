@@ -26,6 +26,7 @@ from linli_shared.contracts.fund import (
     DisbursementPaid,
     DisbursementRejected,
     DisbursementRequested,
+    FundBalanceLow,
 )
 from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
@@ -237,10 +238,15 @@ async def pay_disbursement(
     disbursement_id: str,
     data: schemas.PaymentIn,
     *,
+    balance_low_below: int,
     idempotency: IdempotentRequest | None,
     now: datetime,
 ) -> Disbursement:
-    """Pay an approved disbursement once: its status, its entry and the fund's balance move together."""
+    """Pay an approved disbursement once: its status, its entry and the fund's balance move together.
+
+    A payment that takes the fund's available money below `balance_low_below` fen also announces
+    fund.balance_low, in the same transaction (the fund's row is locked by then, so the reading is exact).
+    """
     caller.check_role(*OFFICERS)
     if idempotency and (previous := await previous_result(session, idempotency)):
         return await load_disbursement(session, caller, previous)
@@ -293,10 +299,38 @@ async def pay_disbursement(
         community=disbursement.community,
         now=now,
     )
+    await announce_balance_low(session, disbursement, balance_low_below, now=now)
     return await commit_once(
         session,
         idempotency,
         disbursement.id,
         lambda found: load_disbursement(session, caller, found),
         disbursement,
+    )
+
+
+async def announce_balance_low(
+    session: AsyncSession, disbursement: Disbursement, threshold: int, *, now: datetime
+) -> None:
+    """Record fund.balance_low if this payment took the fund's available money below the threshold.
+
+    A payment out of a commitment spends money already reserved: available stays the same, so it
+    never crosses; any other payment lowered available by exactly its amount.
+    """
+    fund = Fund(disbursement.fund)
+    row = (await ledger.guarded_balances(session, disbursement.district, disbursement.community))[
+        domain.fund_key(fund)
+    ]
+    after = row.balance - row.reserved
+    before = after if disbursement.commitment_id is not None else after + disbursement.amount_fen
+    if not domain.falls_below(before, after, threshold):
+        return
+    record_event(
+        session,
+        FundBalanceLow(
+            fund=fund.value, available_fen=after, threshold_fen=threshold, disbursement_id=disbursement.id
+        ),
+        district=disbursement.district,
+        community=disbursement.community,
+        now=now,
     )

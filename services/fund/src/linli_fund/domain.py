@@ -193,6 +193,11 @@ def approvals_needed(amount: int, second_approval_above: int) -> int:
     return 2 if amount > second_approval_above else 1
 
 
+def falls_below(before: int, after: int, threshold: int) -> bool:
+    """True once, when available money goes from at or above the threshold to below it, not while low."""
+    return before >= threshold > after
+
+
 def check_approver(requested_by: str, approved_by: Sequence[str], approver: str) -> None:
     """Nobody approves their own request, and the second approval must come from a third person."""
     if approver == requested_by:

@@ -16,6 +16,11 @@ class FundSettings(ServiceSettings):
     second_approval_above_fen: int = Field(
         default=200_000, ge=0, description="Disbursements above this many fen need two distinct approvals."
     )
+    balance_low_below_fen: int = Field(
+        default=100_000,
+        ge=0,
+        description="A payment taking a fund's available money below this many fen: fund.balance_low.",
+    )
 
 
 @lru_cache

@@ -223,6 +223,37 @@ async def test_worker_of_another_community_cannot_see_or_move_a_disbursement(
     assert await available(client, community, "education") == 50_000
 
 
+async def test_officer_of_another_community_can_neither_request_approve_reject_nor_pay(
+    client, community, donate, known_resident
+) -> None:
+    await donate(community, 50_000, restricted_to="education")
+    resident_id = await known_resident(community)
+    body = {
+        "district": community.district,
+        "community": community.community,
+        "resident_id": resident_id,
+        "purpose": "education",
+        "amount_fen": 10_000,
+        "reason": "school fees",
+    }
+    other = type(community)(community.district, f"{community.community}x")
+    stranger = other.as_(Role.FUND_OFFICER, "officer-x")
+    assert (await client.post("/v1/disbursements", json=body, headers=stranger)).status_code == 404
+    requested = await client.post(
+        "/v1/disbursements", json=body, headers=community.as_(Role.FUND_OFFICER, "officer-a")
+    )
+    path = f"/v1/disbursements/{requested.json()['id']}"
+    assert (await client.post(f"{path}/approvals", headers=stranger)).status_code == 404
+    assert (await client.post(f"{path}/rejection", json={"reason": "x"}, headers=stranger)).status_code == 404
+    assert (await client.get("/v1/disbursements", headers=stranger)).json()["items"] == []
+    assert (await client.get(path, headers=community.as_(Role.AUDITOR))).json()["status"] == "requested"
+    approved = await client.post(f"{path}/approvals", headers=community.as_(Role.FUND_OFFICER, "officer-b"))
+    assert approved.json()["status"] == "approved"
+    assert (await client.post(f"{path}/payment", json={}, headers=stranger)).status_code == 404
+    assert (await client.get(path, headers=community.as_(Role.AUDITOR))).json()["status"] == "approved"
+    assert await available(client, community, "education") == 50_000
+
+
 @pytest.mark.parametrize(
     ("change", "status"),
     [

@@ -183,6 +183,7 @@ async def run(url: str, sequence: list[tuple[object, ...]]) -> None:
                             officers[3],
                             requested.id,
                             schemas.PaymentIn(channel=channel),
+                            balance_low_below=100_000,
                             idempotency=None,
                             now=now,
                         )
@@ -201,6 +202,7 @@ async def run(url: str, sequence: list[tuple[object, ...]]) -> None:
                                     officers[3],
                                     requested.id,
                                     schemas.PaymentIn(),
+                                    balance_low_below=100_000,
                                     idempotency=None,
                                     now=now,
                                 )
@@ -281,6 +283,7 @@ async def run(url: str, sequence: list[tuple[object, ...]]) -> None:
                                 officers[3],
                                 requested.id,
                                 schemas.PaymentIn(channel=channel),
+                                balance_low_below=100_000,
                                 idempotency=None,
                                 now=now,
                             )

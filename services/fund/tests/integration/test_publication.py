@@ -117,6 +117,7 @@ async def test_a_published_period_is_public_in_json_csv_and_html_with_beneficiar
         assert response.status_code == 200, response.text
         assert str(paid["resident_id"]) not in response.text
         assert "张小明" not in response.text and "李秘密" not in response.text
+        assert "110105" not in response.text and "********" not in response.text, "no ID number, even masked"
     assert as_json.json() == body and listed.json() == [body]
     rows = list(csv.reader(io.StringIO(as_csv.text.lstrip("\ufeff"))))
     assert rows[0][0] == "section" and ["payment", str(china_today()), "", "张**", "medical"] == rows[4][:5]

@@ -134,3 +134,18 @@ def test_instalments_are_paid_in_order_then_due_or_upcoming_or_cancelled() -> No
     today = date(2027, 4, 1)
     assert domain.instalment_states(dates, 500, 500, True, today) == ["paid", "due", "upcoming"]
     assert domain.instalment_states(dates, 500, 999, False, today) == ["paid", "cancelled", "cancelled"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "low"),
+    [
+        (150, 120, False),
+        (120, 100, False),
+        (100, 90, True),
+        (101, 99, True),
+        (90, 80, False),
+        (80, 130, False),
+    ],
+)
+def test_a_fund_falls_below_the_threshold_once_per_crossing(before: int, after: int, low: bool) -> None:
+    assert domain.falls_below(before, after, threshold=100) is low

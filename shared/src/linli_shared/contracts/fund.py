@@ -1,4 +1,4 @@
-"""What the fund service publishes: donations, disbursements and ledger corrections.
+"""What the fund service publishes: donations, disbursements, ledger corrections and low-balance alerts.
 
 No event ever names or identifies a beneficiary: disbursements are announced by id, purpose and
 amount only. Amounts are integer fen (1 yuan = 100 fen).
@@ -71,6 +71,28 @@ class DisbursementPaid(FundEvent):
     fund: str = Field(description="The fund it was paid from.")
     amount_fen: int = Field(gt=0, description="Amount in fen.")
     entry_id: int = Field(description="The journal entry that posted it.")
+
+
+class FundBalanceLow(FundEvent):
+    """A payment took a fund's available money below the community's alert threshold: time to raise more.
+
+    Announced once per crossing (the payment that took it from at or above the threshold to below
+    it), not again while it stays low. It names the fund, never the payment's beneficiary.
+    """
+
+    name: ClassVar[str] = "fund.balance_low"
+    fund: str = Field(
+        description="The fund that ran low: general, or the restricted education/medical/relief."
+    )
+    available_fen: int = Field(
+        ge=0, description="What is left to spend after the payment: balance − reserved, fen."
+    )
+    threshold_fen: int = Field(
+        ge=0, description="The alert threshold it fell below (LINLI_FUND_BALANCE_LOW_BELOW_FEN)."
+    )
+    disbursement_id: str = Field(
+        description="The payment that took it below (its id, never the beneficiary's)."
+    )
 
 
 class EntryReversed(FundEvent):
