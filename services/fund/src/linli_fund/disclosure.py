@@ -6,6 +6,7 @@ purpose and amount of what was paid.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlmodel import col, select
@@ -13,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain, ledger, schemas
 from linli_fund.domain import CHINA_TIME, DisbursementStatus, DonationStatus
-from linli_fund.models import Disbursement, Donation
+from linli_fund.models import Campaign, Disbursement, Donation, KnownResident
 from linli_fund.usecases import check_fund_scope
 from linli_shared.auth import Caller
 from linli_shared.errors import Invalid
@@ -25,17 +26,24 @@ def china_day(moment: datetime) -> date:
     return moment.astimezone(CHINA_TIME).date()
 
 
-async def disclose(
-    session: AsyncSession, caller: Caller, district: str, community: str, first_day: date, last_day: date
-) -> schemas.DisclosureOut:
-    """Donations received and disbursements paid in a period, with totals and the funds at its end."""
-    check_fund_scope(caller, district, community)
-    if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
-        raise Invalid(f"the period must run forwards and last at most {MAX_DAYS} days")
+@dataclass(frozen=True)
+class PeriodRows:
+    """What a period holds: donations received (with their campaign) and payments made (with the
+    beneficiary's read-model row, for masked initials)."""
+
+    donations: list[tuple[Donation, Campaign | None]]
+    paid: list[tuple[Disbursement, KnownResident | None]]
+
+
+async def period_rows(
+    session: AsyncSession, district: str, community: str, first_day: date, last_day: date
+) -> PeriodRows:
+    """The one query of a period, shared by the readers' disclosure and the published report."""
     start, end = ledger.end_of_day(first_day - timedelta(days=1)), ledger.end_of_day(last_day)
     donations = (
         await session.exec(
-            select(Donation)
+            select(Donation, Campaign)
+            .join(Campaign, col(Campaign.id) == col(Donation.campaign_id), isouter=True)
             .where(
                 Donation.district == district,
                 Donation.community == community,
@@ -47,7 +55,10 @@ async def disclose(
     ).all()
     paid = (
         await session.exec(
-            select(Disbursement)
+            select(Disbursement, KnownResident)
+            .join(
+                KnownResident, col(KnownResident.resident_id) == col(Disbursement.resident_id), isouter=True
+            )
             .where(
                 Disbursement.district == district,
                 Disbursement.community == community,
@@ -57,6 +68,19 @@ async def disclose(
             .order_by(col(Disbursement.paid_at), col(Disbursement.id))
         )
     ).all()
+    return PeriodRows(donations=list(donations), paid=list(paid))
+
+
+async def disclose(
+    session: AsyncSession, caller: Caller, district: str, community: str, first_day: date, last_day: date
+) -> schemas.DisclosureOut:
+    """Donations received and disbursements paid in a period, with totals and the funds at its end."""
+    check_fund_scope(caller, district, community)
+    if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
+        raise Invalid(f"the period must run forwards and last at most {MAX_DAYS} days")
+    rows = await period_rows(session, district, community, first_day, last_day)
+    donations = [donation for donation, _ in rows.donations]
+    paid = [disbursement for disbursement, _ in rows.paid]
     balances = ledger.fund_balances(await ledger.account_balances(session, district, community, last_day))
     return schemas.DisclosureOut(
         district=district,

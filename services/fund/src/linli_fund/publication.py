@@ -17,7 +17,7 @@ import hashlib
 import io
 import json
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import ledger, schemas
-from linli_fund.disclosure import MAX_DAYS, china_day
+from linli_fund.disclosure import MAX_DAYS, china_day, period_rows
 from linli_fund.domain import ANONYMOUS, CHINA_TIME, DisbursementStatus, DonationStatus, donor_display
-from linli_fund.models import Campaign, Disbursement, Donation, KnownResident, PublishedDisclosure
+from linli_fund.models import PublishedDisclosure
 from linli_fund.usecases import OFFICERS, check_fund_scope
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import DisclosurePublished
@@ -61,35 +61,8 @@ async def build_report(
     session: AsyncSession, district: str, community: str, first_day: date, last_day: date
 ) -> dict[str, Any]:
     """What a period's public report says, as plain JSON-ready values (amounts in fen)."""
-    start, end = ledger.end_of_day(first_day - timedelta(days=1)), ledger.end_of_day(last_day)
-    donations = (
-        await session.exec(
-            select(Donation, Campaign)
-            .join(Campaign, col(Campaign.id) == col(Donation.campaign_id), isouter=True)
-            .where(
-                Donation.district == district,
-                Donation.community == community,
-                col(Donation.received_at) >= start,
-                col(Donation.received_at) < end,
-            )
-            .order_by(col(Donation.receipt_year), col(Donation.receipt_sequence))
-        )
-    ).all()
-    paid = (
-        await session.exec(
-            select(Disbursement, KnownResident)
-            .join(
-                KnownResident, col(KnownResident.resident_id) == col(Disbursement.resident_id), isouter=True
-            )
-            .where(
-                Disbursement.district == district,
-                Disbursement.community == community,
-                col(Disbursement.paid_at) >= start,
-                col(Disbursement.paid_at) < end,
-            )
-            .order_by(col(Disbursement.paid_at), col(Disbursement.id))
-        )
-    ).all()
+    rows = await period_rows(session, district, community, first_day, last_day)
+    donations, paid = rows.donations, rows.paid
     by_source: dict[str, int] = defaultdict(int)
     by_campaign: dict[str, int] = defaultdict(int)
     for donation, campaign in donations:
