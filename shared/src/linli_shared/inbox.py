@@ -41,6 +41,11 @@ class PermanentEventError(Exception):
     """The event can never be applied (bad contract, impossible state): dead-letter it now."""
 
 
+class EventArrivedEarly(Exception):
+    """A change arrived before the event that creates what it changes (JetStream keeps no order
+    across replicas): retried with a delay, not dead-lettered, since the earlier event is coming."""
+
+
 class Outcome(enum.Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_shared.bus import Bus
 from linli_shared.contracts.registry import ResidentTagsChanged
 from linli_shared.events import Envelope
-from linli_shared.inbox import Inbox, InboxEntry, apply_once, subscribe_inbox
+from linli_shared.inbox import EventArrivedEarly, Inbox, InboxEntry, Outcome, apply_once, subscribe_inbox
 from linli_shared.jetstream import (
     DEAD_LETTER_STREAM,
     DurableConsumer,
@@ -198,3 +198,21 @@ async def test_event_failing_every_try_is_dead_lettered_after_max_deliver(
     letter = await eventually(lambda: last_dead_letter(js, consumer))
     assert letter.headers["Linli-Deliveries"] == "2"
     assert "never works" in letter.headers["Linli-Error"]
+
+
+async def test_event_that_arrived_early_is_retried_not_dead_lettered(session_factory) -> None:
+    async def too_early(session: AsyncSession, envelope: Envelope) -> None:
+        raise EventArrivedEarly("r1")
+
+    dead_letters: list[str] = []
+
+    async def publish_dead_letter(subject: str, data: bytes, headers: dict[str, str]) -> None:
+        dead_letters.append(subject)
+
+    consumer = DurableConsumer(stream="S", durable="early", filter_subject="x", max_deliver=3)
+    inbox = Inbox(consumer, lambda: session_factory, too_early, publish_dead_letter)
+    data = tags_changed("d1").model_dump_json().encode()
+
+    assert await inbox.handle(data, subject="x", deliveries=1, stream_sequence=1) is Outcome.RETRY
+    assert dead_letters == []
+    assert await inbox.handle(data, subject="x", deliveries=3, stream_sequence=1) is Outcome.DEAD_LETTERED

@@ -16,15 +16,12 @@ from linli_fund.models import KnownResident
 from linli_shared.clock import utc_now
 from linli_shared.contracts.registry import ResidentDied, ResidentMovedOut, ResidentRegistered
 from linli_shared.events import Envelope
+from linli_shared.inbox import EventArrivedEarly
 from linli_shared.jetstream import DurableConsumer, stream_name
 
 REGISTRY_CONSUMER = DurableConsumer(
     stream=stream_name("registry"), durable="fund-registry", filter_subject="linli.*.registry.>"
 )
-
-
-class ResidentNotYetKnown(Exception):
-    """A change arrived before the registration it changes: retry, the registration will come."""
 
 
 async def on_registry_event(session: AsyncSession, envelope: Envelope) -> None:
@@ -48,7 +45,7 @@ async def on_registry_event(session: AsyncSession, envelope: Envelope) -> None:
         return  # other registry events are not this service's business
     resident = await session.get(KnownResident, resident_id)
     if resident is None:
-        raise ResidentNotYetKnown(resident_id)
+        raise EventArrivedEarly(resident_id)
     resident.status = status
     resident.updated_at = envelope.occurred_at
     session.add(resident)

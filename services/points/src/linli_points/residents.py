@@ -14,15 +14,12 @@ from linli_shared.contracts.registry import (
     ResidentTagsChanged,
 )
 from linli_shared.events import Envelope
+from linli_shared.inbox import EventArrivedEarly
 from linli_shared.jetstream import DurableConsumer, stream_name
 
 REGISTRY_CONSUMER = DurableConsumer(
     stream=stream_name("registry"), durable="points-registry", filter_subject="linli.*.registry.>"
 )
-
-
-class ResidentNotYetKnown(Exception):
-    """A change arrived before the registration it changes: retry, the registration will come."""
 
 
 async def on_registry_event(session: AsyncSession, envelope: Envelope) -> None:
@@ -71,5 +68,5 @@ async def leave(
 async def known(session: AsyncSession, resident_id: str) -> KnownResident:
     resident = await session.get(KnownResident, resident_id)
     if resident is None:
-        raise ResidentNotYetKnown(resident_id)
+        raise EventArrivedEarly(resident_id)
     return resident
