@@ -27,6 +27,10 @@ class DonationReceived(FundEvent):
     campaign_id: str | None = Field(description="The quarterly drive it was given at, if any.")
     donor_kind: str = Field(description="resident, party_member, enterprise or outsider.")
     donor_display: str = Field(description="The donor's name as it may be shown, or 匿名 if anonymous.")
+    donor_resident_id: str | None = Field(
+        default=None,
+        description="The registry's id of a donor who is a registered resident, so they can be thanked.",
+    )
     channel: str = Field(description="cash, bank_transfer or mobile_payment.")
     fund: str = Field(description="The fund credited: general, or the restricted education/medical/relief.")
     amount_fen: int = Field(gt=0, description="Amount in fen.")

@@ -51,6 +51,24 @@ class ResidentDied(RegistryEvent):
     on: date
 
 
+class ResidentContactChanged(RegistryEvent):
+    """How to reach a resident and their guardian: sent on registration and whenever it changes.
+
+    Carries phone numbers, so only services that must reach people (notify) should consume it.
+    A field that is None means "none on record", not "unchanged": the event states the whole contact.
+    """
+
+    name: ClassVar[str] = "resident.contact_changed"
+    resident_id: str
+    community: str
+    grid_code: str | None = None
+    full_name: str
+    phone: str | None = None
+    guardian_name: str | None = Field(default=None, description="Who answers for the resident, if anyone.")
+    guardian_relation: str | None = Field(default=None, description="e.g. 儿子, 女儿, 监护人.")
+    guardian_phone: str | None = None
+
+
 class CareGroupFormed(RegistryEvent):
     """A three-person care group was formed around an elder."""
 
@@ -60,6 +78,9 @@ class CareGroupFormed(RegistryEvent):
     community_worker: str
     grid_worker: str
     neighbour_name: str
+    neighbour_phone: str | None = Field(
+        default=None, description="The neighbour's phone, so an urgent alert can reach them (first rung)."
+    )
     visit_every_hours: int
     call_every_days: int
 
