@@ -232,13 +232,22 @@ async def get_disclosure(
 async def get_donor_statement(
     district: str,
     community: str,
-    donor_name: Annotated[
-        str, Query(min_length=1, max_length=200, description="As the gifts were recorded.")
-    ],
     session: SessionDep,
     caller: CallerDep,
+    donor_name: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="As the gifts were recorded.")
+    ] = None,
+    resident_id: Annotated[
+        str | None,
+        Query(
+            min_length=1, max_length=36, description="A resident donor's registry id (instead of the name)."
+        ),
+    ] = None,
 ) -> object:
-    return await statements.donor_statement(session, caller, district, community, donor_name)
+    """A donor's gifts and what the restricted ones paid for; a resident may read their own, by id."""
+    return await statements.donor_statement(
+        session, caller, district, community, donor_name=donor_name, resident_id=resident_id
+    )
 
 
 @router.post("/commitments", status_code=201, response_model=schemas.CommitmentOut, tags=["commitments"])

@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain, ledger, schemas
 from linli_fund.domain import CommitmentStatus, DisbursementStatus, Fund
-from linli_fund.models import Commitment, Disbursement, KnownResident
-from linli_fund.usecases import OFFICERS, READERS, check_fund_scope, replay_or_raise
+from linli_fund.models import Commitment, Disbursement
+from linli_fund.usecases import OFFICERS, READERS, check_fund_scope, check_known_resident, replay_or_raise
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import CommitmentMade, CommitmentReleased, CommitmentSuspended
 from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
@@ -26,15 +26,6 @@ from linli_shared.idempotency import IdempotentRequest, commit_once, previous_re
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import in_scope
-
-
-async def check_beneficiary(session: AsyncSession, district: str, community: str, resident_id: str) -> None:
-    """Only an active resident the registry announced in this community can receive help."""
-    resident = await session.get(KnownResident, resident_id)
-    if resident is None or (resident.district, resident.community) != (district, community):
-        raise Invalid(f"resident {resident_id} is not known in {community}")
-    if resident.status != "active":
-        raise Invalid(f"resident {resident_id} is {resident.status}")
 
 
 async def load_commitment(session: AsyncSession, caller: Caller, commitment_id: str) -> Commitment:
@@ -104,9 +95,7 @@ async def make_commitment(
     if data.schedule:
         dates = domain.due_dates(data.schedule.first_due_on, data.schedule.months_between, data.until)
         domain.check_schedule(data.total_fen, data.schedule.instalment_fen, dates)
-    await check_beneficiary(session, data.district, data.community, data.resident_id)
-    await ledger.ensure_chart(session, data.district, data.community)
-    await ledger.reserve(session, data.district, data.community, domain.fund_key(fund), data.total_fen)
+    await check_known_resident(session, data.district, data.community, data.resident_id)
     commitment = Commitment(
         id=str(uuid.uuid4()),
         district=data.district,
@@ -125,6 +114,14 @@ async def make_commitment(
         made_at=now,
     )
     session.add(commitment)
+    await ledger.reserve(
+        session,
+        commitment,
+        commitment.total_fen,
+        narration=f"reserve the {fund.value} fund's money for commitment {commitment.id}",
+        actor=caller.subject,
+        now=now,
+    )
     record_event(
         session,
         CommitmentMade(
@@ -173,8 +170,14 @@ async def release_commitment(
         if released is None:
             raise Conflict("this commitment was already released")
         if released:
-            key = domain.fund_key(Fund(commitment.fund))
-            await ledger.reserve(session, commitment.district, commitment.community, key, -released)
+            await ledger.reserve(
+                session,
+                commitment,
+                -released,
+                narration=f"release what commitment {commitment.id} still held: it was ended early",
+                actor=caller.subject,
+                now=now,
+            )
             await session.exec(  # type: ignore[call-overload]
                 update(Commitment).where(col(Commitment.id) == commitment.id).values(remaining_fen=0)
             )
@@ -235,8 +238,14 @@ async def suspend_commitments_of(
         if remaining is None:
             continue  # someone else ended it meanwhile
         if remaining:
-            key = domain.fund_key(Fund(commitment.fund))
-            await ledger.reserve(session, commitment.district, commitment.community, key, -remaining)
+            await ledger.reserve(
+                session,
+                commitment,
+                -remaining,
+                narration=f"release what commitment {commitment.id} still held: {reason}",
+                actor=SUSPENDED_BY,
+                now=now,
+            )
             await session.exec(  # type: ignore[call-overload]
                 update(Commitment).where(col(Commitment.id) == commitment.id).values(remaining_fen=0)
             )

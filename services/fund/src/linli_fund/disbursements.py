@@ -16,10 +16,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain, ledger, reservations, schemas
-from linli_fund.commitments import check_beneficiary
 from linli_fund.domain import CommitmentStatus, DisbursementStatus, EntryKind, Fund, Purpose
 from linli_fund.models import Commitment, Disbursement
-from linli_fund.usecases import OFFICERS, READERS, check_fund_scope, replay_or_raise
+from linli_fund.usecases import OFFICERS, READERS, check_fund_scope, check_known_resident, replay_or_raise
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import (
     DisbursementApproved,
@@ -81,7 +80,7 @@ async def request_disbursement(
         return await load_disbursement(session, caller, previous)
     fund = data.fund or Fund(data.purpose.value)
     domain.check_fund_fits_purpose(data.purpose, fund)
-    await check_beneficiary(session, data.district, data.community, data.resident_id)
+    await check_known_resident(session, data.district, data.community, data.resident_id)
     await check_commitment(session, data, fund)
     disbursement = Disbursement(
         id=str(uuid.uuid4()),
@@ -267,7 +266,7 @@ async def pay_disbursement(
             await ledger.ensure_chart(session, disbursement.district, disbursement.community)
             names = domain.guarded_deltas(lines)
             await ledger.lock_guarded(session, disbursement.district, disbursement.community, names)
-            await reservations.draw(session, disbursement)
+            await reservations.draw(session, disbursement, now=now)
         entry = await ledger.post_entry(
             session,
             district=disbursement.district,

@@ -8,6 +8,8 @@ The chart of accounts (one per community, created on first use):
     income:donations:general         unrestricted donations              (credit-normal)
     income:donations:<purpose>       donations restricted to education, medical or relief
     expenses:disbursements:<fund>    payments out of the general or a restricted fund
+    equity:reserved:<fund>           reserved commitments: money promised over time  (credit-normal)
+    equity:unreserved:<fund>         the other side of every reservation              (debit-normal)
 
 Postings carry integer fen: positive is a debit, negative a credit, and the postings of every
 entry sum to zero, so the trial balance sums to zero too. A fund (general, education, medical,
@@ -15,6 +17,12 @@ relief) is not an account but a view: its balance is what its income account hol
 expense account has spent, i.e. minus the sum of both accounts' postings. Funds and asset accounts
 are "guarded": each has a balance row that the database keeps at or above zero (and at or above
 what is reserved), moved in the same transaction as the entry that moves it.
+
+A commitment sets money aside without spending it: a reservation entry credits
+equity:reserved:<fund> and debits equity:unreserved:<fund> (a release does the opposite), the way
+an accountant designates part of a fund's net assets. The pair sums to zero, so funds and the
+trial balance are untouched, while minus the balance of equity:reserved:<fund> is what the fund
+holds for its commitments: the same figure as its guarded row's `reserved`, moved by the same entry.
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ class AccountType(enum.StrEnum):
     ASSET = "asset"
     INCOME = "income"
     EXPENSE = "expense"
+    EQUITY = "equity"
 
 
 class Fund(enum.StrEnum):
@@ -83,6 +92,7 @@ class DonorKind(enum.StrEnum):
 class EntryKind(enum.StrEnum):
     DONATION = "donation"
     DISBURSEMENT = "disbursement"
+    RESERVATION = "reservation"
     REVERSAL = "reversal"
 
 
@@ -121,6 +131,14 @@ def expense_account(fund: Fund) -> str:
     return f"expenses:disbursements:{fund.value}"
 
 
+def reserved_account(fund: Fund) -> str:
+    return f"equity:reserved:{fund.value}"
+
+
+def unreserved_account(fund: Fund) -> str:
+    return f"equity:unreserved:{fund.value}"
+
+
 def fund_key(fund: Fund) -> str:
     """The name of a fund's guarded balance row."""
     return f"funds:{fund.value}"
@@ -130,9 +148,12 @@ CHART: dict[str, AccountType] = {
     **dict.fromkeys(ASSET_OF_CHANNEL.values(), AccountType.ASSET),
     **{income_account(fund): AccountType.INCOME for fund in Fund},
     **{expense_account(fund): AccountType.EXPENSE for fund in Fund},
+    **{reserved_account(fund): AccountType.EQUITY for fund in Fund},
+    **{unreserved_account(fund): AccountType.EQUITY for fund in Fund},
 }
 GUARDED = [*ASSET_OF_CHANNEL.values(), *(fund_key(fund) for fund in Fund)]
 FUND_OF_ACCOUNT = {income_account(f): f for f in Fund} | {expense_account(f): f for f in Fund}
+FUND_OF_RESERVE = {reserved_account(f): f for f in Fund}
 
 
 @dataclass(frozen=True)
@@ -174,19 +195,50 @@ def payment_lines(fund: Fund, channel: Channel, amount: int) -> list[Line]:
     return [Line(expense_account(fund), amount), Line(ASSET_OF_CHANNEL[channel], -amount)]
 
 
+def reservation_lines(fund: Fund, amount: int) -> list[Line]:
+    """Set `amount` fen of a fund aside for a commitment; a negative amount releases it."""
+    return [Line(reserved_account(fund), -amount), Line(unreserved_account(fund), amount)]
+
+
 def reversal_lines(lines: Iterable[Line]) -> list[Line]:
     return [Line(line.account, -line.amount) for line in lines]
 
 
-def guarded_deltas(lines: Iterable[Line]) -> dict[str, int]:
-    """How an entry moves each guarded balance: asset accounts by their postings, funds by minus theirs."""
-    deltas: dict[str, int] = defaultdict(int)
+@dataclass(frozen=True)
+class GuardedMove:
+    """How one entry moves one guarded row: its balance and what of it is reserved."""
+
+    balance: int = 0
+    reserved: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.reserved
+
+
+def guarded_moves(lines: Iterable[Line]) -> dict[str, GuardedMove]:
+    """How an entry moves each guarded row, sorted by name (the one order locks are taken in).
+
+    Asset accounts move by their postings; a fund by minus its income and expense postings; a
+    fund's reserve by minus its equity:reserved postings (a credit reserves); equity:unreserved
+    moves nothing: it only balances the reservation.
+    """
+    balance: dict[str, int] = defaultdict(int)
+    reserved: dict[str, int] = defaultdict(int)
     for line in lines:
         if CHART[line.account] is AccountType.ASSET:
-            deltas[line.account] += line.amount
-        else:
-            deltas[fund_key(FUND_OF_ACCOUNT[line.account])] -= line.amount
-    return {key: delta for key, delta in sorted(deltas.items()) if delta != 0}
+            balance[line.account] += line.amount
+        elif line.account in FUND_OF_ACCOUNT:
+            balance[fund_key(FUND_OF_ACCOUNT[line.account])] -= line.amount
+        elif line.account in FUND_OF_RESERVE:
+            reserved[fund_key(FUND_OF_RESERVE[line.account])] -= line.amount
+    moves = {name: GuardedMove(balance[name], reserved[name]) for name in sorted({*balance, *reserved})}
+    return {name: move for name, move in moves.items() if move != GuardedMove()}
+
+
+def guarded_deltas(lines: Iterable[Line]) -> dict[str, int]:
+    """How an entry moves each guarded balance (not its reserve), sorted by name."""
+    return {name: move.balance for name, move in guarded_moves(lines).items() if move.balance}
 
 
 def approvals_needed(amount: int, second_approval_above: int) -> int:

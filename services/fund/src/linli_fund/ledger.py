@@ -1,9 +1,9 @@
 """The double-entry journal: entries are validated, guarded balances move with them, nothing is edited.
 
 Every entry goes through `post_entry`, which refuses an unbalanced one (domain.check_balanced),
-creates the community's chart on first use, and moves each guarded balance (funds, asset
-accounts) in one conditional UPDATE … WHERE balance - reserved >= taken, in the same transaction
-as the entry's rows. Two racing payments therefore cannot both spend the same fen: the second
+creates the community's chart on first use, and moves each guarded row (funds with their
+reserves, asset accounts) in one conditional UPDATE … WHERE balance - reserved >= taken, in the
+same transaction as the entry's rows. Two racing payments therefore cannot both spend the same fen: the second
 waits for the first's row lock and then finds too little left.
 """
 
@@ -21,8 +21,8 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain
-from linli_fund.domain import CHINA_TIME, EntryKind, Fund, InsufficientFunds, Line
-from linli_fund.models import Account, GuardedBalance, JournalEntry, Posting
+from linli_fund.domain import CHINA_TIME, EntryKind, Fund, GuardedMove, InsufficientFunds, Line
+from linli_fund.models import Account, Commitment, GuardedBalance, JournalEntry, Posting
 from linli_shared.database import flush_or_conflict
 
 
@@ -39,10 +39,13 @@ async def ensure_chart(session: AsyncSession, district: str, community: str) -> 
     It looks before it inserts: on PostgreSQL an INSERT … ON CONFLICT waits for whoever is
     updating the conflicting row, which would take a guarded row out of the one lock order.
     """
-    found = await session.exec(
+    guarded = await session.exec(
         select(func.count()).where(GuardedBalance.district == district, GuardedBalance.community == community)
     )
-    if found.one() == len(domain.GUARDED):
+    accounts = await session.exec(
+        select(func.count()).where(Account.district == district, Account.community == community)
+    )
+    if guarded.one() == len(domain.GUARDED) and accounts.one() == len(domain.CHART):
         return
     where = {"district": district, "community": community}
     await insert_missing(
@@ -65,8 +68,11 @@ async def lock_guarded(session: AsyncSession, district: str, community: str, nam
     )
 
 
-async def move_guarded(session: AsyncSession, district: str, community: str, name: str, delta: int) -> int:
-    """Move one guarded balance; a decrease passes only if that much is available. Returns the new balance."""
+async def move_guarded(
+    session: AsyncSession, district: str, community: str, name: str, move: GuardedMove
+) -> None:
+    """Move one guarded row in one conditional UPDATE: what is available (balance − reserved) may
+    shrink only as far as zero, and a release only frees what is reserved."""
     statement = (
         update(GuardedBalance)
         .where(
@@ -74,35 +80,44 @@ async def move_guarded(session: AsyncSession, district: str, community: str, nam
             col(GuardedBalance.community) == community,
             col(GuardedBalance.name) == name,
         )
-        .values(balance=GuardedBalance.balance + delta)
+        .values(
+            balance=GuardedBalance.balance + move.balance, reserved=GuardedBalance.reserved + move.reserved
+        )
         .returning(col(GuardedBalance.balance))
     )
-    if delta < 0:
-        statement = statement.where(col(GuardedBalance.balance) - col(GuardedBalance.reserved) >= -delta)
-    balance = (await session.exec(statement)).scalar_one_or_none()  # type: ignore[call-overload]
-    if balance is None:
-        raise InsufficientFunds(f"not enough available in {name}: {-delta} fen needed")
-    return int(balance)
-
-
-async def reserve(session: AsyncSession, district: str, community: str, name: str, amount: int) -> None:
-    """Reserve (or, with a negative amount, release) part of a guarded balance, never more than is there."""
-    statement = (
-        update(GuardedBalance)
-        .where(
-            col(GuardedBalance.district) == district,
-            col(GuardedBalance.community) == community,
-            col(GuardedBalance.name) == name,
+    if move.available < 0:
+        statement = statement.where(
+            col(GuardedBalance.balance) - col(GuardedBalance.reserved) >= -move.available
         )
-        .values(reserved=GuardedBalance.reserved + amount)
-        .returning(col(GuardedBalance.reserved))
-    )
-    if amount > 0:
-        statement = statement.where(col(GuardedBalance.balance) - col(GuardedBalance.reserved) >= amount)
-    else:
-        statement = statement.where(col(GuardedBalance.reserved) >= -amount)
+    if move.reserved < 0:
+        statement = statement.where(col(GuardedBalance.reserved) >= -move.reserved)
     if (await session.exec(statement)).scalar_one_or_none() is None:  # type: ignore[call-overload]
-        raise InsufficientFunds(f"not enough available in {name} to reserve {amount} fen")
+        if move.reserved < 0 and move.balance == 0:
+            raise InsufficientFunds(f"{name} has less than {-move.reserved} fen reserved")
+        raise InsufficientFunds(f"not enough available in {name}: {-move.available} fen needed")
+
+
+async def reserve(
+    session: AsyncSession,
+    commitment: Commitment,
+    amount: int,
+    *,
+    narration: str,
+    actor: str,
+    now: datetime,
+) -> JournalEntry:
+    """Post a commitment's reservation entry (negative: a release); the fund's reserve moves with it."""
+    return await post_entry(
+        session,
+        district=commitment.district,
+        community=commitment.community,
+        kind=EntryKind.RESERVATION,
+        lines=domain.reservation_lines(Fund(commitment.fund), amount),
+        narration=narration,
+        actor=actor,
+        now=now,
+        reference=commitment.id,
+    )
 
 
 async def post_entry(
@@ -121,8 +136,8 @@ async def post_entry(
     """Append a balanced entry and move the guarded balances with it; the caller commits."""
     domain.check_balanced(lines)
     await ensure_chart(session, district, community)
-    for name, delta in domain.guarded_deltas(lines).items():  # sorted: locks are taken in one order
-        await move_guarded(session, district, community, name, delta)
+    for name, move in domain.guarded_moves(lines).items():  # sorted: locks are taken in one order
+        await move_guarded(session, district, community, name, move)
     entry = JournalEntry(
         district=district,
         community=community,

@@ -136,6 +136,9 @@ class Donation(SQLModel, table=True):
     campaign_id: str | None = Field(default=None, foreign_key="campaign.id", max_length=36, index=True)
     donor_kind: str = Field(max_length=20)
     donor_name: str = Field(max_length=200)
+    donor_resident_id: str | None = Field(
+        default=None, max_length=36, index=True, description="The registry's id of a resident donor."
+    )
     anonymous: bool = False
     channel: str = Field(max_length=20)
     restricted_to: str | None = Field(default=None, max_length=20)
@@ -150,8 +153,9 @@ class Donation(SQLModel, table=True):
 class Commitment(SQLModel, table=True):
     """A promise over time (an orphan's school fees until 18) that reserves money in its fund.
 
-    The reservation lives in guarded_balance.reserved: ordinary payments cannot touch it, and
-    payments linked to the commitment draw it down, never below zero.
+    Its reservation is journalled (equity:reserved:<fund>) and guarded (guarded_balance.reserved):
+    ordinary payments cannot touch it, and payments linked to the commitment draw it down, never
+    below zero.
     """
 
     __table_args__ = (

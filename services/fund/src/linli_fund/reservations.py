@@ -7,17 +7,19 @@ donations and reversals never wait on each other in a cycle.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_fund import domain, ledger
-from linli_fund.domain import CommitmentStatus, Fund
+from linli_fund import ledger
+from linli_fund.domain import CommitmentStatus
 from linli_fund.models import Commitment, Disbursement
 from linli_shared.errors import Conflict
 
 
-async def draw(session: AsyncSession, disbursement: Disbursement) -> None:
+async def draw(session: AsyncSession, disbursement: Disbursement, *, now: datetime) -> None:
     """Take a payment out of its commitment: the commitment's remainder and the fund's reservation shrink."""
     assert disbursement.commitment_id is not None
     remaining = (
@@ -40,9 +42,13 @@ async def draw(session: AsyncSession, disbursement: Disbursement) -> None:
             .where(col(Commitment.id) == disbursement.commitment_id)
             .values(status=CommitmentStatus.FULFILLED.value)
         )
-    key = domain.fund_key(Fund(disbursement.fund))
     await ledger.reserve(
-        session, disbursement.district, disbursement.community, key, -disbursement.amount_fen
+        session,
+        await commitment_of(session, disbursement),
+        -disbursement.amount_fen,
+        narration=f"release the reserve paid out by disbursement {disbursement.id}",
+        actor=disbursement.paid_by or "",
+        now=now,
     )
 
 
@@ -66,6 +72,21 @@ async def give_back(session: AsyncSession, disbursement: Disbursement) -> bool:
     return bool(result.rowcount)
 
 
-async def reserve_again(session: AsyncSession, disbursement: Disbursement) -> None:
-    key = domain.fund_key(Fund(disbursement.fund))
-    await ledger.reserve(session, disbursement.district, disbursement.community, key, disbursement.amount_fen)
+async def reserve_again(
+    session: AsyncSession, disbursement: Disbursement, *, actor: str, now: datetime
+) -> None:
+    await ledger.reserve(
+        session,
+        await commitment_of(session, disbursement),
+        disbursement.amount_fen,
+        narration=f"reserve again what reversed disbursement {disbursement.id} had paid out",
+        actor=actor,
+        now=now,
+    )
+
+
+async def commitment_of(session: AsyncSession, disbursement: Disbursement) -> Commitment:
+    assert disbursement.commitment_id is not None
+    commitment = await session.get(Commitment, disbursement.commitment_id)
+    assert commitment is not None  # a foreign key holds it
+    return commitment

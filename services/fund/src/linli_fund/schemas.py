@@ -50,6 +50,13 @@ class DonationIn(Strict):
     campaign_id: str | None = Field(default=None, max_length=36)
     donor_kind: DonorKind
     donor_name: str = Field(min_length=1, max_length=200)
+    donor_resident_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=36,
+        description="A resident or party-member donor's registry id, if they give it: their statement "
+        "can then be found by it, they may read it themselves, and notify thanks them in the app.",
+    )
     anonymous: bool = Field(default=False, description="Show the donor as 匿名 wherever it is disclosed.")
     channel: Channel
     restricted_to: Purpose | None = Field(default=None, description="None: the general fund.")
@@ -64,6 +71,7 @@ class DonationOut(BaseModel):
     campaign_id: str | None
     donor_kind: str
     donor_name: str
+    donor_resident_id: str | None
     anonymous: bool
     channel: str
     restricted_to: str | None
@@ -297,7 +305,8 @@ class StatementGift(BaseModel):
 class DonorStatementOut(BaseModel):
     district: str
     community: str
-    donor_name: str
+    donor_name: str = Field(description="The name the donor's latest gift was recorded under.")
+    donor_resident_id: str | None = Field(description="Set when the statement was asked for by resident id.")
     total_fen: int = Field(description="All the donor's gifts, less those reversed.")
     gifts: list[StatementGift]
 

@@ -16,29 +16,49 @@ from linli_fund.disclosure import china_day
 from linli_fund.domain import DisbursementStatus, DonationStatus, Fund
 from linli_fund.models import Campaign, Disbursement, Donation, KnownResident
 from linli_fund.usecases import check_fund_scope
-from linli_shared.auth import Caller
-from linli_shared.errors import NotFound
+from linli_shared.auth import Caller, Role
+from linli_shared.errors import Forbidden, Invalid, NotFound
+
+
+def check_may_read(caller: Caller, district: str, community: str, resident_id: str | None) -> None:
+    """Fund readers see any donor's statement in their scope; a resident sees their own, by their id."""
+    if caller.role is not Role.RESIDENT:
+        check_fund_scope(caller, district, community)
+        return
+    caller.check_sees(district, community, "fund")
+    if resident_id != caller.subject:
+        raise Forbidden("a resident may read only their own statement, by their resident id")
 
 
 async def donor_statement(
-    session: AsyncSession, caller: Caller, district: str, community: str, donor_name: str
+    session: AsyncSession,
+    caller: Caller,
+    district: str,
+    community: str,
+    *,
+    donor_name: str | None = None,
+    resident_id: str | None = None,
 ) -> schemas.DonorStatementOut:
-    """What a donor gave in a community (by the name their gifts were recorded under) and what it paid for."""
-    check_fund_scope(caller, district, community)
+    """What a donor gave in a community and what it paid for: found by the resident id their gifts
+    carry, or by the name they were recorded under (donors who are not registered residents)."""
+    if (donor_name is None) == (resident_id is None):
+        raise Invalid("give either donor_name or resident_id")
+    check_may_read(caller, district, community, resident_id)
+    whose = (
+        Donation.donor_resident_id == resident_id
+        if resident_id is not None
+        else Donation.donor_name == donor_name
+    )
     mine = (
         await session.exec(
             select(Donation, Campaign)
             .join(Campaign, col(Campaign.id) == col(Donation.campaign_id), isouter=True)
-            .where(
-                Donation.district == district,
-                Donation.community == community,
-                Donation.donor_name == donor_name,
-            )
+            .where(Donation.district == district, Donation.community == community, whose)
             .order_by(col(Donation.received_at), col(Donation.receipt_sequence))
         )
     ).all()
     if not mine:
-        raise NotFound("no donations under this name in this community")
+        raise NotFound("no donations by this donor in this community")
     restricted_funds = {d.fund for d, _ in mine if d.fund != Fund.GENERAL.value}
     paid_for: dict[str, list[schemas.PaidFor]] = {}
     unspent: dict[str, int] = {}
@@ -91,7 +111,8 @@ async def donor_statement(
     return schemas.DonorStatementOut(
         district=district,
         community=community,
-        donor_name=donor_name,
+        donor_name=mine[-1][0].donor_name,
+        donor_resident_id=resident_id,
         total_fen=sum(d.amount_fen for d, _ in mine if d.status == DonationStatus.RECEIVED.value),
         gifts=[
             schemas.StatementGift(

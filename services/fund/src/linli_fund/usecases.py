@@ -12,9 +12,24 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import beancount_export, domain, ledger, reservations, schemas
-from linli_fund.domain import AlreadyReversed, DisbursementStatus, DonationStatus, EntryKind, Fund
+from linli_fund.domain import (
+    AlreadyReversed,
+    DisbursementStatus,
+    DonationStatus,
+    DonorKind,
+    EntryKind,
+    Fund,
+)
 from linli_fund.ledger import insert_missing
-from linli_fund.models import Campaign, Disbursement, Donation, JournalEntry, Posting, ReceiptCounter
+from linli_fund.models import (
+    Campaign,
+    Disbursement,
+    Donation,
+    JournalEntry,
+    KnownResident,
+    Posting,
+    ReceiptCounter,
+)
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.fund import DonationReceived, EntryReversed
 from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
@@ -46,6 +61,18 @@ async def replay_or_raise(
 def check_fund_scope(caller: Caller, district: str, community: str, *roles: Role) -> None:
     caller.check_role(*(roles or READERS))
     caller.check_sees(district, community, "fund")
+
+
+async def check_known_resident(
+    session: AsyncSession, district: str, community: str, resident_id: str
+) -> None:
+    """Only an active resident the registry announced in this community may be a beneficiary or a
+    resident donor (the read model in residents.py)."""
+    resident = await session.get(KnownResident, resident_id)
+    if resident is None or (resident.district, resident.community) != (district, community):
+        raise Invalid(f"resident {resident_id} is not known in {community}")
+    if resident.status != "active":
+        raise Invalid(f"resident {resident_id} is {resident.status}")
 
 
 # --- campaigns ----------------------------------------------------------------------------------
@@ -127,6 +154,10 @@ async def record_donation(
         campaign = await session.get(Campaign, data.campaign_id)
         if campaign is None or (campaign.district, campaign.community) != (data.district, data.community):
             raise Invalid(f"campaign {data.campaign_id} does not exist in {data.community}")
+    if data.donor_resident_id is not None:
+        if data.donor_kind not in (DonorKind.RESIDENT, DonorKind.PARTY_MEMBER):
+            raise Invalid(f"a donor of kind {data.donor_kind.value} is not a registered resident")
+        await check_known_resident(session, data.district, data.community, data.donor_resident_id)
     fund = domain.fund_for_donation(data.restricted_to)
     year = domain.receipt_year(now)
     sequence = await next_receipt_sequence(session, data.district, data.community, year)
@@ -163,6 +194,7 @@ async def record_donation(
             campaign_id=donation.campaign_id,
             donor_kind=donation.donor_kind,
             donor_display=domain.donor_display(donation.donor_name, donation.anonymous),
+            donor_resident_id=donation.donor_resident_id,
             channel=donation.channel,
             fund=donation.fund,
             amount_fen=donation.amount_fen,
@@ -240,6 +272,8 @@ async def reverse_entry(
     try:
         if entry.kind == EntryKind.REVERSAL.value:
             raise Conflict("a reversal cannot itself be reversed: post a new entry instead")
+        if entry.kind == EntryKind.RESERVATION.value:
+            raise Conflict("a reservation moves with its commitment: release the commitment instead")
         await mark_reversed(session, entry)
         assert entry.id is not None
         paid = (await session.exec(select(Disbursement).where(Disbursement.entry_id == entry.id))).first()
@@ -261,7 +295,7 @@ async def reverse_entry(
             reverses=entry.id,
         )
         if restore and paid is not None:  # the money is back in the fund: the promise holds it again
-            await reservations.reserve_again(session, paid)
+            await reservations.reserve_again(session, paid, actor=caller.subject, now=now)
     except DomainError as error:
         return await replay_or_raise(
             session, idempotency, error, lambda found: load_entry(session, caller, int(found))

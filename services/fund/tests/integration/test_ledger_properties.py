@@ -1,4 +1,4 @@
-"""Random sequences of donations, disbursements, commitments and reversals through the use cases (SQLite).
+"""Random sequences of donations, disbursements, commitments and reversals, on SQLite and PostgreSQL.
 
 After every step: the trial balance sums to zero, every entry balances, no fund or asset account
 is below zero or below what is reserved, the guarded balances and reservations agree with the
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from linli_fund import commitments, disbursements, ledger, schemas, usecases
+from linli_fund import commitments, disbursements, domain, ledger, schemas, usecases
 from linli_fund.app import MIGRATIONS
 from linli_fund.domain import AlreadyReversed, Fund, InsufficientFunds
 from linli_fund.models import Donation, JournalEntry, Posting
@@ -32,6 +33,7 @@ from linli_shared.errors import Conflict, Invalid
 from linli_shared.events import Envelope
 from linli_shared.inbox import apply_once
 from linli_shared.migrations import upgrade_to_head
+from linli_shared.testing.plugin import fresh_pg_database
 
 SECOND_APPROVAL_ABOVE = 30_000
 CHANNELS = ["cash", "bank_transfer", "mobile_payment"]
@@ -59,17 +61,23 @@ steps = st.lists(
 )
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('fund')) / 'property.db'}"
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated database for all the examples (each example keeps to a community of its own)."""
 
-    async def migrate() -> None:
+    async def migrate(url: str) -> None:
         engine = make_engine(url)
         await upgrade_to_head(engine, MIGRATIONS)
         await engine.dispose()
 
-    asyncio.run(migrate())
-    return url
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('fund')) / 'property.db'}"
+        asyncio.run(migrate(url))
+        yield url
+        return
+    with fresh_pg_database(request.getfixturevalue("pg_admin_url")) as url:
+        asyncio.run(migrate(url))
+        yield url
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -369,6 +377,10 @@ async def check_invariants(
             assert min(guarded.values()) >= 0
             assert all(row.balance >= row.reserved >= 0 for row in rows.values())
             assert {name: row.reserved for name, row in rows.items() if row.reserved} == +reserved
+            reserved_in_journal = {
+                domain.fund_key(fund): -balances[domain.reserved_account(fund)] for fund in Fund
+            }
+            assert {name: amount for name, amount in reserved_in_journal.items() if amount} == +reserved
             assert {name: amount for name, amount in guarded.items() if amount} == +model
             from_journal = ledger.fund_balances(balances)
             assert {f"funds:{fund.value}": amount for fund, amount in from_journal.items()} == {

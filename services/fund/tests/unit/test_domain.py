@@ -44,6 +44,20 @@ def test_donation_and_payment_entries_balance_and_move_the_right_guarded_balance
     }
 
 
+def test_a_reservation_balances_moves_only_the_funds_reserve_and_a_release_undoes_it() -> None:
+    reservation = domain.reservation_lines(Fund.EDUCATION, 60_000)
+    release = domain.reservation_lines(Fund.EDUCATION, -20_000)
+    for lines in (reservation, release):
+        domain.check_balanced(lines)
+    assert domain.guarded_moves(reservation) == {"funds:education": domain.GuardedMove(0, 60_000)}
+    assert domain.guarded_moves(release) == {"funds:education": domain.GuardedMove(0, -20_000)}
+    assert domain.guarded_deltas(reservation) == {}  # the fund's balance itself does not move
+    assert domain.guarded_moves(domain.reversal_lines(reservation)) == {
+        "funds:education": domain.GuardedMove(0, -60_000)
+    }
+    assert domain.CHART["equity:reserved:education"] is domain.AccountType.EQUITY
+
+
 def test_restricted_money_pays_only_for_its_purpose() -> None:
     domain.check_fund_fits_purpose(Purpose.EDUCATION, Fund.EDUCATION)
     domain.check_fund_fits_purpose(Purpose.EDUCATION, Fund.GENERAL)

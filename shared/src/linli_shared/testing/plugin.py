@@ -10,6 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -41,21 +42,30 @@ def _admin_dsn(admin_url: str) -> str:
     return admin_url.replace("postgresql+asyncpg://", "postgresql://")
 
 
-@pytest.fixture
-def pg_database_url(pg_admin_url: str) -> Iterator[str]:
-    """A database of this test's own on the PostgreSQL server, dropped afterwards."""
+@contextmanager
+def fresh_pg_database(admin_url: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server for as long as the block runs, then dropped."""
     name = f"linli_test_{uuid.uuid4().hex[:12]}"
 
     async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(_admin_dsn(pg_admin_url))
+        connection = await asyncpg.connect(_admin_dsn(admin_url))
         try:
             await connection.execute(sql)
         finally:
             await connection.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield async_url(pg_admin_url, name)
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield async_url(admin_url, name)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def pg_database_url(pg_admin_url: str) -> Iterator[str]:
+    """A database of this test's own on the PostgreSQL server, dropped afterwards."""
+    with fresh_pg_database(pg_admin_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
