@@ -33,7 +33,9 @@ class Community:
 
 @pytest.fixture
 def fund_settings(database_url: str, nats_url: str) -> FundSettings:
-    return FundSettings(database_url=database_url, nats_url=nats_url, jwt_secret=TEST_JWT_SECRET)
+    return FundSettings(
+        database_url=database_url, nats_url=nats_url, jwt_secret=TEST_JWT_SECRET, request_instalments=False
+    )
 
 
 @pytest.fixture

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_fund import api
+from linli_fund import api, instalments
 from linli_fund.residents import REGISTRY_CONSUMER, on_registry_event
 from linli_fund.settings import FundSettings, get_settings
+from linli_shared.clock import utc_now
 from linli_shared.contracts import fund as fund_contracts  # noqa: F401 - registers them
 from linli_shared.events import events_of
 from linli_shared.service import ServiceSpec, Subscription, create_service_app
@@ -33,6 +37,19 @@ def create_app(settings: FundSettings | None = None) -> FastAPI:
                     description="Keeps the read model of residents (who may receive help) from the registry.",
                 )
             ],
+            periodic_jobs=(
+                [(partial(request_due_instalments, settings), settings.instalment_check_seconds)]
+                if settings.request_instalments
+                else []
+            ),
             publishes=events_of("fund"),
         )
+    )
+
+
+async def request_due_instalments(
+    settings: FundSettings, session_factory: async_sessionmaker[AsyncSession]
+) -> int:
+    return await instalments.request_due_instalments(
+        session_factory, second_approval_above=settings.second_approval_above_fen, now=utc_now()
     )

@@ -82,20 +82,35 @@ async def request_disbursement(
     domain.check_fund_fits_purpose(data.purpose, fund)
     await check_known_resident(session, data.district, data.community, data.resident_id)
     await check_commitment(session, data, fund)
-    disbursement = Disbursement(
-        id=str(uuid.uuid4()),
-        district=data.district,
-        community=data.community,
-        resident_id=data.resident_id,
-        purpose=data.purpose.value,
-        fund=fund.value,
-        amount_fen=data.amount_fen,
-        reason=data.reason,
-        approvals_needed=domain.approvals_needed(data.amount_fen, second_approval_above),
-        requested_by=caller.subject,
-        requested_at=now,
-        commitment_id=data.commitment_id,
+    disbursement = add_request(
+        session,
+        Disbursement(
+            id=str(uuid.uuid4()),
+            district=data.district,
+            community=data.community,
+            resident_id=data.resident_id,
+            purpose=data.purpose.value,
+            fund=fund.value,
+            amount_fen=data.amount_fen,
+            reason=data.reason,
+            approvals_needed=domain.approvals_needed(data.amount_fen, second_approval_above),
+            requested_by=caller.subject,
+            requested_at=now,
+            commitment_id=data.commitment_id,
+        ),
+        now=now,
     )
+    return await commit_once(
+        session,
+        idempotency,
+        disbursement.id,
+        lambda found: load_disbursement(session, caller, found),
+        disbursement,
+    )
+
+
+def add_request(session: AsyncSession, disbursement: Disbursement, *, now: datetime) -> Disbursement:
+    """Add a requested disbursement and its disbursement.requested event to the session."""
     session.add(disbursement)
     record_event(
         session,
@@ -110,13 +125,7 @@ async def request_disbursement(
         community=disbursement.community,
         now=now,
     )
-    return await commit_once(
-        session,
-        idempotency,
-        disbursement.id,
-        lambda found: load_disbursement(session, caller, found),
-        disbursement,
-    )
+    return disbursement
 
 
 async def move(session: AsyncSession, disbursement: Disbursement, **values: Any) -> None:

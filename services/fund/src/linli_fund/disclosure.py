@@ -13,8 +13,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain, ledger, schemas
-from linli_fund.domain import CHINA_TIME, DisbursementStatus, DonationStatus
-from linli_fund.models import Campaign, Disbursement, Donation, KnownResident
+from linli_fund.domain import CHINA_TIME, EntryKind
+from linli_fund.models import Campaign, Disbursement, Donation, JournalEntry, KnownResident
 from linli_fund.usecases import check_fund_scope
 from linli_shared.auth import Caller
 from linli_shared.errors import Invalid
@@ -27,12 +27,39 @@ def china_day(moment: datetime) -> date:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """A reversal posted in this period of a donation or payment from an earlier one."""
+
+    corrected_on: date
+    kind: str  # donation or payment
+    original_on: date
+    reference: str  # the donation's receipt number, or the payment's purpose
+    beneficiary: str  # a payment's masked initials; empty for a donation
+    fund: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
 class PeriodRows:
-    """What a period holds: donations received (with their campaign) and payments made (with the
-    beneficiary's read-model row, for masked initials)."""
+    """What a period holds: donations received (with their campaign), payments made (with the
+    beneficiary's read-model row, for masked initials), which of them were reversed by the period's
+    end, and the corrections of earlier periods' records posted within it.
+
+    Everything is as of the period's end: a gift reversed after the period closed still counts in
+    it (its reversal is a correction in the period it was posted in), so the report of a period
+    says the same whenever it is built, and the balances at its end agree with its lines.
+    """
 
     donations: list[tuple[Donation, Campaign | None]]
     paid: list[tuple[Disbursement, KnownResident | None]]
+    reversed_entries: set[int]
+    corrections: list[Correction]
+
+    def donation_reversed(self, donation: Donation) -> bool:
+        return donation.entry_id in self.reversed_entries
+
+    def payment_reversed(self, disbursement: Disbursement) -> bool:
+        return disbursement.entry_id in self.reversed_entries
 
 
 async def period_rows(
@@ -68,7 +95,73 @@ async def period_rows(
             .order_by(col(Disbursement.paid_at), col(Disbursement.id))
         )
     ).all()
-    return PeriodRows(donations=list(donations), paid=list(paid))
+    reversals = (
+        await session.exec(
+            select(JournalEntry).where(
+                JournalEntry.district == district,
+                JournalEntry.community == community,
+                JournalEntry.kind == EntryKind.REVERSAL.value,
+                col(JournalEntry.posted_at) < end,
+            )
+        )
+    ).all()
+    reversed_on = {
+        entry.reverses_entry_id: china_day(entry.posted_at)
+        for entry in reversals
+        if entry.reverses_entry_id is not None and entry.posted_at >= start
+    }
+    return PeriodRows(
+        donations=list(donations),
+        paid=list(paid),
+        reversed_entries={entry.reverses_entry_id for entry in reversals if entry.reverses_entry_id},
+        corrections=await corrections_of_earlier_periods(session, reversed_on, start),
+    )
+
+
+async def corrections_of_earlier_periods(
+    session: AsyncSession, reversed_on: dict[int, date], start: datetime
+) -> list[Correction]:
+    """The records from before `start` whose reversal (entry id → day) was posted in the period."""
+    if not reversed_on:
+        return []
+    donations = (
+        await session.exec(
+            select(Donation).where(col(Donation.entry_id).in_(reversed_on), col(Donation.received_at) < start)
+        )
+    ).all()
+    payments = (
+        await session.exec(
+            select(Disbursement, KnownResident)
+            .join(
+                KnownResident, col(KnownResident.resident_id) == col(Disbursement.resident_id), isouter=True
+            )
+            .where(col(Disbursement.entry_id).in_(reversed_on), col(Disbursement.paid_at) < start)
+        )
+    ).all()
+    found = [
+        Correction(
+            reversed_on[d.entry_id],
+            "donation",
+            china_day(d.received_at),
+            d.receipt_number,
+            "",
+            d.fund,
+            d.amount_fen,
+        )
+        for d in donations
+    ] + [
+        Correction(
+            reversed_on[p.entry_id or 0],
+            "payment",
+            china_day(p.paid_at or start),
+            p.purpose,
+            (r.masked_name if r and r.masked_name else "*"),
+            p.fund,
+            p.amount_fen,
+        )
+        for p, r in payments
+    ]
+    return sorted(found, key=lambda c: (c.corrected_on, c.kind, c.original_on, c.reference))
 
 
 async def disclose(
@@ -95,7 +188,7 @@ async def disclose(
                 donor_kind=d.donor_kind,
                 fund=d.fund,
                 amount_fen=d.amount_fen,
-                reversed=d.status == DonationStatus.REVERSED.value,
+                reversed=rows.donation_reversed(d),
             )
             for d in donations
         ],
@@ -106,12 +199,13 @@ async def disclose(
                 purpose=d.purpose,
                 fund=d.fund,
                 amount_fen=d.amount_fen,
-                reversed=d.status == DisbursementStatus.REVERSED.value,
+                reversed=rows.payment_reversed(d),
             )
             for d in paid
             if d.paid_at is not None
         ],
-        received_fen=sum(d.amount_fen for d in donations if d.status == DonationStatus.RECEIVED.value),
-        paid_fen=sum(d.amount_fen for d in paid if d.status == DisbursementStatus.PAID.value),
+        corrections=[schemas.DisclosedCorrection(**vars(c)) for c in rows.corrections],
+        received_fen=sum(d.amount_fen for d in donations if not rows.donation_reversed(d)),
+        paid_fen=sum(d.amount_fen for d in paid if not rows.payment_reversed(d)),
         funds_at_end={fund.value: amount for fund, amount in balances.items()},
     )

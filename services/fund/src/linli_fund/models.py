@@ -185,7 +185,10 @@ class Commitment(SQLModel, table=True):
 class Disbursement(SQLModel, table=True):
     """requested → approved (once or twice) → paid, or rejected; `version` guards every move."""
 
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="disbursement_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="disbursement_positive"),
+        UniqueConstraint("commitment_id", "instalment_number", name="one_request_per_instalment"),
+    )
     id: str = Field(primary_key=True, max_length=36)
     district: str = Field(max_length=40, index=True)
     community: str = Field(max_length=40)
@@ -208,6 +211,7 @@ class Disbursement(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=20)
     entry_id: int | None = Field(default=None, foreign_key="journal_entry.id", unique=True)
     commitment_id: str | None = Field(default=None, foreign_key="commitment.id", max_length=36, index=True)
+    instalment_number: int | None = Field(default=None, description="Requested by the schedule for this one.")
     version: int = 0
 
 

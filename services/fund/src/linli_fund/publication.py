@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import ledger, schemas
 from linli_fund.disclosure import MAX_DAYS, china_day, period_rows
-from linli_fund.domain import ANONYMOUS, CHINA_TIME, DisbursementStatus, DonationStatus, donor_display
+from linli_fund.domain import ANONYMOUS, CHINA_TIME, donor_display
 from linli_fund.models import PublishedDisclosure
 from linli_fund.usecases import OFFICERS, check_fund_scope
 from linli_shared.auth import Caller
@@ -66,12 +66,12 @@ async def build_report(
     by_source: dict[str, int] = defaultdict(int)
     by_campaign: dict[str, int] = defaultdict(int)
     for donation, campaign in donations:
-        if donation.status == DonationStatus.RECEIVED.value:
+        if not rows.donation_reversed(donation):
             by_source[donation.donor_kind] += donation.amount_fen
             by_campaign[campaign.name if campaign else NO_CAMPAIGN] += donation.amount_fen
     by_purpose: dict[str, int] = defaultdict(int)
     for disbursement, _ in paid:
-        if disbursement.status == DisbursementStatus.PAID.value:
+        if not rows.payment_reversed(disbursement):
             by_purpose[disbursement.purpose] += disbursement.amount_fen
     balances = ledger.fund_balances(await ledger.account_balances(session, district, community, last_day))
     return {
@@ -95,7 +95,7 @@ async def build_report(
                 "campaign": campaign.name if campaign else None,
                 "fund": donation.fund,
                 "amount_fen": donation.amount_fen,
-                "reversed": donation.status == DonationStatus.REVERSED.value,
+                "reversed": rows.donation_reversed(donation),
             }
             for donation, campaign in donations
         ],
@@ -106,10 +106,18 @@ async def build_report(
                 "beneficiary": (resident.masked_name if resident and resident.masked_name else "*"),
                 "fund": disbursement.fund,
                 "amount_fen": disbursement.amount_fen,
-                "reversed": disbursement.status == DisbursementStatus.REVERSED.value,
+                "reversed": rows.payment_reversed(disbursement),
             }
             for disbursement, resident in paid
             if disbursement.paid_at is not None
+        ],
+        "corrections": [
+            {
+                **vars(correction),
+                "corrected_on": correction.corrected_on.isoformat(),
+                "original_on": correction.original_on.isoformat(),
+            }
+            for correction in rows.corrections
         ],
     }
 
@@ -278,6 +286,20 @@ def as_csv(published: PublishedDisclosure) -> str:
                 p["fund"],
                 yuan(p["amount_fen"]),
                 "yes" if p["reversed"] else "",
+            ]
+        )
+    for c in report.get("corrections", []):  # reports published before corrections were listed lack it
+        writer.writerow(
+            [
+                f"correction_of_{c['kind']}",
+                c["corrected_on"],
+                c["reference"],
+                c["beneficiary"],
+                c["original_on"],
+                "",
+                c["fund"],
+                yuan(-c["amount_fen"] if c["kind"] == "donation" else c["amount_fen"]),
+                "yes",
             ]
         )
     for kind, amount in report["income"]["by_source"].items():

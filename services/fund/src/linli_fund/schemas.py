@@ -124,6 +124,7 @@ class DisbursementOut(BaseModel):
     channel: str | None
     entry_id: int | None
     commitment_id: str | None
+    instalment_number: int | None
 
 
 class ReversalIn(Strict):
@@ -200,6 +201,18 @@ class DisclosedDisbursement(BaseModel):
     reversed: bool
 
 
+class DisclosedCorrection(BaseModel):
+    """A reversal posted in the period of a donation or payment that an earlier period shows."""
+
+    corrected_on: date
+    kind: str = Field(description="donation or payment")
+    original_on: date
+    reference: str = Field(description="The donation's receipt number, or the payment's purpose.")
+    beneficiary: str = Field(description="A payment's beneficiary as initials; empty for a donation.")
+    fund: str
+    amount_fen: int
+
+
 class DisclosureOut(BaseModel):
     district: str
     community: str
@@ -207,8 +220,11 @@ class DisclosureOut(BaseModel):
     last_day: date
     donations: list[DisclosedDonation]
     disbursements: list[DisclosedDisbursement]
-    received_fen: int = Field(description="Donations received in the period, less those reversed.")
-    paid_fen: int = Field(description="Disbursements paid in the period, less those reversed.")
+    corrections: list[DisclosedCorrection] = Field(
+        description="Earlier periods' records reversed in this one."
+    )
+    received_fen: int = Field(description="Donations received in the period, less those reversed by its end.")
+    paid_fen: int = Field(description="Disbursements paid in the period, less those reversed by its end.")
     funds_at_end: dict[str, int] = Field(description="Each fund's balance at the end of the last day.")
 
 

@@ -21,6 +21,13 @@ class FundSettings(ServiceSettings):
         ge=0,
         description="A payment taking a fund's available money below this many fen: fund.balance_low.",
     )
+    request_instalments: bool = Field(
+        default=True,
+        description="Request scheduled instalments as they fall due (tests run the job themselves).",
+    )
+    instalment_check_seconds: float = Field(
+        default=3600, gt=0, description="Pace of the check that requests scheduled instalments falling due."
+    )
 
 
 @lru_cache

@@ -140,6 +140,18 @@ class CommitmentSuspended(FundEvent):
     reason: str = Field(description="deceased or moved_out: what the registry announced.")
 
 
+class CommitmentInstalmentDue(FundEvent):
+    """A scheduled instalment fell due: a disbursement was requested for it, waiting for approval."""
+
+    name: ClassVar[str] = "commitment.instalment_due"
+    commitment_id: str = Field(description="The commitment's id (never the beneficiary's).")
+    instalment_number: int = Field(ge=1, description="1 for the first instalment of the schedule.")
+    due_on: date = Field(description="The day it fell due (China time).")
+    purpose: str = Field(description="education, medical or relief.")
+    amount_fen: int = Field(gt=0, description="Amount in fen.")
+    disbursement_id: str = Field(description="The request made for it, to approve and pay as any other.")
+
+
 class DisclosurePublished(FundEvent):
     """A period's public report (公示) was frozen; its hash chains it to the previous period's."""
 

@@ -1,0 +1,130 @@
+"""Scheduled instalments fall due: each becomes a disbursement request, once, for officers to approve and pay.
+
+A periodic job looks at every active scheduled commitment; for each instalment whose day has come
+and that nothing covers yet, it requests a disbursement out of the commitment (requested by
+"schedule", so any fund officer may approve it) and announces commitment.instalment_due. The
+unique key (commitment_id, instalment_number) makes the request once however often, or however
+concurrently, the job runs. Payments an officer asked for by hand out of the commitment count as
+covering the earliest instalments, so the schedule never asks twice for the same term.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_fund import domain
+from linli_fund.disbursements import add_request
+from linli_fund.domain import CommitmentStatus, DisbursementStatus
+from linli_fund.models import Commitment, Disbursement
+from linli_shared.contracts.fund import CommitmentInstalmentDue
+from linli_shared.outbox import record_event
+
+SCHEDULE = "schedule"
+COVERING = (
+    DisbursementStatus.REQUESTED.value,
+    DisbursementStatus.APPROVED.value,
+    DisbursementStatus.PAID.value,
+)
+
+
+async def request_due_instalments(
+    factory: async_sessionmaker[AsyncSession], *, second_approval_above: int, now: datetime
+) -> int:
+    """Request every instalment that has fallen due and is not yet asked for; returns how many."""
+    today = now.astimezone(domain.CHINA_TIME).date()
+    async with factory() as session:
+        scheduled = (
+            await session.exec(
+                select(Commitment.id)
+                .where(
+                    Commitment.status == CommitmentStatus.ACTIVE.value,
+                    col(Commitment.instalment_fen).is_not(None),
+                    col(Commitment.first_due_on) <= today,
+                )
+                .order_by(col(Commitment.id))
+            )
+        ).all()
+    requested = 0
+    for commitment_id in scheduled:
+        requested += await request_instalments_of(
+            factory, commitment_id, second_approval_above=second_approval_above, now=now
+        )
+    return requested
+
+
+async def request_instalments_of(
+    factory: async_sessionmaker[AsyncSession],
+    commitment_id: str,
+    *,
+    second_approval_above: int,
+    now: datetime,
+) -> int:
+    async with factory() as session:
+        commitment = await session.get(Commitment, commitment_id)
+        if commitment is None or commitment.status != CommitmentStatus.ACTIVE.value:
+            return 0
+        assert commitment.instalment_fen and commitment.first_due_on and commitment.months_between
+        today = now.astimezone(domain.CHINA_TIME).date()
+        dates = domain.due_dates(commitment.first_due_on, commitment.months_between, commitment.until)
+        drawn = (
+            await session.exec(select(Disbursement).where(Disbursement.commitment_id == commitment.id))
+        ).all()
+        taken = {d.instalment_number for d in drawn if d.instalment_number is not None}
+        by_hand = sum(d.amount_fen for d in drawn if d.instalment_number is None and d.status in COVERING)
+        first_open = by_hand // commitment.instalment_fen + 1
+        due = [
+            (number, day)
+            for number, day in enumerate(dates, start=1)
+            if day <= today and number >= first_open and number not in taken
+        ]
+        why = commitment.reason[:900]
+        for number, day in due:
+            disbursement = add_request(
+                session,
+                Disbursement(
+                    id=str(uuid.uuid4()),
+                    district=commitment.district,
+                    community=commitment.community,
+                    resident_id=commitment.resident_id,
+                    purpose=commitment.purpose,
+                    fund=commitment.fund,
+                    amount_fen=commitment.instalment_fen,
+                    reason=f"instalment {number} of {len(dates)}, due {day.isoformat()}: {why}",
+                    approvals_needed=domain.approvals_needed(
+                        commitment.instalment_fen, second_approval_above
+                    ),
+                    requested_by=SCHEDULE,
+                    requested_at=now,
+                    commitment_id=commitment.id,
+                    instalment_number=number,
+                ),
+                now=now,
+            )
+            record_event(
+                session,
+                CommitmentInstalmentDue(
+                    commitment_id=commitment.id,
+                    instalment_number=number,
+                    due_on=day,
+                    purpose=commitment.purpose,
+                    amount_fen=commitment.instalment_fen,
+                    disbursement_id=disbursement.id,
+                ),
+                district=commitment.district,
+                community=commitment.community,
+                now=now,
+            )
+        if not due:
+            return 0
+        try:
+            await session.commit()
+        except IntegrityError:  # a twin run requested them first
+            await session.rollback()
+            return 0
+        return len(due)
