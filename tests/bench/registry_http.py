@@ -162,7 +162,7 @@ async def registry_over_http(
             )
         await post_residents(base_url, worker_token, resident_payloads(0, warmup), workers)
         seconds = await post_residents(base_url, worker_token, resident_payloads(warmup, count), workers)
-        lag = await wait_outbox_drained(database_url, warmup + count)
+        lag = await wait_outbox_drained(database_url, 2 * (warmup + count))  # registered + contact_changed
     registered = await scalar(database_url, "SELECT count(*) FROM resident")
     if registered != warmup + count:
         raise RuntimeError(f"expected {warmup + count} residents in the registry, found {registered}")

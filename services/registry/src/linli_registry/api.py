@@ -34,6 +34,12 @@ def resident_out(resident: Resident) -> schemas.ResidentOut:
     )
 
 
+def contact_out(resident: Resident) -> schemas.ContactOut:
+    return schemas.ContactOut(
+        resident_id=resident.id, **resident.model_dump(include=set(usecases.CONTACT_FIELDS) | {"full_name"})
+    )
+
+
 @router.post("/districts", status_code=201, response_model=schemas.PlaceOut, tags=["places"])
 async def create_district(data: schemas.DistrictIn, session: SessionDep, caller: CallerDep) -> object:
     district = await usecases.create_district(session, caller, data)
@@ -130,6 +136,15 @@ async def change_tags(
 ) -> object:
     resident = await usecases.change_tags(session, caller, resident_id, data.tags, now=utc_now())
     return resident_out(resident)
+
+
+@router.put("/residents/{resident_id}/contact", response_model=schemas.ContactOut, tags=["residents"])
+async def change_contact(
+    resident_id: str, data: schemas.ContactIn, session: SessionDep, caller: CallerDep
+) -> object:
+    """The whole contact: a field left out or null is cleared. Unchanged, nothing is announced."""
+    resident = await usecases.change_contact(session, caller, resident_id, data, now=utc_now())
+    return contact_out(resident)
 
 
 @router.post("/residents/{resident_id}/move-out", response_model=schemas.ResidentOut, tags=["residents"])

@@ -52,6 +52,7 @@ async def form_care_group(
             community_worker=group.community_worker,
             grid_worker=group.grid_worker,
             neighbour_name=group.neighbour_name,
+            neighbour_phone=group.neighbour_phone,
             visit_every_hours=group.visit_every_hours,
             call_every_days=group.call_every_days,
         ),

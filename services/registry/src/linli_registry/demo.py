@@ -2,13 +2,15 @@
 
 东李庄社区 of 高桥营街道 is cut into 5 zones (片区), each with its grid worker. About 300
 residents live there in about 120 households; elders have health records, every elder living
-alone or bedridden has a care group (三人关爱小组) with a few visit logs (民情日志).
+alone or bedridden has a care group (三人关爱小组) with a few visit logs (民情日志), and every
+orphan or child in difficulty has a guardian on record (a parent, or a grandparent for the orphan).
 
 `demo_community(seed, today)` makes the data and is a pure function: the same seed and day give
 the same community. `load_demo(...)` posts it to a running registry over HTTP, so a demo
 exercises the same paths as real callers, and does nothing if the community is already there.
-Names, ID numbers and phone numbers are made up. Phone numbers start with 100, which no Chinese
-mobile number does, so a demo can never text or call a real person.
+Names, ID numbers and phone numbers are made up. Phone numbers have the shape of a Chinese mobile
+number (11 digits starting with 1) but start with 100, which no real one does, so a demo can never
+text or call a real person.
 """
 
 from __future__ import annotations
@@ -137,6 +139,9 @@ class DemoPerson:
     phone: str | None
     tags: frozenset[Tag]
     health: DemoHealth | None
+    guardian_name: str | None = None
+    guardian_relation: str | None = None
+    guardian_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ class _Member:
     age: int
     gender: str
     surname: str
+    role: str = "adult"  # "parent", "grandparent" or "child" where the household has generations
 
 
 HOUSEHOLD_KINDS = (
@@ -220,6 +226,7 @@ def demo_community(seed: int = 7, today: date | None = None) -> DemoCommunity:
     people = _people(rng, households, plans, members, today)
     people = _with_health_records(rng, households, people, today)
     care_groups = _care_groups(rng, grids, households, people, today)
+    people = _with_guardians(people, [member for _, member in members])
     return DemoCommunity(
         grids=grids, households=tuple(households), people=tuple(people), care_groups=tuple(care_groups)
     )
@@ -275,20 +282,20 @@ def _members(rng: random.Random, kind: str) -> list[_Member]:
         father = rng.randint(27, 54)
         mother = max(23, father - rng.randint(-2, 4))
         return [
-            _Member(father, "male", family),
-            _Member(mother, "female", _surname(rng)),
+            _Member(father, "male", family, "parent"),
+            _Member(mother, "female", _surname(rng), "parent"),
             *_children(rng, mother, family, rng.choice((1, 1, 1, 2, 2))),
         ]
     if kind == "three_generations":
         grandfather = _elder_age(rng, 60)
         father = max(26, grandfather - rng.randint(24, 32))
         mother = max(23, father - rng.randint(-2, 4))
-        old = [_Member(grandfather, "male", family)] if rng.random() < 0.7 else []
-        old.append(_Member(max(58, grandfather - rng.randint(0, 5)), "female", _surname(rng)))
+        old = [_Member(grandfather, "male", family, "grandparent")] if rng.random() < 0.7 else []
+        old.append(_Member(max(58, grandfather - rng.randint(0, 5)), "female", _surname(rng), "grandparent"))
         return [
             *old,
-            _Member(father, "male", family),
-            _Member(mother, "female", _surname(rng)),
+            _Member(father, "male", family, "parent"),
+            _Member(mother, "female", _surname(rng), "parent"),
             *_children(rng, mother, family, rng.choice((1, 1, 2))),
         ]
     if kind == "with_parent":
@@ -302,9 +309,9 @@ def _members(rng: random.Random, kind: str) -> list[_Member]:
         # From the 东李庄 report: a 6-year-old orphan living with grandparents, the grandfather
         # over 80 and past working, the grandmother with heart disease and diabetes.
         return [
-            _Member(rng.randint(81, 85), "male", family),
-            _Member(rng.randint(76, 80), "female", _surname(rng)),
-            _Member(6, rng.choice(("female", "male")), family),
+            _Member(rng.randint(81, 85), "male", family, "grandparent"),
+            _Member(rng.randint(76, 80), "female", _surname(rng), "grandparent"),
+            _Member(6, rng.choice(("female", "male")), family, "child"),
         ]
     raise ValueError(f"unknown household kind {kind}")
 
@@ -313,7 +320,10 @@ def _children(rng: random.Random, mother_age: int, surname: str, count: int) -> 
     oldest = min(mother_age - 21, 24)
     if oldest < 0:
         return []
-    return [_Member(rng.randint(0, oldest), rng.choice(("female", "male")), surname) for _ in range(count)]
+    return [
+        _Member(rng.randint(0, oldest), rng.choice(("female", "male")), surname, "child")
+        for _ in range(count)
+    ]
 
 
 def _birth_date(rng: random.Random, age: int, today: date) -> date:
@@ -494,6 +504,49 @@ def _with_health_records(
     return result
 
 
+GUARDIAN_RELATIONS = {
+    ("parent", "female"): "母亲",
+    ("parent", "male"): "父亲",
+    ("grandparent", "female"): "奶奶",
+    ("grandparent", "male"): "爷爷",
+}
+
+
+def _with_guardians(people: Sequence[DemoPerson], members: Sequence[_Member]) -> list[DemoPerson]:
+    """Every orphan or child in difficulty gets a guardian from home: a parent, else a grandparent.
+
+    Mothers before fathers, and among grandparents the one with a phone; no randomness, so the
+    rest of the community does not change with it.
+    """
+    by_household: dict[int, list[DemoPerson]] = {}
+    for person in people:
+        by_household.setdefault(person.household_key, []).append(person)
+    ranks = {"parent": 0, "grandparent": 1}
+    result = []
+    for person in people:
+        if not {Tag.ORPHAN, Tag.CHILD_IN_DIFFICULTY} & person.tags:
+            result.append(person)
+            continue
+        candidates = sorted(
+            (p for p in by_household[person.household_key] if members[p.key].role in ranks),
+            key=lambda p: (ranks[members[p.key].role], p.phone is None, p.gender != "female", p.key),
+        )
+        if not candidates:
+            result.append(person)
+            continue
+        guardian = candidates[0]
+        relation = GUARDIAN_RELATIONS[(members[guardian.key].role, guardian.gender)]
+        result.append(
+            replace(
+                person,
+                guardian_name=guardian.full_name,
+                guardian_relation=relation,
+                guardian_phone=guardian.phone,
+            )
+        )
+    return result
+
+
 def needs_care_group(person: DemoPerson, today: date) -> bool:
     """Every elder living alone or bedridden gets a 三人关爱小组."""
     return age_on(person.birth_date, today) >= 60 and bool({Tag.LIVING_ALONE, Tag.BEDRIDDEN} & person.tags)
@@ -606,6 +659,9 @@ def resident_body(person: DemoPerson, household_id: str) -> dict[str, Any]:
         "birth_date": person.birth_date.isoformat(),
         "id_number": person.id_number,
         "phone": person.phone,
+        "guardian_name": person.guardian_name,
+        "guardian_relation": person.guardian_relation,
+        "guardian_phone": person.guardian_phone,
         "tags": sorted(tag.value for tag in person.tags),
     }
 

@@ -56,6 +56,9 @@ class Resident(SQLModel, table=True):
     id_number_hash: str = Field(max_length=64)
     id_number_masked: str = Field(max_length=18)
     phone: str | None = Field(default=None, max_length=30)
+    guardian_name: str | None = Field(default=None, max_length=100)
+    guardian_relation: str | None = Field(default=None, max_length=20)
+    guardian_phone: str | None = Field(default=None, max_length=30)
     living_alone: bool = False
     lonely: bool = False
     disabled: bool = False

@@ -10,6 +10,11 @@ from linli_registry.domain import Tag, VisitKind
 
 Code = Field(pattern=r"^[a-z0-9_-]+$", min_length=1, max_length=40)
 Name = Field(min_length=1, max_length=100)
+# Digits in groups split by one space or hyphen, an optional leading +: 13800138000, 010-6512 3456.
+PHONE_PATTERN = r"^\+?[0-9]+([ -][0-9]+)*$"
+Phone = Field(default=None, pattern=PHONE_PATTERN, min_length=3, max_length=30)
+GuardianName = Field(default=None, min_length=1, max_length=100, description="Who answers for the resident.")
+GuardianRelation = Field(default=None, min_length=1, max_length=20, description="e.g. 儿子, 奶奶, 监护人.")
 
 
 class Strict(BaseModel):
@@ -67,7 +72,10 @@ class ResidentIn(Strict):
     gender: str = Field(pattern=r"^(female|male|other)$")
     birth_date: date | None = Field(default=None, description="Defaults to the one in the ID number.")
     id_number: str = Field(min_length=18, max_length=18, description="Stored only hashed and masked.")
-    phone: str | None = Field(default=None, max_length=30)
+    phone: str | None = Phone
+    guardian_name: str | None = GuardianName
+    guardian_relation: str | None = GuardianRelation
+    guardian_phone: str | None = Phone
     tags: set[Tag] = Field(default_factory=set)
 
 
@@ -83,6 +91,24 @@ class StatusChangeIn(Strict):
     on: date
 
 
+class ContactIn(Strict):
+    """The whole contact: a field left out or null means none on record, not unchanged."""
+
+    phone: str | None = Phone
+    guardian_name: str | None = GuardianName
+    guardian_relation: str | None = GuardianRelation
+    guardian_phone: str | None = Phone
+
+
+class ContactOut(BaseModel):
+    resident_id: str
+    full_name: str
+    phone: str | None
+    guardian_name: str | None
+    guardian_relation: str | None
+    guardian_phone: str | None
+
+
 class ResidentOut(BaseModel):
     id: str
     district: str
@@ -96,6 +122,9 @@ class ResidentOut(BaseModel):
     age_band: str
     id_number_masked: str
     phone: str | None
+    guardian_name: str | None
+    guardian_relation: str | None
+    guardian_phone: str | None
     tags: list[Tag]
     status: str
     status_on: date | None
@@ -129,7 +158,7 @@ class CareGroupIn(Strict):
     community_worker: str = Field(min_length=1, max_length=100)
     grid_worker: str = Field(min_length=1, max_length=100)
     neighbour_name: str = Name
-    neighbour_phone: str | None = Field(default=None, max_length=30)
+    neighbour_phone: str | None = Phone
     visit_every_hours: int = Field(default=24, ge=1, le=24 * 31)
     call_every_days: int = Field(default=7, ge=1, le=366)
 

@@ -22,6 +22,7 @@ from linli_registry.models import (
 )
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.registry import (
+    ResidentContactChanged,
     ResidentDied,
     ResidentMovedOut,
     ResidentRegistered,
@@ -161,6 +162,9 @@ async def register_resident(
         id_number_hash=domain.hash_id_number(id_number, id_key),
         id_number_masked=domain.mask_id_number(id_number),
         phone=data.phone,
+        guardian_name=data.guardian_name,
+        guardian_relation=data.guardian_relation,
+        guardian_phone=data.guardian_phone,
         registered_at=now,
         **{tag.value: True for tag in data.tags},
     )
@@ -180,17 +184,40 @@ async def register_resident(
         community=resident.community,
         now=now,
     )
+    # Always, even with nothing on record: a consumer learns the contact from this event alone.
+    record_event(
+        session, contact_changed(resident), district=resident.district, community=resident.community, now=now
+    )
     await commit_or_conflict(session, "a resident with this ID number is already registered in the district")
     return resident
+
+
+CONTACT_FIELDS = ("phone", "guardian_name", "guardian_relation", "guardian_phone")
+
+
+def contact_changed(resident: Resident) -> ResidentContactChanged:
+    """The resident's whole contact as it stands, for those who must reach them."""
+    return ResidentContactChanged(
+        resident_id=resident.id,
+        community=resident.community,
+        grid_code=resident.grid_code,
+        full_name=resident.full_name,
+        phone=resident.phone,
+        guardian_name=resident.guardian_name,
+        guardian_relation=resident.guardian_relation,
+        guardian_phone=resident.guardian_phone,
+    )
 
 
 def tags_of(resident: Resident) -> list[Tag]:
     return [tag for tag in Tag if getattr(resident, tag.value)]
 
 
-async def load_resident(session: AsyncSession, caller: Caller, resident_id: str) -> Resident:
+async def load_resident(
+    session: AsyncSession, caller: Caller, resident_id: str, *, for_update: bool = False
+) -> Resident:
     """The resident, if the caller may see them; otherwise NotFound, whatever the reason."""
-    resident = await session.get(Resident, resident_id)
+    resident = await session.get(Resident, resident_id, with_for_update=for_update)
     if resident is None:
         raise NotFound("resident not found")
     caller.check_sees(resident.district, resident.community, "resident")
@@ -247,6 +274,27 @@ async def change_tags(
         district=resident.district,
         community=resident.community,
         now=now,
+    )
+    await session.commit()
+    return resident
+
+
+async def change_contact(
+    session: AsyncSession, caller: Caller, resident_id: str, data: schemas.ContactIn, *, now: datetime
+) -> Resident:
+    """Replace how to reach a resident and their guardian; announced only when something changed."""
+    caller.check_role(*REGISTRY_WRITERS)
+    # The row lock serialises concurrent changes, so their outbox rows follow the order they were applied.
+    resident = await load_resident(session, caller, resident_id, for_update=True)
+    domain.check_can_change_status(resident.status)
+    contact = data.model_dump(include=set(CONTACT_FIELDS))
+    if all(getattr(resident, field) == value for field, value in contact.items()):
+        return resident
+    for field, value in contact.items():
+        setattr(resident, field, value)
+    session.add(resident)
+    record_event(
+        session, contact_changed(resident), district=resident.district, community=resident.community, now=now
     )
     await session.commit()
     return resident

@@ -37,6 +37,9 @@ RESIDENT_FIELDS = [
     "birth_date",
     "id_number",
     "phone",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_phone",
     "tags",
 ]
 resident_like = st.fixed_dictionaries({}, optional=dict.fromkeys(RESIDENT_FIELDS, json_values))
@@ -125,3 +128,9 @@ def test_any_health_record_write_gets_no_500(
     check_answer(
         http.put(f"/v1/residents/{quote(resident_id, safe='')}/health-record", json=body, headers=worker)
     )
+
+
+@FUZZ
+@given(resident_id=st.text(max_size=60), body=json_values)
+def test_any_contact_change_gets_no_500(http: TestClient, worker, resident_id: str, body: object) -> None:  # noqa: ANN001
+    check_answer(http.put(f"/v1/residents/{quote(resident_id, safe='')}/contact", json=body, headers=worker))

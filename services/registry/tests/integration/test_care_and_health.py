@@ -93,6 +93,28 @@ async def test_health_record_of_another_district_is_not_found(client, new_place,
     assert response.status_code == 404
 
 
+async def test_care_group_formed_event_carries_the_neighbours_phone(client, place, elder) -> None:
+    response = await client.post(
+        "/v1/care-groups",
+        json={
+            "resident_id": elder["id"],
+            "community_worker": "community-worker-1",
+            "grid_worker": "grid-worker-1",
+            "neighbour_name": "对门张阿姨",
+            "neighbour_phone": "13800138000",
+        },
+        headers=place.as_(Role.COMMUNITY_WORKER),
+    )
+    assert response.status_code == 201, response.text
+
+    async with client.app.state.session_factory() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
+    formed = [json.loads(r.envelope)["payload"] for r in rows if r.subject.endswith(".care.group.formed")]
+    assert [(e["care_group_id"], e["neighbour_name"], e["neighbour_phone"]) for e in formed] == [
+        (response.json()["id"], "对门张阿姨", "13800138000")
+    ]
+
+
 async def test_second_care_group_for_one_elder_conflicts(client, place, elder) -> None:
     await form_group(client, place, str(elder["id"]))
     again = await client.post(

@@ -95,6 +95,10 @@ async def test_requests_without_a_valid_token_are_refused(client) -> None:
         {"id_number": "123"},
         {"gender": "unknown"},
         {"full_name": ""},
+        {"phone": "call me"},
+        {"phone": "1" * 31},
+        {"guardian_phone": "138-0013-800x"},
+        {"guardian_relation": "x" * 21},
         {"tags": ["astronaut"]},
         {"birth_date": "2999-01-01"},
         {"birth_date": "not a date"},
@@ -231,4 +235,5 @@ async def test_asyncapi_document_lists_every_registry_event(client) -> None:
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert "linli.{district}.registry.resident.registered" in addresses
     assert "linli.{district}.registry.care.visit.overdue" in addresses
-    assert len(addresses) == 7
+    assert "linli.{district}.registry.resident.contact_changed" in addresses
+    assert len(addresses) == 8

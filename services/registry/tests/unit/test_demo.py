@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -186,6 +187,23 @@ def test_demo_has_the_six_year_old_orphan_living_with_grandparents_from_the_repo
     assert grandmother.health and {"冠心病", "糖尿病"} <= set(grandmother.health.past_illnesses.split("、"))
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_orphan_and_child_in_difficulty_has_a_guardian_from_home(seed: int) -> None:
+    community = demo_community(seed, TODAY)
+    by_name = {p.full_name: p for p in community.people}
+    children = [p for p in community.people if {Tag.ORPHAN, Tag.CHILD_IN_DIFFICULTY} & p.tags]
+    assert children
+    for child in children:
+        guardian = by_name[child.guardian_name or ""]
+        assert guardian.household_key == child.household_key
+        assert age_on(guardian.birth_date, TODAY) - age_on(child.birth_date, TODAY) >= 18
+        assert child.guardian_phone is not None and child.guardian_phone == guardian.phone
+        expected = ("奶奶", "爷爷") if Tag.ORPHAN in child.tags else ("母亲", "父亲")
+        assert child.guardian_relation == expected[guardian.gender == "male"]
+    others = [p for p in community.people if p not in children]
+    assert all(p.guardian_name is p.guardian_relation is p.guardian_phone is None for p in others)
+
+
 def test_demo_names_are_chinese_and_unique(community: DemoCommunity) -> None:
     names = [p.full_name for p in community.people]
     assert all(2 <= len(n) <= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in n) for n in names)
@@ -195,7 +213,10 @@ def test_demo_names_are_chinese_and_unique(community: DemoCommunity) -> None:
 def test_demo_phone_numbers_reach_no_real_mobile(community: DemoCommunity) -> None:
     phones = [p.phone for p in community.people if p.phone]
     phones += [n for p in community.people if p.health for n in p.health.children_phones]
-    assert phones and all(len(n) == 11 and n.startswith("100") for n in phones)
+    phones += [p.guardian_phone for p in community.people if p.guardian_phone]
+    phones += [g.neighbour_phone for g in community.care_groups if g.neighbour_phone]
+    assert phones and all(re.fullmatch(schemas.PHONE_PATTERN, n) for n in phones)
+    assert all(len(n) == 11 and n.startswith("100") for n in phones)
 
 
 def test_demo_request_bodies_pass_the_api_schemas(community: DemoCommunity) -> None:
