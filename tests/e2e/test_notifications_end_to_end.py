@@ -2,6 +2,8 @@
 right person once, even when the bus delivers it again to a restarted notify service.
 
 The community's outside channel is a real HTTP receiver in this test process (Apprise's json://).
+The community's escalation time is two seconds, so the unacknowledged alert climbs from the grid
+worker to the community worker (the neighbour has no SMS gateway here, so that rung is skipped).
 A care group's first visit is due `visit_every_hours` (at least 1) after it was formed, by the
 registry's server clock; rather than wait an hour, the test moves `formed_at` back in the registry's
 own database, and the registry's periodic check (every second here) raises the alert by itself.
@@ -104,6 +106,8 @@ async def test_alerts_wishes_and_donations_reach_their_people_once_across_a_rest
         "quiet_start": "00:00",  # no quiet hours: the test must pass at any hour of the day
         "quiet_end": "00:00",
         "digest_enabled": "false",  # its hour is wall-clock time; the digest has its own tests
+        "escalate_after_by_community": json.dumps({community: 2}),
+        "escalation_check_seconds": "0.5",
         "outbox_file": str(tmp_path / "notify-outbox.jsonl"),  # as `make run` shows messages flowing
     }
     registry = start_service("registry", nats_url, care_check_seconds="1")
@@ -171,6 +175,19 @@ async def test_alerts_wishes_and_donations_reach_their_people_once_across_a_rest
 
     await eventually(alert_hook, timeout=30, every=0.1)
 
+    # (a') nobody acknowledges it: two seconds later it climbs to the community worker, once
+    async def climbed() -> list[dict[str, object]]:
+        return inbox(notify.url, worker)
+
+    (escalation,) = await eventually(climbed, timeout=30, every=0.2)
+    assert (escalation["rung"], escalation["escalation_of"]) == ("community_worker", alert["id"])
+    assert "升级" in str(escalation["title"]) and "grid-li" in str(escalation["body"])
+
+    async def escalation_written() -> bool:
+        return "cw-zhang" in (tmp_path / "notify-outbox.jsonl").read_text(encoding="utf-8")
+
+    await eventually(escalation_written, timeout=30, every=0.1)
+
     # (b) a claimed wish reaches the resident, who reads it with their own token
     async def enrolled() -> bool:
         response = httpx.post(
@@ -229,7 +246,7 @@ async def test_alerts_wishes_and_donations_reach_their_people_once_across_a_rest
     await eventually(thanked, timeout=30, every=0.1)
     log = httpx.get(notify.url + "/v1/deliveries", params={"status": "sent"}, headers=worker).json()["items"]
     assert f"donor:{donation['id']}" in {d["recipient"] for d in log}
-    assert len(webhook.received) == 3, webhook.titles()
+    assert len(webhook.received) == 4, webhook.titles()
 
     # (d) restart notify and deliver every event again: nothing goes out twice
     notify.stop()
@@ -277,18 +294,20 @@ async def test_alerts_wishes_and_donations_reach_their_people_once_across_a_rest
         return any(str(second["receipt_number"]) in title for title in webhook.titles())
 
     await eventually(sentinel, timeout=30, every=0.1)
-    assert len(webhook.received) == 4, webhook.titles()
+    assert len(webhook.received) == 5, webhook.titles()
     assert len(inbox(notify.url, grid_worker)) == 1 and len(inbox(notify.url, me)) == 1
+    assert len(inbox(notify.url, worker)) == 1, "the replayed alert does not climb again"
 
     async def mirrored() -> list[dict[str, object]]:
         # other tests' events share this NATS server and replay into a fresh notify: keep ours
         lines = (tmp_path / "notify-outbox.jsonl").read_text(encoding="utf-8").splitlines()
         ours = [line for line in map(json.loads, lines) if line["district"] == district]
-        return ours if len(ours) >= 4 else []
+        return ours if len(ours) >= 5 else []
 
     written = await eventually(mirrored, timeout=30, every=0.1)
     assert [line["recipient"] for line in written] == [
         "grid-li",
+        "cw-zhang",
         f"resident:{resident_id}",
         f"donor:{donation['id']}",
         f"donor:{second['id']}",

@@ -16,12 +16,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.app import create_app
 from linli_notify.digest import send_digests
-from linli_notify.dispatch import AppriseSender, dispatch_due, escalate_unacknowledged
+from linli_notify.dispatch import AppriseSender, dispatch_due
+from linli_notify.escalation import escalate_unacknowledged
 from linli_notify.models import Delivery, Notification
 from linli_notify.notifications import CONSUMERS, on_event
 from linli_notify.settings import NotifySettings
 from linli_shared.auth import Role
-from linli_shared.contracts.registry import ResidentRegistered, VisitOverdue
+from linli_shared.contracts.registry import (
+    CareGroupFormed,
+    ResidentContactChanged,
+    ResidentRegistered,
+    VisitOverdue,
+)
 from linli_shared.events import Envelope, Event
 from linli_shared.inbox import apply_once
 from linli_shared.natsserver import free_port
@@ -50,6 +56,17 @@ class Receiver:
     url: str
     status: int = 200
     received: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def sms_url(self) -> str:
+        """The same server as an SMS gateway: its hits come in on /sms."""
+        return self.url.replace("/hook", "/sms")
+
+    def texts(self) -> list[dict[str, object]]:
+        return [hit for hit in self.received if hit["path"] == "/sms"]
+
+    def hooks(self) -> list[dict[str, object]]:
+        return [hit for hit in self.received if hit["path"] == "/hook"]
 
 
 @pytest.fixture
@@ -160,6 +177,42 @@ class Harness:
             grid_worker=grid_worker,
             community_worker=community_worker,
         )
+
+    def contact(
+        self,
+        resident_id: str,
+        full_name: str = "王秀英",
+        *,
+        phone: str | None = None,
+        guardian_name: str | None = None,
+        guardian_phone: str | None = None,
+    ) -> Event:
+        return ResidentContactChanged(
+            resident_id=resident_id,
+            community=self.community.community,
+            full_name=full_name,
+            phone=phone,
+            guardian_name=guardian_name,
+            guardian_relation="儿子" if guardian_name else None,
+            guardian_phone=guardian_phone,
+        )
+
+    def care_group(
+        self, resident_id: str = "r-1", *, neighbour_phone: str | None = None, care_group_id: str = "cg-1"
+    ) -> Event:
+        return CareGroupFormed(
+            care_group_id=care_group_id,
+            resident_id=resident_id,
+            community_worker="cw-zhang",
+            grid_worker="grid-li",
+            neighbour_name="张大妈",
+            neighbour_phone=neighbour_phone,
+            visit_every_hours=24,
+            call_every_days=1,
+        )
+
+    def use_sms_gateway(self, url: str) -> None:
+        self.settings.sms_gateway = {self.community.community: url}
 
     async def feed(self, envelope: Envelope, now: datetime) -> bool:
         """Apply an event through the real inbox, with the clock the test chooses."""

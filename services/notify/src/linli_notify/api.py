@@ -102,5 +102,4 @@ async def list_deliveries(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> object:
-    page = await usecases.list_deliveries(session, caller, status=status, cursor=cursor, limit=limit)
-    return Page(items=[d.model_dump() for d in page.items], next_cursor=page.next_cursor)
+    return await usecases.list_deliveries(session, caller, status=status, cursor=cursor, limit=limit)

@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify import api
 from linli_notify.digest import send_digests
-from linli_notify.dispatch import AppriseSender, dispatch_due, escalate_unacknowledged
+from linli_notify.dispatch import AppriseSender, dispatch_due
+from linli_notify.escalation import escalate_unacknowledged
 from linli_notify.notifications import FUND_CONSUMER, POINTS_CONSUMER, REGISTRY_CONSUMER, event_applier
 from linli_notify.settings import NotifySettings, get_settings
 from linli_shared.clock import utc_now

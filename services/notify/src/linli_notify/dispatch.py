@@ -1,10 +1,13 @@
-"""The dispatcher (due deliveries out, with retries) and the escalation of unacknowledged alerts.
+"""The dispatcher: due deliveries out, with retries (the escalation ladder is in linli_notify.escalation).
 
 Channels:
 
 - ``inbox``: the in-app inbox (GET /v1/inbox); the notification row is the message, nothing is sent.
 - ``apprise``: the community's outside channels, Apprise URLs from LINLI_NOTIFY_CHANNELS (json://,
   mailto://, …), sent from a worker thread.
+- ``sms``: one person's phone, through the community's SMS gateway (LINLI_NOTIFY_SMS_GATEWAY, an
+  Apprise json:// URL): the JSON body Apprise posts (title, message, …) gains ``phone``, read from
+  the contact when the delivery is sent, so a changed number is used by the next try.
 - ``file``: a built-in channel for development and demos, on only when LINLI_NOTIFY_OUTBOX_FILE names
   a path. Every notification then also gets a ``file`` delivery, whatever the recipient chose, which
   appends one JSON object per line (delivery_id, district, community, recipient, event_id, urgent,
@@ -25,20 +28,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 import apprise
 from prometheus_client import Counter
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_notify.domain import APPRISE, FILE, INBOX, DeliveryStatus, Urgency, next_rung, retry_delay
-from linli_notify.models import Delivery, Notification
-from linli_notify.notifications import create_notification
+from linli_notify.domain import APPRISE, FILE, INBOX, SMS, DeliveryStatus, retry_delay
+from linli_notify.models import Contact, Delivery, Notification
 from linli_notify.settings import NotifySettings
 from linli_shared.clock import utc_now
-from linli_shared.contracts.notify import NotificationEscalated, NotificationFailed
+from linli_shared.contracts.notify import NotificationFailed
 from linli_shared.outbox import record_event
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,6 @@ FAILED = Counter(
 RETRIED = Counter(
     "linli_notify_delivery_retries_total", "Delivery attempts that failed and will retry.", ["channel"]
 )
-ESCALATED = Counter("linli_notify_escalations_total", "Unacknowledged urgent alerts sent up the ladder.")
 BATCH = 100
 
 
@@ -71,6 +72,7 @@ class Claimed:
     urgent: bool
     title: str
     body: str
+    phone: str | None = None  # sms only
 
 
 class Sender(Protocol):
@@ -92,12 +94,30 @@ class AppriseSender:
                 raise DeliveryError("no outbox file is configured (LINLI_NOTIFY_OUTBOX_FILE)")
             await asyncio.to_thread(append_line, self._settings.outbox_file, file_line(message))
             return
+        if message.channel == SMS:
+            await self.send_sms(message)
+            return
         if message.channel != APPRISE:
             raise DeliveryError(f"unknown channel {message.channel!r}")
         urls = self._settings.apprise_urls(message.community)
         if not urls:
             raise DeliveryError(f"no outside channel is configured for community {message.community!r}")
         await asyncio.to_thread(notify_blocking, urls, message.title, message.body)
+
+    async def send_sms(self, message: Claimed) -> None:
+        gateway = self._settings.sms_url(message.community)
+        if not gateway:
+            raise DeliveryError(f"no SMS gateway is configured for community {message.community!r}")
+        if not message.phone:
+            raise DeliveryError("no phone number is on record for this recipient")
+        await asyncio.to_thread(
+            notify_blocking, [with_phone(gateway, message.phone)], message.title, message.body
+        )
+
+
+def with_phone(gateway: str, phone: str) -> str:
+    """Apprise's json:// adds each `:key=value` query parameter to the JSON body it posts."""
+    return f"{gateway}{'&' if '?' in gateway else '?'}:phone={quote(phone, safe='')}"
 
 
 def file_line(message: Claimed) -> str:
@@ -162,6 +182,7 @@ async def claim_due(
             delivery.next_attempt_at = now + timedelta(seconds=settings.claim_seconds)
             session.add(delivery)
             assert delivery.id is not None
+            phone = await phone_of(session, delivery) if delivery.channel == SMS else None
             claimed.append(
                 Claimed(
                     delivery_id=delivery.id,
@@ -173,10 +194,16 @@ async def claim_due(
                     urgent=delivery.urgent,
                     title=notification.title,
                     body=notification.body,
+                    phone=phone,
                 )
             )
         await session.commit()
     return claimed
+
+
+async def phone_of(session: AsyncSession, delivery: Delivery) -> str | None:
+    contact = await session.get(Contact, (delivery.district, delivery.recipient))
+    return contact.phone if contact is not None else None
 
 
 async def dispatch_due(
@@ -251,95 +278,3 @@ def record_failure(
         community=delivery.community,
         now=now,
     )
-
-
-def rung_recipient(rung: str, notification: Notification) -> str | None:
-    """Who stands on a rung, from what the alert's event said; the neighbour has no account yet."""
-    value = notification.data.get(rung)
-    return str(value) if value else None
-
-
-async def escalate_unacknowledged(
-    session_factory: async_sessionmaker[AsyncSession], *, settings: NotifySettings, now: datetime
-) -> int:
-    """Send each urgent alert left unacknowledged past the limit to the next rung, once; return how many."""
-    shortest = min([settings.escalate_after_seconds, *settings.escalate_after_by_community.values()])
-    cutoff = now - timedelta(seconds=shortest)
-    async with session_factory() as session:
-        overdue = select(Notification.id, Notification.community, Notification.created_at).where(
-            Notification.urgency == Urgency.URGENT.value,
-            col(Notification.acknowledged_at).is_(None),
-            col(Notification.escalated_at).is_(None),
-            col(Notification.escalation_of).is_(None),
-            col(Notification.created_at) <= cutoff,
-        )
-        candidates = [
-            notification_id
-            for notification_id, community, created_at in (await session.exec(overdue)).all()
-            if created_at <= now - timedelta(seconds=settings.escalate_after(community))  # per community
-        ]
-    escalated = 0
-    for notification_id in candidates:
-        try:
-            escalated += await escalate_one(session_factory, notification_id, settings=settings, now=now)
-        except IntegrityError:  # a replica escalated it at the same moment: its transaction won
-            log.info("notification %s was escalated elsewhere", notification_id)
-    ESCALATED.inc(escalated)
-    return escalated
-
-
-async def escalate_one(
-    session_factory: async_sessionmaker[AsyncSession],
-    notification_id: int,
-    *,
-    settings: NotifySettings,
-    now: datetime,
-) -> int:
-    async with session_factory() as session:
-        statement = select(Notification).where(Notification.id == notification_id).with_for_update()
-        alert = (await session.exec(statement)).one()
-        if alert.acknowledged_at is not None or alert.escalated_at is not None:
-            return 0
-        alert.escalated_at = now
-        session.add(alert)
-        for rung in next_rung(settings.ladder(alert.community), alert.rung):
-            recipient = rung_recipient(rung, alert)
-            if recipient is None or recipient == alert.recipient:
-                continue
-            escalation = await create_notification(
-                session,
-                district=alert.district,
-                community=alert.community,
-                source_event_id=alert.source_event_id,
-                event_type=alert.event_type,
-                recipient=recipient,
-                template=alert.template,
-                urgency=Urgency.URGENT,
-                rung=rung,
-                data={**alert.data, "escalated": True},
-                settings=settings,
-                now=now,
-                escalation_of=alert.id,
-            )
-            if escalation is None:
-                continue
-            assert alert.id is not None and escalation.id is not None
-            record_event(
-                session,
-                NotificationEscalated(
-                    notification_id=alert.id,
-                    escalation_id=escalation.id,
-                    source_event_id=alert.source_event_id,
-                    from_recipient=alert.recipient,
-                    to_recipient=recipient,
-                    rung=rung,
-                ),
-                district=alert.district,
-                community=alert.community,
-                now=now,
-            )
-            await session.commit()
-            return 1
-        log.warning("notification %s has no one left on its ladder to escalate to", notification_id)
-        await session.commit()
-        return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,8 +14,9 @@ DEFAULT_QUIET_START = time(22, 0)
 DEFAULT_QUIET_END = time(7, 0)
 INBOX = "inbox"
 APPRISE = "apprise"
+SMS = "sms"  # one person's phone, through the community's SMS gateway webhook
 FILE = "file"  # development and demos only: see linli_notify.dispatch
-CHANNELS = (INBOX, APPRISE)
+CHANNELS = (INBOX, APPRISE, SMS)
 
 
 class NotifyError(DomainError):
@@ -49,6 +51,16 @@ def volunteer_recipient(volunteer_id: str) -> str:
 def donor_recipient(donation_id: str) -> str:
     """A donor has no account: their thanks is addressed by the donation that names them."""
     return f"donor:{donation_id}"
+
+
+def guardian_recipient(resident_id: str) -> str:
+    """The one guardian the registry has on record for a resident; reached by phone, no login."""
+    return f"guardian:{resident_id}"
+
+
+def neighbour_recipient(care_group_id: str) -> str:
+    """The neighbour of a care group (first rung of the ladder); reached by phone, no login."""
+    return f"neighbour:{care_group_id}"
 
 
 def role_recipient(role: str, community: str | None) -> str:
@@ -95,6 +107,14 @@ def next_rung(ladder: list[str], current: str | None) -> list[str]:
     if current in ladder:
         return ladder[ladder.index(current) + 1 :]
     return list(ladder)
+
+
+def rungs_above(
+    ladder: list[str], current: str | None, reachable: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """(rung, recipient) above `current` (from the bottom if None), nearest first, skipping rungs on
+    which nobody can be reached."""
+    return [(rung, reachable[rung]) for rung in next_rung(ladder, current) if rung in reachable]
 
 
 def parse_clock(value: str) -> time:

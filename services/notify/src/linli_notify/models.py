@@ -16,7 +16,8 @@ from linli_shared.outbox import OutboxMessage  # noqa: F401 - part of this datab
 class Contact(SQLModel, table=True):
     """Someone notifications go to, and how they like to get them: a read model plus their choices.
 
-    `recipient` is a token subject (workers), resident:<id>, volunteer:<id> or role:<role>.
+    `recipient` is a token subject (workers), resident:<id>, volunteer:<id>, guardian:<resident id>,
+    neighbour:<care group id>, donor:<donation id> or role:<community>:<role>.
     """
 
     district: str = Field(primary_key=True, max_length=40)
@@ -24,7 +25,10 @@ class Contact(SQLModel, table=True):
     community: str | None = Field(default=None, max_length=40, index=True)
     display_name: str = Field(max_length=100)
     channels: list[str] = Field(
-        default_factory=lambda: ["inbox", "apprise"], sa_column=Column(JSON, nullable=False)
+        default_factory=lambda: ["inbox", "apprise", "sms"], sa_column=Column(JSON, nullable=False)
+    )
+    phone: str | None = Field(
+        default=None, max_length=30, description="From the registry, for the SMS gateway; never shown."
     )
     language: str = Field(default="zh", max_length=5)
     quiet_start: str = Field(default="22:00", max_length=5)

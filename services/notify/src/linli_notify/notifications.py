@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.acklink import ack_line, ack_token
+from linli_notify.contacts import contact_for, ladder_recipients, update_contacts
 from linli_notify.domain import (
     APPRISE,
     FILE,
     INBOX,
+    SMS,
     DeliveryStatus,
     Urgency,
-    donor_recipient,
     parse_clock,
     release_time,
     resident_recipient,
-    volunteer_recipient,
+    rungs_above,
 )
-from linli_notify.models import CareGroup, Contact, Delivery, KnownWish, Notification
+from linli_notify.models import Contact, Delivery, KnownWish, Notification
 from linli_notify.rendering import render
 from linli_notify.rules import Rule, rules_for
 from linli_notify.settings import NotifySettings
@@ -31,6 +33,8 @@ from linli_shared.contracts import registry as registry_contracts  # noqa: F401 
 from linli_shared.events import Envelope, Event, events_of
 from linli_shared.inbox import ApplyEvent
 from linli_shared.jetstream import DurableConsumer, stream_name
+
+log = logging.getLogger(__name__)
 
 REGISTRY_CONSUMER = DurableConsumer(
     stream=stream_name("registry"), durable="notify-registry", filter_subject="linli.*.registry.>"
@@ -46,12 +50,6 @@ CONSUMERS = {"registry": REGISTRY_CONSUMER, "points": POINTS_CONSUMER, "fund": F
 CONTRACTS: dict[str, type[Event]] = {
     f"{event.service}.{event.name}": event
     for event in [*events_of("registry"), *events_of("points"), *events_of("fund")]
-}
-
-
-GONE = {
-    "registry.resident.died": "the resident died",
-    "registry.resident.moved_out": "the resident moved out",
 }
 
 
@@ -77,113 +75,6 @@ async def on_event(
         await notify_by_rule(session, envelope, payload, rule, settings=settings, now=now)
 
 
-async def update_contacts(
-    session: AsyncSession,
-    envelope: Envelope,
-    payload: dict[str, object],
-    settings: NotifySettings,
-    now: datetime,
-) -> None:
-    district, community = envelope.district, envelope.community
-    if envelope.event_type == "registry.resident.registered":
-        contact = await contact_for(
-            session,
-            district,
-            str(payload["community"]),
-            resident_recipient(str(payload["resident_id"])),
-            now,
-            settings,
-        )
-        contact.display_name = str(payload["full_name"])[:100]
-        session.add(contact)
-    elif envelope.event_type == "registry.care.group.formed":
-        group = await session.get(CareGroup, str(payload["care_group_id"])) or CareGroup(
-            care_group_id=str(payload["care_group_id"]),
-            district=district,
-            community=community,
-            resident_id=str(payload["resident_id"]),
-            community_worker=str(payload["community_worker"]),
-            grid_worker=str(payload["grid_worker"]),
-            neighbour_name=str(payload["neighbour_name"]),
-        )
-        session.add(group)
-        for subject in (group.grid_worker, group.community_worker):
-            await contact_for(session, district, community, subject, now, settings)
-    elif envelope.event_type in GONE:
-        await cancel_pending(
-            session, district, resident_recipient(str(payload["resident_id"])), GONE[envelope.event_type]
-        )
-    elif envelope.event_type == "points.volunteer.enrolled":
-        contact = await contact_for(
-            session, district, community, volunteer_recipient(str(payload["volunteer_id"])), now, settings
-        )
-        if payload.get("subject"):  # the volunteer reads volunteer:<id> messages with their own token
-            contact.token_subject = str(payload["subject"])[:100]
-            session.add(contact)
-        if payload.get("resident_id"):
-            resident = await session.get(Contact, (district, resident_recipient(str(payload["resident_id"]))))
-            if resident is not None:
-                contact.display_name = resident.display_name
-    elif envelope.event_type == "points.wish.posted":
-        if await session.get(KnownWish, str(payload["wish_id"])) is None:
-            session.add(
-                KnownWish(
-                    wish_id=str(payload["wish_id"]),
-                    district=district,
-                    community=community,
-                    resident_id=str(payload["resident_id"]),
-                    title=str(payload["title"])[:200],
-                )
-            )
-    elif envelope.event_type == "fund.donation.received":
-        donor = await contact_for(
-            session, district, community, donor_recipient(str(payload["donation_id"])), now, settings
-        )
-        donor.display_name = str(payload["donor_display"])[:100]
-        session.add(donor)
-
-
-async def cancel_pending(session: AsyncSession, district: str, recipient: str, reason: str) -> None:
-    """Messages still held (quiet hours, retries) for someone who is gone are not sent."""
-    pending = await session.exec(
-        select(Delivery).where(
-            Delivery.district == district,
-            Delivery.recipient == recipient,
-            Delivery.status == DeliveryStatus.PENDING.value,
-        )
-    )
-    for delivery in pending.all():
-        delivery.status = DeliveryStatus.CANCELLED.value
-        delivery.last_error = f"cancelled: {reason}"
-        session.add(delivery)
-
-
-async def contact_for(
-    session: AsyncSession,
-    district: str,
-    community: str | None,
-    recipient: str,
-    now: datetime,
-    settings: NotifySettings,
-) -> Contact:
-    """The recipient's contact, made with the defaults (zh, inbox + outside, the deployment's quiet
-    hours, 22:00–07:00 unless configured) if new."""
-    contact = await session.get(Contact, (district, recipient))
-    if contact is None:
-        contact = Contact(
-            district=district,
-            recipient=recipient,
-            community=community,
-            display_name=recipient.split(":", 1)[-1][:100],
-            quiet_start=settings.quiet_start,
-            quiet_end=settings.quiet_end,
-            updated_at=now,
-        )
-        session.add(contact)
-        await session.flush()
-    return contact
-
-
 async def template_data(
     session: AsyncSession, district: str, payload: dict[str, object]
 ) -> dict[str, object]:
@@ -207,18 +98,30 @@ async def notify_by_rule(
     settings: NotifySettings,
     now: datetime,
 ) -> None:
-    data = await template_data(session, envelope.district, payload)
-    for recipient in rule.recipients(payload, envelope.community):
+    district, community = envelope.district, envelope.community
+    data = await template_data(session, district, payload)
+    targets: list[tuple[str | None, str]]
+    if rule.recipients is None:  # the lowest rung of the community's ladder on which someone is reached
+        reachable = await ladder_recipients(session, settings, district, community, data)
+        lowest = rungs_above(settings.ladder(community), None, reachable)[:1]
+        targets = [(rung, recipient) for rung, recipient in lowest]
+        if not targets:
+            log.warning("event %s: nobody on the ladder of %s can be reached", envelope.event_id, community)
+    else:
+        targets = [(None, recipient) for recipient in rule.recipients(payload, community)]
+    for rung, recipient in targets:
+        if rule.known_only and await session.get(Contact, (district, recipient)) is None:
+            continue  # e.g. a resident with no guardian on record
         await create_notification(
             session,
-            district=envelope.district,
-            community=envelope.community,
+            district=district,
+            community=community,
             source_event_id=envelope.event_id,
             event_type=envelope.event_type,
             recipient=recipient,
             template=rule.template,
             urgency=rule.urgency,
-            rung=rule.rung,
+            rung=rung,
             data=data,
             settings=settings,
             now=now,
@@ -226,9 +129,12 @@ async def notify_by_rule(
 
 
 def channels_for(contact: Contact, settings: NotifySettings, urgent: bool) -> list[str]:
-    """The contact's chosen channels that exist here; urgent ones always reach the in-app inbox too;
-    with an outbox file configured, every message is also written there."""
+    """The contact's chosen channels that exist here (SMS: a phone on record and the community's
+    gateway); urgent ones always reach the in-app inbox too; with an outbox file configured, every
+    message is also written there."""
     available = {INBOX} | ({APPRISE} if settings.apprise_urls(contact.community) else set())
+    if contact.phone and settings.sms_url(contact.community):
+        available.add(SMS)
     chosen = set(contact.channels) | ({INBOX} if urgent else set())
     mirror = [FILE] if settings.outbox_file is not None else []  # the operator's, not the recipient's
     return sorted(chosen & available or {INBOX}) + mirror

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from linli_notify.domain import (
     Urgency,
     donor_recipient,
+    guardian_recipient,
     resident_recipient,
     role_recipient,
     volunteer_recipient,
 )
 
 Payload = dict[str, object]
+Recipients = Callable[[Payload, str | None], list[str]]
+ON_THE_LADDER = None
 
 
 @dataclass(frozen=True)
@@ -21,17 +24,30 @@ class Rule:
     event_type: str
     template: str
     urgency: Urgency
-    recipients: Callable[[Payload, str | None], list[str]]
-    rung: str | None = None  # where the recipient stands on the escalation ladder
+    recipients: Recipients | None  # None: the lowest reachable rung of the community's ladder
+    known_only: bool = False  # only recipients the contacts read model knows (a guardian on record)
 
 
-def _field(name: str, wrap: Callable[[str], str] = str) -> Callable[[Payload, str | None], list[str]]:
+def _field(name: str, wrap: Callable[[str], str] = str) -> Recipients:
     return lambda payload, _community: [wrap(str(payload[name]))]
 
 
+def _donor(payload: Payload, _community: str | None) -> list[str]:
+    """A donor who is a registered resident reads the thanks in the app; anyone else by the donation."""
+    if payload.get("donor_resident_id"):
+        return [resident_recipient(str(payload["donor_resident_id"]))]
+    return [donor_recipient(str(payload["donation_id"]))]
+
+
 RULES: list[Rule] = [
-    Rule(
-        "registry.care.visit.overdue", "visit_overdue", Urgency.URGENT, _field("grid_worker"), "grid_worker"
+    # urgent: goes at once, breaks quiet hours, must be acknowledged, climbs the ladder until it is
+    Rule("registry.care.visit.overdue", "visit_overdue", Urgency.URGENT, ON_THE_LADDER),
+    Rule(  # the elder's guardian, if on record, hears of it too: not on the ladder, not at night
+        "registry.care.visit.overdue",
+        "visit_overdue_guardian",
+        Urgency.NORMAL,
+        _field("resident_id", guardian_recipient),
+        known_only=True,
     ),
     Rule("points.wish.claimed", "wish_claimed", Urgency.NORMAL, _field("resident_id", resident_recipient)),
     Rule(
@@ -55,7 +71,13 @@ RULES: list[Rule] = [
         Urgency.NORMAL,
         _field("volunteer_id", volunteer_recipient),
     ),
-    Rule("fund.donation.received", "donation_thanks", Urgency.NORMAL, _field("donation_id", donor_recipient)),
+    Rule("fund.donation.received", "donation_thanks", Urgency.NORMAL, _donor),
+    Rule(  # the fund officers' desk: a promised term is due, its payment waits for their approval
+        "fund.commitment.instalment_due",
+        "instalment_due",
+        Urgency.NORMAL,
+        lambda _, community: [role_recipient("fund_officer", community)],
+    ),
 ]
 
 RULES_BY_EVENT: dict[str, list[Rule]] = {}
@@ -76,6 +98,13 @@ SAMPLES: dict[str, Payload] = {
         "grid_worker": "grid-li",
         "community_worker": "cw-zhang",
         "escalated": False,
+        "unacknowledged_by": "邻居 张大妈",
+    },
+    "visit_overdue_guardian": {
+        "recipient_name": "王强",
+        "resident_name": "王秀英",
+        "kind": "visit",
+        "due_at": "2026-01-01 09:00",
     },
     "wish_claimed": {"recipient_name": "王秀英", "wish_title": "一台轮椅"},
     "wish_fulfilled": {"recipient_name": "王秀英", "wish_title": "一台轮椅", "note": "已送到家"},
@@ -104,6 +133,13 @@ SAMPLES: dict[str, Payload] = {
             },
         ],
         "more": 0,
+    },
+    "instalment_due": {
+        "instalment_number": 3,
+        "due_on": "2027-09-01",
+        "purpose": "education",
+        "amount_fen": 50000,
+        "disbursement_id": "d-1",
     },
     "donation_thanks": {
         "recipient_name": "李红亮",

@@ -19,7 +19,7 @@ class Strict(BaseModel):
 
 class PreferencesIn(Strict):
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
-    channels: list[Literal["inbox", "apprise"]] = Field(min_length=1, max_length=2)
+    channels: list[Literal["inbox", "apprise", "sms"]] = Field(min_length=1, max_length=3)
     language: Language = Language.ZH
     quiet_start: str = ClockTime
     quiet_end: str = ClockTime
@@ -96,6 +96,8 @@ class DeliveryOut(BaseModel):
     notification_id: int
     source_event_id: str
     recipient: str
+    template: str = Field(description="The template the message was rendered from…")
+    template_version: int | None = Field(description="…and the version that template declared then.")
     channel: str
     urgent: bool
     status: str

@@ -3,13 +3,15 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from linli_shared.settings import ServiceSettings
 
 CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
-DEFAULT_LADDER = ["neighbour", "grid_worker", "community_worker"]
+RUNGS = ("neighbour", "grid_worker", "community_worker")
+DEFAULT_LADDER = list(RUNGS)
+SMS_SCHEMES = ("json://", "jsons://")
 
 
 class NotifySettings(ServiceSettings):
@@ -21,6 +23,11 @@ class NotifySettings(ServiceSettings):
         default_factory=dict,
         description="JSON: community code → Apprise URLs (json://…, mailto://…). Secrets live in the "
         "environment only, never in the repository.",
+    )
+    sms_gateway: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON: community code → the SMS gateway's webhook as an Apprise json:// or jsons:// URL. "
+        "A message to a person with a phone on record is posted there with `phone` in the JSON body.",
     )
     outbox_file: Path | None = Field(
         default=None,
@@ -58,6 +65,22 @@ class NotifySettings(ServiceSettings):
     digest_check_seconds: float = Field(default=300, gt=0, description="Pace of the daily digest check.")
     background_jobs: bool = Field(default=True, description="Run dispatcher and escalation (off in tests).")
 
+    @field_validator("sms_gateway")
+    @classmethod
+    def json_webhooks_only(cls, value: dict[str, str]) -> dict[str, str]:
+        for community, url in value.items():
+            if not url.startswith(SMS_SCHEMES):
+                raise ValueError(f"the SMS gateway of {community!r} must be a json:// or jsons:// URL")
+        return value
+
+    @field_validator("escalation_ladders")
+    @classmethod
+    def known_rungs(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for community, ladder in value.items():
+            if not ladder or set(ladder) - set(RUNGS) or len(set(ladder)) != len(ladder):
+                raise ValueError(f"the ladder of {community!r} must list distinct rungs among {list(RUNGS)}")
+        return value
+
     def ladder(self, community: str | None) -> list[str]:
         return self.escalation_ladders.get(community or "", DEFAULT_LADDER)
 
@@ -66,6 +89,9 @@ class NotifySettings(ServiceSettings):
 
     def apprise_urls(self, community: str | None) -> list[str]:
         return self.channels.get(community or "", [])
+
+    def sms_url(self, community: str | None) -> str | None:
+        return self.sms_gateway.get(community or "")
 
 
 @lru_cache

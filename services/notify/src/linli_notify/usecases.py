@@ -23,7 +23,7 @@ from linli_shared.paging import Page, page_of
 from linli_shared.scoping import in_scope
 
 LOG_READERS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR, Role.COMMUNITY_WORKER)
-FOR_OTHERS = ("resident:", "volunteer:", "donor:", "role:")
+FOR_OTHERS = ("resident:", "volunteer:", "donor:", "guardian:", "neighbour:", "role:")
 
 
 def caller_recipients(caller: Caller) -> list[str]:
@@ -201,11 +201,26 @@ async def record_acknowledgement(
 
 async def list_deliveries(
     session: AsyncSession, caller: Caller, *, status: DeliveryStatus | None, cursor: str | None, limit: int
-) -> Page[Delivery]:
-    """Workers and admins see their scope's log; everyone else only deliveries addressed to them."""
+) -> Page[dict[str, object]]:
+    """Workers and admins see their scope's log; everyone else only deliveries addressed to them.
+    Each row names the template, and its version, that its message was rendered from."""
     statement = in_scope(select(Delivery), Delivery, caller)
     if caller.role not in LOG_READERS:
         statement = statement.where(col(Delivery.recipient).in_(await recipients_of(session, caller)))
     if status is not None:
         statement = statement.where(Delivery.status == status.value)
-    return await page_of(session, statement, col(Delivery.id), cursor=cursor, limit=limit)
+    page = await page_of(session, statement, col(Delivery.id), cursor=cursor, limit=limit)
+    ids = {delivery.notification_id for delivery in page.items}
+    templates = select(Notification.id, Notification.template, Notification.template_version).where(
+        col(Notification.id).in_(ids)
+    )
+    names = {row[0]: row[1:] for row in (await session.exec(templates)).all()}
+    items: list[dict[str, object]] = [
+        {
+            **delivery.model_dump(),
+            "template": names[delivery.notification_id][0],
+            "template_version": names[delivery.notification_id][1],
+        }
+        for delivery in page.items
+    ]
+    return Page(items=items, next_cursor=page.next_cursor)

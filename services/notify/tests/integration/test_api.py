@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from prometheus_client import REGISTRY
 
 from linli_shared.auth import Role
-from linli_shared.contracts.fund import DonationReceived
+from linli_shared.contracts.fund import CommitmentInstalmentDue, DonationReceived
 from linli_shared.contracts.points import (
     PointsRedeemed,
     StockLow,
@@ -76,7 +76,8 @@ async def test_someone_elses_preferences_are_not_found(client, community) -> Non
         {"quiet_start": "25:00"},
         {"timezone": "Mars/Olympus"},
         {"channels": []},
-        {"channels": ["sms"]},
+        {"channels": ["fax"]},
+        {"channels": ["inbox", "apprise", "sms", "inbox"]},
         {"x": 1},
     ],
 )
@@ -308,15 +309,15 @@ async def test_each_notification_records_the_template_version_it_was_sent_with(
     await notify.feed(notify.wrap(notify.overdue(grid_worker="grid-li")), NOON)
     await notify.dispatch(NOON)
     (alert,) = await notify.notifications(recipient="grid-li")
-    assert (alert.template, alert.template_version) == ("visit_overdue", 2)
+    assert (alert.template, alert.template_version) == ("visit_overdue", 3)
     (item,) = (await client.get("/v1/inbox", headers=community.as_(Role.GRID_WORKER, "grid-li"))).json()[
         "items"
     ]
-    assert item["template_version"] == 2
+    assert item["template_version"] == 3
     preview = await client.post(
         "/v1/templates/visit_overdue/preview", json={}, headers=community.as_(Role.COMMUNITY_WORKER)
     )
-    assert preview.json()["version"] == 2
+    assert preview.json()["version"] == 3
 
 
 async def test_the_claimant_volunteer_hears_that_the_wish_was_confirmed(notify, client, community) -> None:
@@ -331,3 +332,46 @@ async def test_the_claimant_volunteer_hears_that_the_wish_was_confirmed(notify, 
         "items"
     ]
     assert item["recipient"] == "volunteer:v-2" and "20" in item["title"] and "一台轮椅" in item["body"]
+
+
+async def test_delivery_log_names_each_messages_template_and_its_version(notify, client, community) -> None:
+    await notify.feed(notify.wrap(notify.overdue(grid_worker="grid-li")), NOON)
+    await notify.feed(notify.wrap(StockLow(item_id="i-1", item_name="米 5kg", stock=2, threshold=5)), NOON)
+    worker = community.as_(Role.COMMUNITY_WORKER)
+    rows, cursor = [], None
+    while True:  # one row a page: the template is found for every page, not only the first
+        page = await client.get(
+            "/v1/deliveries", params={"limit": 1, **({"cursor": cursor} if cursor else {})}, headers=worker
+        )
+        assert page.status_code == 200, page.text
+        rows += page.json()["items"]
+        if not (cursor := page.json()["next_cursor"]):
+            break
+    keeper = f"role:{community.community}:community_worker"
+    assert sorted((r["recipient"], r["channel"], r["template"], r["template_version"]) for r in rows) == [
+        ("grid-li", "apprise", "visit_overdue", 3),
+        ("grid-li", "inbox", "visit_overdue", 3),
+        (keeper, "apprise", "stock_low", 1),
+        (keeper, "inbox", "stock_low", 1),
+    ]
+
+
+async def test_fund_officers_are_reminded_when_a_promised_instalment_falls_due(
+    notify, client, community
+) -> None:
+    due = CommitmentInstalmentDue(
+        commitment_id="c-1",
+        instalment_number=3,
+        due_on=date(2027, 9, 1),
+        purpose="education",
+        amount_fen=50_000,
+        disbursement_id="d-9",
+    )
+    envelope = notify.wrap(due)
+    assert await notify.feed(envelope, NOON)
+    assert not await notify.feed(envelope, NOON)  # redelivered: nothing more
+    await notify.dispatch(NOON)
+
+    (reminder,) = await notify.notifications(event_type="fund.commitment.instalment_due")
+    assert reminder.recipient == f"role:{community.community}:fund_officer"
+    assert "第 3 期" in reminder.title and "500.00" in reminder.body and "d-9" in reminder.body

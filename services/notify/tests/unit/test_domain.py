@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linli_notify.domain import Urgency, in_quiet_hours, next_rung, release_time, retry_delay
+from linli_notify.domain import (
+    Urgency,
+    in_quiet_hours,
+    next_rung,
+    release_time,
+    retry_delay,
+    rungs_above,
+)
 from linli_notify.rules import rules_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -60,15 +67,38 @@ def test_ladder_goes_up_from_the_current_rung() -> None:
     assert next_rung(ladder, None) == ladder
 
 
-def test_missed_visit_is_urgent_for_the_grid_worker_and_wish_claim_tells_the_resident() -> None:
+def test_ladder_skips_rungs_nobody_can_be_reached_on() -> None:
+    ladder = ["neighbour", "grid_worker", "community_worker"]
+    everyone = {"neighbour": "neighbour:cg-1", "grid_worker": "grid-li", "community_worker": "cw"}
+    no_phone = {"grid_worker": "grid-li", "community_worker": "cw"}
+    assert rungs_above(ladder, None, everyone)[0] == ("neighbour", "neighbour:cg-1")
+    assert rungs_above(ladder, None, no_phone)[0] == ("grid_worker", "grid-li")
+    assert rungs_above(ladder, "neighbour", everyone) == [
+        ("grid_worker", "grid-li"),
+        ("community_worker", "cw"),
+    ]
+    assert rungs_above(ladder, "community_worker", everyone) == []
+    assert rungs_above(["grid_worker"], None, {"community_worker": "cw"}) == []
+
+
+def test_missed_visit_climbs_the_ladder_and_tells_a_known_guardian_and_wish_claim_the_resident() -> None:
     payload = {"grid_worker": "grid-li", "community_worker": "cw", "resident_id": "r-9"}
-    (visit,) = rules_for("registry.care.visit.overdue")
+    visit, guardian = rules_for("registry.care.visit.overdue")
     (wish,) = rules_for("points.wish.claimed")
     (stock,) = rules_for("points.stock.low")
-    assert (visit.urgency, visit.recipients(payload, "c1")) == (Urgency.URGENT, ["grid-li"])
+    assert (visit.urgency, visit.recipients) == (Urgency.URGENT, None), "on the ladder"
+    assert guardian.urgency is Urgency.NORMAL and guardian.known_only
+    assert guardian.recipients is not None and guardian.recipients(payload, "c1") == ["guardian:r-9"]
     assert (wish.urgency, wish.recipients(payload, "c1")) == (Urgency.NORMAL, ["resident:r-9"])
     assert stock.recipients({}, "c1") == ["role:c1:community_worker"]
     assert rules_for("points.volunteer.enrolled") == []
+
+
+def test_donation_thanks_a_registered_resident_in_the_app_and_anyone_else_by_the_donation() -> None:
+    (thanks,) = rules_for("fund.donation.received")
+    assert thanks.recipients is not None
+    assert thanks.recipients({"donation_id": "don-1", "donor_resident_id": "r-3"}, "c1") == ["resident:r-3"]
+    assert thanks.recipients({"donation_id": "don-1", "donor_resident_id": None}, "c1") == ["donor:don-1"]
 
 
 @settings(max_examples=300, deadline=None)

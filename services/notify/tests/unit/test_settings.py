@@ -35,3 +35,21 @@ def test_outbox_file_quiet_hours_and_digest_come_from_the_environment(
     monkeypatch.setenv("LINLI_NOTIFY_QUIET_START", "25:00")
     with pytest.raises(ValueError, match="quiet_start"):
         NotifySettings()  # type: ignore[call-arg]
+
+
+def test_sms_gateway_is_a_json_webhook_per_community_and_ladders_name_known_rungs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LINLI_JWT_SECRET", TEST_JWT_SECRET)
+    monkeypatch.setenv("LINLI_NOTIFY_SMS_GATEWAY", '{"c1": "jsons://sms.example.org/send?:sign=linli"}')
+    settings = NotifySettings()  # type: ignore[call-arg]
+    assert settings.sms_url("c1") == "jsons://sms.example.org/send?:sign=linli"
+    assert settings.sms_url("c2") is None and settings.sms_url(None) is None
+    monkeypatch.setenv("LINLI_NOTIFY_SMS_GATEWAY", '{"c1": "mailto://someone@example.org"}')
+    with pytest.raises(ValueError, match="json://"):
+        NotifySettings()  # type: ignore[call-arg]
+    monkeypatch.delenv("LINLI_NOTIFY_SMS_GATEWAY")
+    for ladder in ('["grid_worker", "mayor"]', "[]", '["grid_worker", "grid_worker"]'):
+        monkeypatch.setenv("LINLI_NOTIFY_ESCALATION_LADDERS", f'{{"c1": {ladder}}}')
+        with pytest.raises(ValueError, match="distinct rungs"):
+            NotifySettings()  # type: ignore[call-arg]

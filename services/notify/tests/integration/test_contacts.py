@@ -1,0 +1,150 @@
+"""Contacts from the registry's events: each person's phone reaches the community's SMS gateway, the
+guardian hears of a missed visit, and a donor who is a resident reads the thanks in the app."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from linli_shared.auth import Role
+from linli_shared.contracts.fund import DonationReceived
+from linli_shared.contracts.points import WishClaimed, WishPosted
+from linli_shared.contracts.registry import ResidentDied
+
+pytestmark = [pytest.mark.integration]
+
+NOON = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+AT_23 = datetime(2026, 3, 10, 23, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+NEXT_7 = AT_23 + timedelta(hours=8)
+
+
+def claimed(resident_id: str, wish_id: str = "w-1") -> WishClaimed:
+    return WishClaimed(wish_id=wish_id, resident_id=resident_id, volunteer_id="v-1", claim_expires_at=NOON)
+
+
+def donation(donation_id: str, donor_resident_id: str | None, display: str = "李红亮") -> DonationReceived:
+    return DonationReceived(
+        donation_id=donation_id,
+        receipt_number="2026-000077",
+        campaign_id=None,
+        donor_kind="resident",
+        donor_display=display,
+        donor_resident_id=donor_resident_id,
+        channel="cash",
+        fund="general",
+        amount_fen=20000,
+        entry_id=7,
+    )
+
+
+async def test_sms_gateway_gets_the_phone_of_the_person_the_message_is_for(notify, receiver) -> None:
+    notify.use_sms_gateway(receiver.sms_url + "?:sender=linli")
+    await notify.feed(notify.wrap(notify.contact("r-1", "王秀英", phone="13800000001")), NOON)
+    await notify.feed(notify.wrap(notify.contact("r-2", "张桂兰", phone="+8613900000002")), NOON)
+    await notify.feed(notify.wrap(WishPosted(wish_id="w-2", resident_id="r-2", title="一台轮椅")), NOON)
+    await notify.feed(notify.wrap(claimed("r-2", "w-2")), NOON)
+
+    assert await notify.dispatch(NOON) == 3, "in-app, the community's channel and her own phone"
+    (text,) = receiver.texts()
+    assert text["phone"] == "+8613900000002" and text["sender"] == "linli", "the gateway's own fields stay"
+    assert text["title"] == "您的心愿已被认领" and "张桂兰" in str(text["message"])
+    assert len(receiver.hooks()) == 1
+
+
+async def test_no_phone_or_no_gateway_means_no_sms_delivery(notify, receiver) -> None:
+    await notify.feed(notify.wrap(notify.contact("r-1", phone="13800000001")), NOON)
+    await notify.feed(notify.wrap(claimed("r-1")), NOON)  # no gateway in this community yet
+    notify.use_sms_gateway(receiver.sms_url)
+    await notify.feed(notify.wrap(notify.contact("r-2", phone=None)), NOON)
+    await notify.feed(notify.wrap(claimed("r-2", "w-2")), NOON)
+    await notify.dispatch(NOON)
+    assert receiver.texts() == []
+    assert {d.channel for d in await notify.deliveries()} == {"inbox", "apprise"}
+
+
+async def test_a_changed_phone_is_used_and_a_removed_guardian_hears_nothing(notify, receiver) -> None:
+    notify.use_sms_gateway(receiver.sms_url)
+    await notify.feed(notify.wrap(notify.contact("r-1", phone="13800000001")), AT_23)
+    await notify.feed(notify.wrap(claimed("r-1")), AT_23)  # held until 7 by quiet hours
+    await notify.feed(notify.wrap(notify.contact("r-1", phone="13800000009")), AT_23)
+    await notify.dispatch(NEXT_7)
+    assert [text["phone"] for text in receiver.texts()] == ["13800000009"], "read when it is sent"
+
+    await notify.feed(notify.wrap(notify.contact("r-1", guardian_name="王强", guardian_phone="137")), NOON)
+    await notify.feed(notify.wrap(notify.contact("r-1", guardian_name=None, guardian_phone=None)), NOON)
+    await notify.feed(notify.wrap(notify.overdue("r-1")), NOON)
+    assert await notify.notifications(recipient="guardian:r-1") == []
+
+
+async def test_the_guardian_hears_of_a_missed_visit_by_sms_not_at_night_and_once(notify, receiver) -> None:
+    notify.use_sms_gateway(receiver.sms_url)
+    contact = notify.contact("r-1", "王秀英", guardian_name="王强", guardian_phone="13700000007")
+    await notify.feed(notify.wrap(contact), AT_23)
+    alert = notify.wrap(notify.overdue("r-1"))
+    assert await notify.feed(alert, AT_23) is True
+    assert await notify.feed(alert, AT_23) is False, "applied once"
+
+    (guardian,) = await notify.notifications(recipient="guardian:r-1")
+    assert (guardian.template, guardian.urgency, guardian.rung) == ("visit_overdue_guardian", "normal", None)
+    assert await notify.dispatch(AT_23) == 2, "only the grid worker's urgent alert goes at night"
+    assert receiver.texts() == []
+    assert await notify.dispatch(NEXT_7) == 1, "the guardian has no login: SMS only, at 7"
+    (text,) = receiver.texts()
+    assert text["phone"] == "13700000007" and "王强" in str(text["message"])
+    assert "王秀英" in str(text["title"])
+    assert await notify.dispatch(NEXT_7 + timedelta(hours=1)) == 0
+    assert len(receiver.texts()) == 1
+
+
+async def test_held_message_to_the_guardian_of_a_resident_who_died_is_cancelled(notify, receiver) -> None:
+    notify.use_sms_gateway(receiver.sms_url)
+    await notify.feed(notify.wrap(notify.contact("r-5", guardian_name="王强", guardian_phone="137")), AT_23)
+    await notify.feed(notify.wrap(notify.overdue("r-5")), AT_23)
+    await notify.feed(notify.wrap(ResidentDied(resident_id="r-5", on=AT_23.date())), AT_23)
+    await notify.dispatch(NEXT_7)
+    assert receiver.texts() == []
+    assert {d.status for d in await notify.deliveries(recipient="guardian:r-5")} == {"cancelled"}
+
+
+async def test_guardian_preferences_stay_scoped_and_never_show_the_phone(notify, client, community) -> None:
+    await notify.feed(notify.wrap(notify.contact("r-1", guardian_name="王强", guardian_phone="137")), NOON)
+    path = "/v1/contacts/guardian:r-1/preferences"
+    worker = await client.get(path, headers=community.as_(Role.COMMUNITY_WORKER))
+    assert worker.status_code == 200, worker.text
+    assert worker.json()["display_name"] == "王强" and worker.json()["channels"] == ["sms"]
+    assert "137" not in worker.text and "phone" not in worker.json()
+
+    grid = await client.get(path, headers=community.as_(Role.GRID_WORKER, "grid-li"))
+    assert grid.status_code == 403 and grid.headers["content-type"].startswith("application/problem+json")
+    elsewhere = community.__class__(community.district, "elsewhere")
+    assert (await client.get(path, headers=elsewhere.as_(Role.COMMUNITY_WORKER))).status_code == 404
+    resident = await client.get(path, headers=community.as_(Role.RESIDENT, "r-1"))
+    assert resident.status_code == 403, "the elder does not manage the guardian's preferences"
+
+
+async def test_a_donor_who_is_a_resident_reads_the_thanks_in_the_app_and_by_sms(
+    notify, client, community, receiver
+) -> None:
+    notify.use_sms_gateway(receiver.sms_url)
+    await notify.feed(notify.wrap(notify.contact("r-3", "李红亮", phone="13600000003")), NOON)
+    await notify.feed(notify.wrap(donation("don-7", "r-3")), NOON)
+    await notify.dispatch(NOON)
+
+    (item,) = (await client.get("/v1/inbox", headers=community.as_(Role.RESIDENT, "r-3"))).json()["items"]
+    assert item["recipient"] == "resident:r-3" and "2026-000077" in item["title"]
+    (text,) = receiver.texts()
+    assert text["phone"] == "13600000003" and "200.00" in str(text["message"])
+    assert await notify.notifications(recipient="donor:don-7") == []
+    other = await client.get("/v1/inbox", headers=community.as_(Role.RESIDENT, "r-4"))
+    assert other.json()["items"] == []
+
+
+async def test_a_donor_without_a_resident_id_is_thanked_as_before(notify, receiver) -> None:
+    notify.use_sms_gateway(receiver.sms_url)
+    await notify.feed(notify.wrap(donation("don-8", None, "匿名")), NOON)
+    assert await notify.dispatch(NOON) == 2, "in-app record and the community channel; no phone"
+    (thanks,) = await notify.notifications(recipient="donor:don-8")
+    assert thanks.template == "donation_thanks"
+    assert receiver.texts() == [] and "尊敬的爱心人士" in str(receiver.hooks()[0]["message"])
