@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 SERVICES := registry points fund notify
 PACKAGES := -e shared $(foreach s,$(SERVICES),-e services/$(s))
 STAMP := $(VENV)/.installed
+# Tests mostly wait on PostgreSQL and NATS, so more workers than cores pay; a file's tests share a worker.
+TEST_WORKERS ?= 4
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-unit test-integration test-e2e lint fmt bench up down venv clean
 
@@ -20,16 +23,16 @@ run: $(STAMP)
 	$(BIN)/linli run
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PARALLEL)
 
 test-unit: $(STAMP)
-	$(BIN)/pytest -m "not integration and not e2e"
+	$(BIN)/pytest $(PARALLEL) -m "not integration and not e2e"
 
 test-integration: $(STAMP)
-	$(BIN)/pytest -m integration
+	$(BIN)/pytest $(PARALLEL) -m integration
 
 test-e2e: $(STAMP)
-	$(BIN)/pytest -m e2e
+	$(BIN)/pytest $(PARALLEL) -m e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
