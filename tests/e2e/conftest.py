@@ -6,11 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from linli_shared.natsserver import free_port
+from linli_shared.natsserver import NatsServer, free_port
 from linli_shared.processes import ServiceProcess
 
 JWT_SECRET = secrets.token_urlsafe(48)
 ID_HASH_KEY = secrets.token_urlsafe(48)
+
+
+@pytest.fixture
+def nats_url(own_nats_server: NatsServer) -> str:
+    """A NATS of each end-to-end test's own. Services started on fresh databases replay whole streams,
+    and the events other tests left on a shared server (thousands, some broken on purpose) would make
+    that replay, not the path under test, decide how long the test takes."""
+    return own_nats_server.url
 
 
 @pytest.fixture

@@ -309,7 +309,7 @@ async def test_alerts_wishes_and_donations_reach_their_people_once_across_a_rest
     assert len(inbox(notify.url, worker)) == 1, "the replayed alert does not climb again"
 
     async def mirrored() -> list[dict[str, object]]:
-        # other tests' events share this NATS server and replay into a fresh notify: keep ours
+        # this test's district only, should the server ever be shared again
         lines = (tmp_path / "notify-outbox.jsonl").read_text(encoding="utf-8").splitlines()
         ours = [line for line in map(json.loads, lines) if line["district"] == district]
         return ours if len(ours) >= 5 else []

@@ -151,14 +151,13 @@ async def test_a_death_delivered_twice_suspends_the_commitment_once(
     assert (final["status"], final["released_at"]) == ("suspended", after["released_at"])
 
 
-async def test_the_fund_demo_loads_against_the_registry_demo(start_service, own_nats_server) -> None:
+async def test_the_fund_demo_loads_against_the_registry_demo(start_service, nats_url) -> None:
     from linli_fund.demo import COMMUNITY, DISTRICT
     from linli_fund.demo import load_demo as load_fund_demo
     from linli_registry.demo import load_demo as load_registry_demo
 
-    # a NATS of its own: the demo's thousand events would otherwise replay into later tests' services
-    registry = start_service("registry", own_nats_server.url)
-    fund = start_service("fund", own_nats_server.url)
+    registry = start_service("registry", nats_url)
+    fund = start_service("fund", nats_url)
     assert load_registry_demo(registry.url, JWT_SECRET, progress=lambda _: None)
     lines: list[str] = []
     assert load_fund_demo(fund.url, registry.url, JWT_SECRET, progress=lines.append, timeout=60)
