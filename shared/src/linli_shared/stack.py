@@ -108,6 +108,7 @@ def run_stack(var: Path, secrets: dict[str, str], *, load_demo: bool) -> int:
         print("more tokens: .venv/bin/linli token --role ROLE --district D [--community C]")
         if "notify" in installed_services():
             print(f"messages as they are sent: tail -f {var / NOTIFY_OUTBOX}")
+            print("  (22:00-07:00 China time, quiet hours hold all but urgent alerts until morning)")
         print("Ctrl-C stops everything.")
         while all(child.running() for child in children):
             time.sleep(0.5)
