@@ -23,6 +23,7 @@ import httpx
 from linli_fund.domain import CHINA_TIME, due_dates
 from linli_shared.auth import Role, issue_token
 from linli_shared.clock import utc_now
+from linli_shared.demo_api import RETRY_PAUSE, DemoApi, DemoLoadError  # noqa: F401 - re-exported
 
 # The registry demo's community; the values are repeated, not imported: the fund runs without it.
 DISTRICT = "gaoqiaoying"
@@ -35,11 +36,6 @@ PARTY_DONORS = 14
 TERM_FEE_FEN = 50_000  # 500 yuan a term: fees, books and a school uniform
 TERM_MONTHS = 6
 MEDICAL_HELP_FEN = 300_000  # above the two-approval limit (2,000 yuan by default)
-RETRY_PAUSE = 0.5
-
-
-class DemoLoadError(RuntimeError):
-    """A service answered a demo request in a way the loader did not expect."""
 
 
 @dataclass(frozen=True)
@@ -101,63 +97,6 @@ def school_terms(birth_date: date, today: date) -> tuple[date, int]:
     return until, len(due_dates(today, TERM_MONTHS, until)) if today <= until else 0
 
 
-class _Api:
-    def __init__(
-        self,
-        client: httpx.Client,
-        sleep: Callable[[float], None],
-        timeout: float,
-        progress: Callable[[str], None],
-    ) -> None:
-        self.client = client
-        self.sleep = sleep
-        self.timeout = timeout
-        self.progress = progress
-        self.told_waiting = False
-
-    def call(
-        self, method: str, url: str, token: str, expect: int, *, key: str | None = None, **kwargs: Any
-    ) -> Any:
-        response = self.send(method, url, token, key, **kwargs)
-        self.check(method, url, response, expect)
-        return response.json()
-
-    def send(self, method: str, url: str, token: str, key: str | None, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return self.client.request(method, url, headers=headers, **kwargs)
-
-    @staticmethod
-    def check(method: str, url: str, response: httpx.Response, expect: int) -> None:
-        if response.status_code != expect:
-            raise DemoLoadError(
-                f"fund demo: {method} {url} returned {response.status_code} (expected {expect}): "
-                f"{response.text}"
-            )
-
-    def call_when_known(
-        self, method: str, url: str, token: str, expect: int, *, key: str | None = None, **kwargs: Any
-    ) -> Any:
-        """Like `call`, retrying while the fund answers that a resident is not known yet."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            response = self.send(method, url, token, key, **kwargs)
-            if response.status_code != 422 or "not known" not in response.text:
-                self.check(method, url, response, expect)
-                return response.json()
-            if time.monotonic() >= deadline:
-                raise DemoLoadError(
-                    f"fund demo: {method} {url} still answers {response.status_code} after "
-                    f"{self.timeout:g} s: {response.text} — the fund has not learned this resident from "
-                    "the registry's events (is NATS up and the registry's demo loaded?)"
-                )
-            if not self.told_waiting:
-                self.progress("fund demo: waiting for the fund to learn the registry's residents…")
-                self.told_waiting = True
-            self.sleep(RETRY_PAUSE)
-
-
 def load_demo(
     fund_url: str,
     registry_url: str,
@@ -181,7 +120,16 @@ def load_demo(
     place = {"district": DISTRICT, "community": COMMUNITY}
     today = utc_now().astimezone(CHINA_TIME).date()
     with httpx.Client(timeout=30, transport=transport) as client:
-        api = _Api(client, sleep, timeout, progress)
+        api = DemoApi(
+            client,
+            who="fund demo",
+            learner="the fund",
+            lagging_hint="the fund has not learned this resident from the registry's events "
+            "(is NATS up and the registry's demo loaded?)",
+            sleep=sleep,
+            timeout=timeout,
+            progress=progress,
+        )
         if api.call("GET", f"{fund}/donations", worker, 200, params={"limit": 1})["items"]:
             progress(f"fund demo: {COMMUNITY_NAME} already has donations; nothing loaded")
             return False
@@ -296,7 +244,7 @@ def load_demo(
     return True
 
 
-def pay(api: _Api, fund: str, officers: tuple[str, str, str], body: dict[str, Any]) -> dict[str, Any]:
+def pay(api: DemoApi, fund: str, officers: tuple[str, str, str], body: dict[str, Any]) -> dict[str, Any]:
     """Request (first officer), approve (the others, as many as needed) and pay a disbursement."""
     requester, *approvers = officers
     requested = api.call_when_known("POST", f"{fund}/disbursements", requester, 201, json=body)

@@ -34,6 +34,7 @@ from linli_points.hours import CHINA_TIME, Rounding, check_window
 from linli_points.wish_rules import WishStatus
 from linli_shared.auth import Role, issue_token
 from linli_shared.clock import utc_now
+from linli_shared.demo_api import RETRY_PAUSE, DemoApi, DemoLoadError  # noqa: F401 - re-exported
 
 # The registry demo's community; the values are repeated, not imported: points runs without it.
 DISTRICT = "gaoqiaoying"
@@ -44,11 +45,6 @@ VOLUNTEER_TARGET = 33  # "在33人组成的志愿者服务队中，党员就有2
 MIN_OTHER_VOLUNTEERS = 6
 OLDEST_VOLUNTEER = 80
 PAST_ACTIVITY_END_MARGIN = timedelta(minutes=15)  # sign-ups close when an activity ends
-RETRY_PAUSE = 0.5
-
-
-class DemoLoadError(RuntimeError):
-    """A service answered a demo request in a way the loader did not expect."""
 
 
 # --- the data: plain definitions, checked by the unit tests ---------------------------------------
@@ -452,76 +448,6 @@ def item_body(item: DemoItem) -> dict[str, Any]:
 # --- loading over HTTP ----------------------------------------------------------------------------
 
 
-class _Api:
-    def __init__(
-        self,
-        client: httpx.Client,
-        sleep: Callable[[float], None],
-        timeout: float,
-        progress: Callable[[str], None],
-    ) -> None:
-        self.client = client
-        self.sleep = sleep
-        self.timeout = timeout
-        self.progress = progress
-        self.told_waiting = False
-
-    def call(
-        self,
-        method: str,
-        url: str,
-        token: str,
-        expect: int,
-        *,
-        key: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        response = self.send(method, url, token, key, **kwargs)
-        self.check(method, url, response, expect)
-        return response.json()
-
-    def send(self, method: str, url: str, token: str, key: str | None, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return self.client.request(method, url, headers=headers, **kwargs)
-
-    @staticmethod
-    def check(method: str, url: str, response: httpx.Response, expect: int) -> None:
-        if response.status_code != expect:
-            raise DemoLoadError(
-                f"points demo: {method} {url} returned {response.status_code} (expected {expect}): "
-                f"{response.text}"
-            )
-
-    def call_when_known(
-        self, method: str, url: str, token: str, expect: int, *, key: str | None = None, **kwargs: Any
-    ) -> Any:
-        """Like `call`, retrying while the points service answers that a resident is not known yet.
-
-        It learns residents from the registry's events, a moment after the registry made them.
-        """
-        deadline = time.monotonic() + self.timeout
-        while True:
-            response = self.send(method, url, token, key, **kwargs)
-            if response.status_code != 422 or "not known" not in response.text:
-                self.check(method, url, response, expect)
-                return response.json()
-            if time.monotonic() >= deadline:
-                raise DemoLoadError(
-                    f"points demo: {method} {url} still answers {response.status_code} after "
-                    f"{self.timeout:g} s: {response.text} — the points service has not learned this "
-                    "resident from the registry's events (is NATS up and the registry's demo loaded? "
-                    "A points database wiped while NATS kept its data is not sent the earlier events again)"
-                )
-            if not self.told_waiting:
-                self.progress(
-                    "points demo: waiting for the points service to learn the registry's residents…"
-                )
-                self.told_waiting = True
-            self.sleep(RETRY_PAUSE)
-
-
 def load_demo(
     points_url: str,
     registry_url: str,
@@ -544,7 +470,17 @@ def load_demo(
 
     worker = token(Role.COMMUNITY_WORKER, COMMUNITY_WORKER)
     with httpx.Client(timeout=30, transport=transport) as client:
-        api = _Api(client, sleep, timeout, progress)
+        api = DemoApi(
+            client,
+            who="points demo",
+            learner="the points service",
+            lagging_hint="the points service has not learned this resident from the registry's events "
+            "(is NATS up and the registry's demo loaded? A points database wiped while NATS kept its "
+            "data is not sent the earlier events again)",
+            sleep=sleep,
+            timeout=timeout,
+            progress=progress,
+        )
         if api.call("GET", f"{points}/volunteers", worker, 200, params={"limit": 1})["items"]:
             progress(f"points demo: {COMMUNITY_NAME} already has volunteers; nothing loaded")
             return False
@@ -626,7 +562,7 @@ def load_demo(
     return True
 
 
-def load_teams(api: _Api, points: str, worker: str) -> dict[str, str]:
+def load_teams(api: DemoApi, points: str, worker: str) -> dict[str, str]:
     """The six teams; ones an earlier, interrupted load made are used again, not made twice."""
     existing = {t["name"]: t["id"] for t in api.call("GET", f"{points}/teams", worker, 200)}
     return {
@@ -636,7 +572,9 @@ def load_teams(api: _Api, points: str, worker: str) -> dict[str, str]:
     }
 
 
-def load_supermarket(api: _Api, points: str, worker: str, seed: int) -> tuple[dict[str, str], dict[str, int]]:
+def load_supermarket(
+    api: DemoApi, points: str, worker: str, seed: int
+) -> tuple[dict[str, str], dict[str, int]]:
     item_ids: dict[str, str] = {}
     stock: dict[str, int] = {}
     for item in ITEMS:
@@ -652,7 +590,7 @@ def load_supermarket(api: _Api, points: str, worker: str, seed: int) -> tuple[di
 
 
 def redeem(
-    api: _Api,
+    api: DemoApi,
     points: str,
     worker: str,
     seed: int,
@@ -689,7 +627,7 @@ def redeem(
 
 
 def post_wishes(
-    api: _Api,
+    api: DemoApi,
     points: str,
     seed: int,
     residents: Sequence[dict[str, Any]],
@@ -737,7 +675,7 @@ def grid_worker_of(resident: dict[str, Any]) -> str:
     return "grid-worker-" + zone.removeprefix("zone-")
 
 
-def match_help(api: _Api, points: str, worker: str, offer: dict[str, Any], ask: dict[str, Any]) -> str:
+def match_help(api: DemoApi, points: str, worker: str, offer: dict[str, Any], ask: dict[str, Any]) -> str:
     goods, description = HELP_OFFER
     offered = api.call_when_known(
         "POST",

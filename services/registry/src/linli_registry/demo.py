@@ -27,6 +27,7 @@ import httpx
 from linli_registry.domain import Tag, VisitKind, age_on, id_check_char
 from linli_shared.auth import Role, issue_token
 from linli_shared.clock import utc_now
+from linli_shared.demo_api import DemoApi, DemoLoadError  # noqa: F401 - re-exported
 
 DISTRICT = "gaoqiaoying"
 DISTRICT_NAME = "高桥营街道"
@@ -699,23 +700,6 @@ def visit_body(visit: DemoVisit, resident_id: str, now: datetime) -> dict[str, A
 # --- loading over HTTP ----------------------------------------------------------------------------
 
 
-class DemoLoadError(RuntimeError):
-    """The registry answered a demo request with a status the loader did not expect."""
-
-
-class _Registry:
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-
-    def call(self, method: str, path: str, token: str, expect: int, **kwargs: Any) -> Any:
-        response = self.client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-        if response.status_code != expect:
-            raise DemoLoadError(
-                f"demo: {method} {path} returned {response.status_code} (expected {expect}): {response.text}"
-            )
-        return response.json()
-
-
 def load_demo(
     base_url: str,
     jwt_secret: str,
@@ -735,7 +719,7 @@ def load_demo(
     admin = token(Role.CITY_ADMIN, "demo-city-admin", community=None)
     worker = token(Role.COMMUNITY_WORKER, COMMUNITY_WORKER)
     with httpx.Client(base_url=base_url, timeout=30, transport=transport) as client:
-        api = _Registry(client)
+        api = DemoApi(client, who="demo")
         communities = api.call("GET", "/v1/communities", admin, 200, params={"district": DISTRICT})
         if any(c["code"] == COMMUNITY for c in communities):
             progress(f"demo: {COMMUNITY_NAME} ({DISTRICT}/{COMMUNITY}) is already there; nothing loaded")
