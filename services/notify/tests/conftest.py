@@ -18,7 +18,7 @@ from linli_notify.app import create_app
 from linli_notify.digest import send_digests
 from linli_notify.dispatch import AppriseSender, dispatch_due
 from linli_notify.escalation import escalate_unacknowledged
-from linli_notify.models import Delivery, Notification
+from linli_notify.models import Contact, Delivery, Notification
 from linli_notify.notifications import CONSUMERS, on_event
 from linli_notify.settings import NotifySettings
 from linli_shared.auth import Role
@@ -239,6 +239,10 @@ class Harness:
         async with self.session_factory() as session:
             statement = select(Delivery).filter_by(**where).order_by(Delivery.id)
             return list((await session.exec(statement)).all())
+
+    async def contacts(self) -> list[Contact]:
+        async with self.session_factory() as session:
+            return list((await session.exec(select(Contact).order_by(Contact.recipient))).all())
 
     async def notifications(self, **where: object) -> list[Notification]:
         async with self.session_factory() as session:

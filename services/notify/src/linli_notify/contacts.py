@@ -48,7 +48,7 @@ async def update_contacts(
         contact.display_name = str(payload["full_name"])[:100]
         session.add(contact)
     elif envelope.event_type == "registry.resident.contact_changed":
-        await record_resident_contact(session, district, payload, settings, now)
+        await record_resident_contact(session, envelope, payload, settings, now)
     elif envelope.event_type == "registry.care.group.formed":
         await record_care_group(session, envelope, payload, settings, now)
     elif envelope.event_type in GONE:
@@ -89,14 +89,22 @@ def phone_of(value: object) -> str | None:
 
 async def record_resident_contact(
     session: AsyncSession,
-    district: str,
+    envelope: Envelope,
     payload: dict[str, object],
     settings: NotifySettings,
     now: datetime,
 ) -> None:
-    """The event states the whole contact: a missing phone or guardian is removed, not kept."""
+    """The event states the whole contact: a missing phone or guardian is removed, not kept.
+
+    Events may arrive out of order (a retried delivery comes after a later one): a statement older
+    than the one already applied changes nothing.
+    """
+    district, stated_at = envelope.district, envelope.occurred_at
     resident_id, community = str(payload["resident_id"]), str(payload["community"])
     resident = await contact_for(session, district, community, resident_recipient(resident_id), now, settings)
+    if resident.contact_as_of is not None and resident.contact_as_of > stated_at:
+        return
+    resident.contact_as_of = stated_at
     resident.display_name = str(payload["full_name"])[:100]
     resident.phone = phone_of(payload.get("phone"))
     resident.updated_at = now

@@ -30,6 +30,11 @@ class Contact(SQLModel, table=True):
     phone: str | None = Field(
         default=None, max_length=30, description="From the registry, for the SMS gateway; never shown."
     )
+    contact_as_of: datetime | None = Field(
+        default=None,
+        sa_type=UtcDateTime,
+        description="When the registry stated the phone and guardian applied here (events may come late).",
+    )
     language: str = Field(default="zh", max_length=5)
     quiet_start: str = Field(default="22:00", max_length=5)
     quiet_end: str = Field(default="07:00", max_length=5)

@@ -12,6 +12,7 @@ from linli_shared.auth import Role
 from linli_shared.contracts.fund import DonationReceived
 from linli_shared.contracts.points import WishClaimed, WishPosted
 from linli_shared.contracts.registry import ResidentDied
+from linli_shared.events import Envelope
 
 pytestmark = [pytest.mark.integration]
 
@@ -148,3 +149,23 @@ async def test_a_donor_without_a_resident_id_is_thanked_as_before(notify, receiv
     (thanks,) = await notify.notifications(recipient="donor:don-8")
     assert thanks.template == "donation_thanks"
     assert receiver.texts() == [] and "尊敬的爱心人士" in str(receiver.hooks()[0]["message"])
+
+
+async def test_a_contact_stated_earlier_but_delivered_late_changes_nothing(notify, receiver) -> None:
+    notify.use_sms_gateway(receiver.sms_url)
+    where = {"district": notify.community.district, "community": notify.community.community}
+    newer = Envelope.wrap(notify.contact("r-1", phone="13800000009"), occurred_at=NOON, **where)
+    older = Envelope.wrap(
+        notify.contact("r-1", phone="13800000001", guardian_name="王强", guardian_phone="137"),
+        occurred_at=NOON - timedelta(minutes=5),
+        **where,
+    )
+    assert await notify.feed(newer, NOON)
+    assert await notify.feed(older, NOON), "applied (once), as a no-op"
+    await notify.feed(notify.wrap(claimed("r-1")), NOON)
+    await notify.dispatch(NOON)
+
+    assert [text["phone"] for text in receiver.texts()] == ["13800000009"]
+    (resident,) = [c for c in await notify.contacts() if c.recipient == "resident:r-1"]
+    assert resident.contact_as_of == NOON
+    assert [c for c in await notify.contacts() if c.recipient == "guardian:r-1"] == []
