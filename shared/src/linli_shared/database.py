@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy import event
@@ -51,14 +51,6 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit, so reading them never does hidden I/O."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-
-async def session_scope(
-    factory: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
-    """Yield a session that rolls back whatever was not committed."""
-    async with factory() as session:
-        yield session
 
 
 async def commit_or_conflict(session: AsyncSession, conflict_detail: str) -> None:
