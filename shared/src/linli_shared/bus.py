@@ -17,6 +17,9 @@ from linli_shared.jetstream import DurableConsumer, ensure_consumer, ensure_stre
 log = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 5.0
+GRACEFUL_SECONDS = 10  # handlers in flight get this long to finish at shutdown
+# nats-py can wait for ever on a dead socket while closing (nats.py#671); shutdown must end.
+STOP_TIMEOUT_SECONDS = GRACEFUL_SECONDS + 5
 
 
 class Bus:
@@ -51,7 +54,7 @@ class Bus:
             reconnected_cb=self._reconnected,
             closed_cb=self._closed,
             ack_policy=AckPolicy.MANUAL,
-            graceful_timeout=10,
+            graceful_timeout=GRACEFUL_SECONDS,
             log_level=logging.DEBUG,
         )
         self._started = asyncio.Event()
@@ -130,6 +133,7 @@ class Bus:
         if self._task is not None and not self._task.done():
             self._task.cancel()
         try:
-            await self.broker.stop()
+            async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
+                await self.broker.stop()
         except Exception as error:  # NATS away at shutdown: nothing left to drain to
             log.warning("NATS connection not drained at shutdown: %r", error)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable
+import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import event
+import aiosqlite
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,7 +32,7 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
     if not is_sqlite(url):
         options.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **options)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+    engine = create_async_engine(url, async_creator=sqlite_connector(url), **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -46,6 +49,40 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+class SQLiteConnection(aiosqlite.Connection):
+    """An aiosqlite connection that tells its worker thread to stop once, however often asked.
+
+    When a query is cancelled SQLAlchemy closes the connection gracefully and, if cancelled again
+    meanwhile, stops it by force. aiosqlite 0.22 queues one "stop" per call and the first ends the
+    worker thread, so the graceful close then awaited the second for ever and shutdown hung.
+    """
+
+    _stop_requested: asyncio.Future[Any] | None = None
+    _stopping = False
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        if not self._stopping:
+            self._stopping = True
+            self._stop_requested = super().stop()
+        return self._stop_requested
+
+
+def sqlite_connector(url: str) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    """What SQLAlchemy's aiosqlite dialect would open for `url`, as a SQLiteConnection."""
+    path = make_url(url).database or ":memory:"
+
+    def open_database() -> sqlite3.Connection:
+        # the connection is used from aiosqlite's worker thread, not the one that opened it
+        return sqlite3.connect(path, timeout=30, check_same_thread=False)
+
+    async def connect() -> aiosqlite.Connection:
+        connection = SQLiteConnection(open_database, iter_chunk_size=64)
+        connection._thread.daemon = True  # as SQLAlchemy does: a forgotten connection never blocks exit
+        return await connection
+
+    return connect
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
