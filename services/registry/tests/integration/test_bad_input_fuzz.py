@@ -47,13 +47,13 @@ resident_like = st.fixed_dictionaries({}, optional=dict.fromkeys(RESIDENT_FIELDS
 
 @pytest.fixture(scope="module")
 def http(
-    tmp_path_factory: pytest.TempPathFactory, nats_url: str, test_secrets: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory, nats_server_url: str, test_secrets: dict[str, str]
 ) -> Iterator[TestClient]:
     database = tmp_path_factory.mktemp("fuzz") / "registry.db"
     app = create_app(
         RegistrySettings(
             database_url=f"sqlite+aiosqlite:///{database}",
-            nats_url=nats_url,
+            nats_url=nats_server_url,
             **test_secrets,
         )
     )

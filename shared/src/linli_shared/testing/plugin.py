@@ -77,8 +77,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """NATS_URL if given, else a JetStream server from the wheel for this test session."""
+def nats_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """NATS_URL if given, else a JetStream server from the wheel for this test worker."""
     if url := os.environ.get("NATS_URL"):
         yield url
         return
@@ -89,6 +89,26 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         unavailable(f"cannot start nats-server: {error}")
     yield server.url
     server.stop()
+
+
+async def delete_all_streams(url: str) -> None:
+    client = await nats.connect(url)
+    try:
+        jetstream = client.jetstream()
+        for stream in await jetstream.streams_info():
+            await jetstream.delete_stream(stream.config.name)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def nats_url(nats_server_url: str) -> str:
+    """The worker's NATS, without the streams earlier tests left. A service on a fresh database
+    replays its streams from the start: other tests' events (some broken on purpose) would churn
+    through it behind this test's back, holding its database's write lock."""
+    if not os.environ.get("NATS_URL"):  # a server we were lent is never emptied
+        asyncio.run(delete_all_streams(nats_server_url))
+    return nats_server_url
 
 
 @pytest.fixture
