@@ -23,6 +23,7 @@ async def test_a_close_racing_a_forced_stop_finishes(tmp_path: Path) -> None:
 
     async with asyncio.timeout(10):
         await closing
+    connection._thread.join(timeout=10)  # it resolves the last future just before it ends
     assert not connection._thread.is_alive()
 
 

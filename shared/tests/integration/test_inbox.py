@@ -91,6 +91,11 @@ async def test_failed_apply_leaves_no_inbox_row(session_factory) -> None:
     assert await effects(session_factory, envelope.event_id) == 0
 
 
+async def applied_in_order(factory: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with factory() as session:
+        return list((await session.exec(select(AppliedEffect.event_id).order_by(AppliedEffect.id))).all())
+
+
 @pytest.fixture
 async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
     client = await nats.connect(nats_url)
@@ -126,6 +131,24 @@ async def running_consumer(nats_url: str, session_factory, district) -> AsyncIte
     yield start
     for bus in buses:
         await bus.stop()
+
+
+async def test_a_backlog_is_applied_once_each_in_stream_order(
+    running_consumer, js, session_factory, district
+) -> None:
+    """What a consumer on a fresh database meets: far more events waiting than one fetch takes."""
+    await js.add_stream(event_stream_config("registry"))
+    backlog = [tags_changed(district) for _ in range(130)]
+    for envelope in backlog:
+        await js.publish(envelope.subject, envelope.model_dump_json().encode())
+
+    await running_consumer()
+
+    async def all_applied() -> list[str] | None:
+        order = await applied_in_order(session_factory)
+        return order if len(order) >= len(backlog) else None
+
+    assert await eventually(all_applied) == [envelope.event_id for envelope in backlog]
 
 
 async def test_event_redelivered_past_the_dedup_window_is_applied_once(
