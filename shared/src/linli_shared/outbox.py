@@ -111,9 +111,18 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._clock = clock
         self._wakeup = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Ask the relay to look now rather than at its next poll."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        """Let run() return once the pass under way is committed.
+
+        Cancelling is not enough on Python 3.11: a cancel that lands as the poll's timeout expires
+        could be swallowed, and the relay polled on until shutdown gave up on it."""
+        self._stopping = True
         self._wakeup.set()
 
     async def publish_pending(self) -> int:
@@ -148,14 +157,14 @@ class OutboxRelay:
         return published
 
     async def run(self) -> None:
-        """Relay until cancelled; a failed pass is logged and retried, never fatal."""
-        while True:
+        """Relay until stopped (or cancelled); a failed pass is logged and retried, never fatal."""
+        while not self._stopping:
             try:
                 published = await self.publish_pending()
             except Exception:
                 log.exception("outbox relay pass failed")
                 published = 0
-            if published:
+            if published or self._stopping:
                 continue
             self._wakeup.clear()
             try:  # not wait_for: on 3.11 it can swallow a cancel that races its timeout

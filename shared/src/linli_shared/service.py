@@ -128,21 +128,24 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         app.state.bus = bus
         app.state.relay = relay
         bus.start_in_background()
-        tasks = [
+        jobs = [
             asyncio.create_task(run_periodically(job, session_factory, every))
             for job, every in spec.periodic_jobs
         ]
-        if settings.relay_enabled:
-            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        tasks = (
+            [*jobs, asyncio.create_task(relay.run(), name="outbox-relay")] if settings.relay_enabled else jobs
+        )
         log.info("%s ready on port %s", spec.name, settings.http_port)
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
+            relay.stop()  # it ends its pass, so what it published is marked sent
+            for job_task in jobs:
+                job_task.cancel()
             _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_SECONDS) if tasks else ((), ())
             for task in stuck:
-                log.error("task %s did not stop within %ss", task.get_name(), SHUTDOWN_SECONDS)
+                log.error("task %s did not stop within %ss; cancelled", task.get_name(), SHUTDOWN_SECONDS)
+                task.cancel()
             try:
                 await bus.stop()
             finally:

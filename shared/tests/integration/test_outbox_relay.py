@@ -16,6 +16,7 @@ from linli_shared.contracts.registry import ResidentTagsChanged
 from linli_shared.events import Envelope
 from linli_shared.jetstream import ensure_stream, event_stream_config, stream_name
 from linli_shared.outbox import OutboxMessage, OutboxRelay, add_event
+from linli_shared.testing.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.nats]
 
@@ -149,3 +150,23 @@ async def test_two_relays_together_publish_every_row_exactly_once(session_factor
     sent = first.sent + second.sent
     assert sorted(sent) == sorted(e.event_id for e in envelopes), "each row published by exactly one relay"
     assert await messages_in_stream(js, district) == 300
+
+
+async def test_a_stopped_relay_finishes_its_pass_and_returns(session_factory, js, district) -> None:
+    publisher = JetStreamPublisher(js)
+    relay = OutboxRelay(session_factory, publisher, service="test", poll_seconds=0.01)
+    running = asyncio.create_task(relay.run())
+    envelope = make_envelope(district, "r1")
+    await stage(session_factory, [envelope])
+
+    async def sent() -> bool:
+        return publisher.sent == [envelope.event_id]
+
+    await eventually(sent)
+    relay.stop()
+
+    async with asyncio.timeout(5):
+        await running  # returns, not cancelled
+    async with session_factory() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+    assert row.sent_at is not None
