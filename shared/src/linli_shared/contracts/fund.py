@@ -31,6 +31,10 @@ class DonationReceived(FundEvent):
         default=None,
         description="The registry's id of a donor who is a registered resident, so they can be thanked.",
     )
+    donor_phone: str | None = Field(
+        default=None,
+        description="A phone the donor gave to be thanked on (by SMS); never shown in public reports.",
+    )
     channel: str = Field(description="cash, bank_transfer or mobile_payment.")
     fund: str = Field(description="The fund credited: general, or the restricted education/medical/relief.")
     amount_fen: int = Field(gt=0, description="Amount in fen.")
