@@ -1,9 +1,11 @@
 """Commitments: a promise over time (an orphan's school fees until 18) that reserves money in a fund.
 
-Making one reserves its total in the fund's guarded balance (UPDATE … WHERE balance - reserved >=
-total), so ordinary payments can no longer spend it; disbursements linked to it draw it down
-(reservations.draw); releasing it frees what is left. Reservations are not journal entries: no
-money moves until a payment does, and the journal records only money that moved.
+Making one posts a reservation entry (credit equity:reserved:<fund>, debit equity:unreserved:<fund>)
+that moves the fund's guarded reserve with it (UPDATE … WHERE balance - reserved >= total), so
+ordinary payments can no longer spend it; disbursements linked to it draw it down
+(reservations.draw, then an opposite reservation entry); releasing it, or the beneficiary's death
+or move-out, posts the release of what is left. No money leaves the fund until a payment does.
+Lock order: the commitment's row, then the guarded balances (see reservations.py).
 """
 
 from __future__ import annotations

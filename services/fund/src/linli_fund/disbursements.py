@@ -272,10 +272,11 @@ async def pay_disbursement(
         fund, purpose = Fund(disbursement.fund), Purpose(disbursement.purpose)
         lines = domain.payment_lines(fund, data.channel, disbursement.amount_fen)
         if disbursement.commitment_id is not None:  # its money is reserved: release that much first
+            await reservations.draw(session, disbursement)  # the commitment's row before the balances
             await ledger.ensure_chart(session, disbursement.district, disbursement.community)
             names = domain.guarded_deltas(lines)
             await ledger.lock_guarded(session, disbursement.district, disbursement.community, names)
-            await reservations.draw(session, disbursement, now=now)
+            await reservations.release_drawn(session, disbursement, now=now)
         entry = await ledger.post_entry(
             session,
             district=disbursement.district,

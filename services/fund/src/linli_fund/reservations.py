@@ -19,8 +19,12 @@ from linli_fund.models import Commitment, Disbursement
 from linli_shared.errors import Conflict
 
 
-async def draw(session: AsyncSession, disbursement: Disbursement, *, now: datetime) -> None:
-    """Take a payment out of its commitment: the commitment's remainder and the fund's reservation shrink."""
+async def draw(session: AsyncSession, disbursement: Disbursement) -> None:
+    """Take a payment out of its commitment's remainder, locking the commitment's row.
+
+    Call it before the guarded balances are locked, and `release_drawn` after: the commitment's
+    row comes before the balances, as in a release or a suspension.
+    """
     assert disbursement.commitment_id is not None
     remaining = (
         await session.exec(  # type: ignore[call-overload]
@@ -42,6 +46,10 @@ async def draw(session: AsyncSession, disbursement: Disbursement, *, now: dateti
             .where(col(Commitment.id) == disbursement.commitment_id)
             .values(status=CommitmentStatus.FULFILLED.value)
         )
+
+
+async def release_drawn(session: AsyncSession, disbursement: Disbursement, *, now: datetime) -> None:
+    """Shrink the fund's reservation by what `draw` took: the payment spends money already set aside."""
     await ledger.reserve(
         session,
         await commitment_of(session, disbursement),
