@@ -152,6 +152,7 @@ def load_demo(
             f"{fund}/campaigns",
             worker,
             201,
+            key=f"demo-campaign-{first_day}",
             json={
                 **place,
                 "name": drive_name(today),

@@ -1,8 +1,10 @@
 """Scheduled instalments fall due: each becomes a disbursement request, once, for officers to approve and pay.
 
 A periodic job looks at every active scheduled commitment; for each instalment whose day has come
-and that nothing covers yet, it requests a disbursement out of the commitment (requested by
-"schedule", so any fund officer may approve it) and announces commitment.instalment_due. The
+and that nothing covers yet, it requests a disbursement out of the commitment and announces
+commitment.instalment_due. The request is made in the name of the officer who made the commitment:
+they asked for the whole schedule, so they may not approve its instalments; a second officer must
+(two more above the limit), as for any other payment. The
 unique key (commitment_id, instalment_number) makes the request once however often, or however
 concurrently, the job runs. Payments an officer asked for by hand out of the commitment count as
 covering the earliest instalments, so the schedule never asks twice for the same term.
@@ -25,7 +27,6 @@ from linli_fund.models import Commitment, Disbursement
 from linli_shared.contracts.fund import CommitmentInstalmentDue
 from linli_shared.outbox import record_event
 
-SCHEDULE = "schedule"
 COVERING = (
     DisbursementStatus.REQUESTED.value,
     DisbursementStatus.APPROVED.value,
@@ -99,7 +100,7 @@ async def request_instalments_of(
                     approvals_needed=domain.approvals_needed(
                         commitment.instalment_fen, second_approval_above
                     ),
-                    requested_by=SCHEDULE,
+                    requested_by=commitment.made_by,  # so someone else must approve it
                     requested_at=now,
                     commitment_id=commitment.id,
                     instalment_number=number,

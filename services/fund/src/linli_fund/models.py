@@ -2,7 +2,8 @@
 
 The journal (journal_entry + posting) is append-only: nothing here is ever updated or deleted;
 a correction is a new entry whose `reverses_entry_id` points at the one it reverses, unique, so
-an entry can be reversed at most once.
+an entry can be reversed at most once. The database enforces it: triggers (migration 0005) refuse
+any UPDATE or DELETE of journal_entry, posting and published_disclosure rows.
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ class Donation(SQLModel, table=True):
     donor_name: str = Field(max_length=200)
     donor_resident_id: str | None = Field(
         default=None, max_length=36, index=True, description="The registry's id of a resident donor."
+    )
+    donor_phone: str | None = Field(
+        default=None, max_length=20, description="Only for thanking the donor: never read back, never public."
     )
     anonymous: bool = False
     channel: str = Field(max_length=20)

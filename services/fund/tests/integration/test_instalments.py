@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from linli_fund.instalments import SCHEDULE, request_due_instalments
+from linli_fund.instalments import request_due_instalments
 from linli_shared.auth import Role
 
 from .test_donations import outbox_events
@@ -75,7 +75,7 @@ async def test_each_instalment_is_requested_once_when_it_falls_due(client, commu
         (3, TERM_FEN, "requested"),
     ]
     assert {d["commitment_id"] for d in requests} == {commitment["id"]}
-    assert {d["requested_by"] for d in requests} == {SCHEDULE}
+    assert {d["requested_by"] for d in requests} == {"officer-a"}, "in the name of the commitment's maker"
     due = await outbox_events(client, ".fund.commitment.instalment_due")
     assert [(e["payload"]["instalment_number"], e["payload"]["due_on"]) for e in due] == [
         (1, "2026-09-01"),
@@ -102,6 +102,25 @@ async def test_a_requested_instalment_is_approved_and_paid_out_of_the_commitment
     fund = (await client.get(community.fund_path, headers=officer)).json()
     education = next(line for line in fund["funds"] if line["fund"] == "education")
     assert education["reserved_fen"] == (TERMS - 1) * TERM_FEN and education["available_fen"] == 0
+
+
+async def test_the_maker_of_a_commitment_cannot_approve_its_scheduled_instalments(
+    client, community, scheduled
+) -> None:
+    await scheduled()  # made by officer-a
+    await run_job(client, "2026-09-01")
+    [request] = await requests_of(client, community)
+    path = f"/v1/disbursements/{request['id']}"
+
+    own = await client.post(f"{path}/approvals", headers=community.as_(Role.FUND_OFFICER, "officer-a"))
+    unapproved = await client.post(
+        f"{path}/payment", json={}, headers=community.as_(Role.FUND_OFFICER, "officer-a")
+    )
+
+    assert own.status_code == 403 and "own request" in own.json()["detail"]
+    assert unapproved.status_code == 409
+    other = await client.post(f"{path}/approvals", headers=community.as_(Role.FUND_OFFICER, "officer-b"))
+    assert other.status_code == 200 and other.json()["status"] == "approved", other.text
 
 
 async def test_a_term_paid_by_hand_is_not_asked_for_again(client, community, scheduled) -> None:

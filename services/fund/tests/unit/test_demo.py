@@ -163,6 +163,7 @@ def test_load_demo_loads_a_drive_a_commitment_and_a_medical_payment() -> None:
 
     assert loaded is True and pauses == [demo.RETRY_PAUSE] * 2
     [campaign] = services.to("POST", r"/v1/campaigns$")
+    assert campaign.key, "a rerun after a half-done load opens the same drive, not a second one"
     donations = services.to("POST", r"/v1/donations$")
     assert all(d.body["campaign_id"] for d in donations)
     assert {d.role for d in donations} == {Role.COMMUNITY_WORKER} and all(d.key for d in donations)
@@ -171,6 +172,7 @@ def test_load_demo_loads_a_drive_a_commitment_and_a_medical_payment() -> None:
     commitment = services.to("POST", r"/v1/commitments$")[-1]
     orphan = next(p for p in community() if "orphan" in p["tags"])
     assert commitment.body["resident_id"] == orphan["id"] and commitment.role is Role.FUND_OFFICER
+    assert commitment.subject == "fund-officer-1", "its scheduled instalments go to the other two to approve"
     assert commitment.body["until"] == str(date(2038, 2, 28))
     schedule = commitment.body["schedule"]
     assert schedule["months_between"] == 6 and schedule["instalment_fen"] == demo.TERM_FEE_FEN
