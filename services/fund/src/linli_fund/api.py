@@ -40,8 +40,11 @@ async def entries_out(session: AsyncSession, entries: list[JournalEntry]) -> lis
 
 
 @router.post("/campaigns", status_code=201, response_model=schemas.CampaignOut, tags=["donations"])
-async def create_campaign(data: schemas.CampaignIn, session: SessionDep, caller: CallerDep) -> object:
-    return await campaign_out(session, await usecases.create_campaign(session, caller, data, now=utc_now()))
+async def create_campaign(
+    data: schemas.CampaignIn, session: SessionDep, caller: CallerDep, idempotency: IdempotencyDep
+) -> object:
+    campaign = await usecases.create_campaign(session, caller, data, idempotency=idempotency, now=utc_now())
+    return await campaign_out(session, campaign)
 
 
 @router.get("/campaigns", response_model=Page[schemas.CampaignOut], tags=["donations"])
@@ -307,9 +310,16 @@ async def export_beancount(district: str, community: str, session: SessionDep, c
     tags=["disclosure"],
 )
 async def publish_disclosure(
-    district: str, community: str, data: schemas.PublicationIn, session: SessionDep, caller: CallerDep
+    district: str,
+    community: str,
+    data: schemas.PublicationIn,
+    session: SessionDep,
+    caller: CallerDep,
+    idempotency: IdempotencyDep,
 ) -> object:
-    published = await publication.publish(session, caller, district, community, data, now=utc_now())
+    published = await publication.publish(
+        session, caller, district, community, data, idempotency=idempotency, now=utc_now()
+    )
     return publication.published_out(published)
 
 

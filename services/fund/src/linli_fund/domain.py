@@ -177,6 +177,15 @@ def check_balanced(lines: Sequence[Line]) -> None:
         raise Unbalanced(f"postings sum to {total} fen, not 0")
 
 
+def check_within_campaign(starts_on: date, ends_on: date, received_on: date) -> None:
+    """A gift counts toward a drive only if it is received (China day) while the drive runs."""
+    if not starts_on <= received_on <= ends_on:
+        raise Invalid(
+            f"the campaign runs from {starts_on} to {ends_on}; a gift received on {received_on} "
+            "cannot count toward it (record it without campaign_id)"
+        )
+
+
 def fund_for_donation(restricted_to: Purpose | None) -> Fund:
     return Fund.GENERAL if restricted_to is None else Fund(restricted_to.value)
 

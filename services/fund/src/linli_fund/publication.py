@@ -34,6 +34,7 @@ from linli_fund.usecases import OFFICERS, check_fund_scope
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import DisclosurePublished
 from linli_shared.errors import Conflict, Invalid, NotFound
+from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
 from linli_shared.outbox import record_event
 
 TEMPLATES = Environment(
@@ -139,10 +140,13 @@ async def publish(
     community: str,
     data: schemas.PublicationIn,
     *,
+    idempotency: IdempotentRequest | None,
     now: datetime,
 ) -> PublishedDisclosure:
     """Freeze a period's report, after the last published one, chained to its hash; fund officers only."""
     check_fund_scope(caller, district, community, *OFFICERS)
+    if idempotency and (previous := await previous_result(session, idempotency)):
+        return await load_published(session, district, community, int(previous))
     first_day, last_day = data.first_day, data.last_day
     if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
         raise Invalid(f"the period must run forwards and last at most {MAX_DAYS} days")
@@ -179,11 +183,15 @@ async def publish(
         now=now,
     )
     try:
-        await session.commit()
-    except IntegrityError as error:
-        await session.rollback()
+        return await commit_once(
+            session,
+            idempotency,
+            str(sequence),
+            lambda found: load_published(session, district, community, int(found)),
+            published,
+        )
+    except IntegrityError as error:  # commit_once has rolled back
         raise Conflict("another publication of this community came first; try again") from error
-    return published
 
 
 async def published_list(session: AsyncSession, district: str, community: str) -> list[PublishedDisclosure]:

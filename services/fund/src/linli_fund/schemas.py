@@ -1,11 +1,15 @@
-"""What the fund API accepts and returns. Money is integer fen throughout."""
+"""What the fund API accepts and returns. Money is integer fen throughout.
+
+Money coming in is a StrictInt: a JSON number without a fraction; "100" and 100.5 are refused
+(422), never rounded or parsed.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from linli_fund.domain import Channel, DonorKind, Fund, Purpose
 
@@ -23,7 +27,7 @@ class CampaignIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     starts_on: date
     ends_on: date
-    target_fen: int = Field(gt=0, le=MAX_FEN)
+    target_fen: StrictInt = Field(gt=0, le=MAX_FEN)
 
     @model_validator(mode="after")
     def ends_after_start(self) -> CampaignIn:
@@ -57,13 +61,23 @@ class DonationIn(Strict):
         description="A resident or party-member donor's registry id, if they give it: their statement "
         "can then be found by it, they may read it themselves, and notify thanks them in the app.",
     )
+    donor_phone: str | None = Field(
+        default=None,
+        min_length=5,
+        max_length=20,
+        pattern=r"^\+?[0-9]+$",
+        description="A phone the donor gave to be thanked on (digits, optional leading +): it travels "
+        "only on donation.received, for notify; no report, statement or read of the donation shows it.",
+    )
     anonymous: bool = Field(default=False, description="Show the donor as 匿名 wherever it is disclosed.")
     channel: Channel
     restricted_to: Purpose | None = Field(default=None, description="None: the general fund.")
-    amount_fen: int = Field(gt=0, le=MAX_FEN)
+    amount_fen: StrictInt = Field(gt=0, le=MAX_FEN)
 
 
 class DonationOut(BaseModel):
+    """A donation as fund readers see it: never the donor's phone."""
+
     id: str
     district: str
     community: str
@@ -89,7 +103,7 @@ class DisbursementIn(Strict):
     resident_id: str = Field(min_length=1, max_length=36, description="An active resident of the community.")
     purpose: Purpose
     fund: Fund | None = Field(default=None, description="general or the purpose's own fund (default).")
-    amount_fen: int = Field(gt=0, le=MAX_FEN)
+    amount_fen: StrictInt = Field(gt=0, le=MAX_FEN)
     reason: str = Field(min_length=1, max_length=1000)
     commitment_id: str | None = Field(default=None, max_length=36, description="Pay out of this commitment.")
 
@@ -229,7 +243,7 @@ class DisclosureOut(BaseModel):
 
 
 class ScheduleIn(Strict):
-    instalment_fen: int = Field(gt=0, le=MAX_FEN, description="The amount of each instalment.")
+    instalment_fen: StrictInt = Field(gt=0, le=MAX_FEN, description="The amount of each instalment.")
     first_due_on: date = Field(description="When the first instalment falls due.")
     months_between: int = Field(
         ge=1, le=12, description="Months from one instalment to the next (6: a term)."
@@ -242,7 +256,7 @@ class CommitmentIn(Strict):
     resident_id: str = Field(min_length=1, max_length=36, description="An active resident of the community.")
     purpose: Purpose
     fund: Fund | None = Field(default=None, description="general or the purpose's own fund (default).")
-    total_fen: int = Field(gt=0, le=MAX_FEN, description="Reserved now, paid out over time.")
+    total_fen: StrictInt = Field(gt=0, le=MAX_FEN, description="Reserved now, paid out over time.")
     until: date = Field(description="The last day the promise runs, e.g. the child's 18th birthday.")
     reason: str = Field(min_length=1, max_length=1000)
     schedule: ScheduleIn | None = Field(

@@ -79,13 +79,22 @@ async def check_known_resident(
 
 
 async def create_campaign(
-    session: AsyncSession, caller: Caller, data: schemas.CampaignIn, *, now: datetime
+    session: AsyncSession,
+    caller: Caller,
+    data: schemas.CampaignIn,
+    *,
+    idempotency: IdempotentRequest | None,
+    now: datetime,
 ) -> Campaign:
+    """Open a donation drive; the same Idempotency-Key opens it once."""
     check_fund_scope(caller, data.district, data.community, *RECORDERS)
+    if idempotency and (previous := await previous_result(session, idempotency)):
+        return await load_campaign(session, caller, previous)
     campaign = Campaign(id=str(uuid.uuid4()), created_by=caller.subject, created_at=now, **data.model_dump())
     session.add(campaign)
-    await session.commit()
-    return campaign
+    return await commit_once(
+        session, idempotency, campaign.id, lambda found: load_campaign(session, caller, found), campaign
+    )
 
 
 async def load_campaign(session: AsyncSession, caller: Caller, campaign_id: str) -> Campaign:
@@ -154,6 +163,9 @@ async def record_donation(
         campaign = await session.get(Campaign, data.campaign_id)
         if campaign is None or (campaign.district, campaign.community) != (data.district, data.community):
             raise Invalid(f"campaign {data.campaign_id} does not exist in {data.community}")
+        domain.check_within_campaign(
+            campaign.starts_on, campaign.ends_on, now.astimezone(domain.CHINA_TIME).date()
+        )
     if data.donor_resident_id is not None:
         if data.donor_kind not in (DonorKind.RESIDENT, DonorKind.PARTY_MEMBER):
             raise Invalid(f"a donor of kind {data.donor_kind.value} is not a registered resident")
@@ -195,6 +207,7 @@ async def record_donation(
             donor_kind=donation.donor_kind,
             donor_display=domain.donor_display(donation.donor_name, donation.anonymous),
             donor_resident_id=donation.donor_resident_id,
+            donor_phone=donation.donor_phone,
             channel=donation.channel,
             fund=donation.fund,
             amount_fen=donation.amount_fen,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
 from linli_shared.auth import Role
+
+from .test_donations import outbox_events
 
 pytestmark = [pytest.mark.integration]
 
@@ -21,6 +24,13 @@ async def trial_balance(client, community) -> dict[str, object]:
     response = await client.get(f"{community.fund_path}/trial-balance", headers=community.as_(Role.AUDITOR))
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def check_anonymous(event: dict[str, object], disbursement: dict[str, object]) -> None:
+    """An event says nothing of who receives the money: neither their id nor their name."""
+    text = json.dumps(event, ensure_ascii=False)
+    assert str(disbursement["resident_id"]) not in text
+    assert "resident_id" not in text and "张" not in text  # the fixture's beneficiary is 张小明
 
 
 def pay(client, community, disbursement_id: str, subject: str = "officer-d", **headers: str):
@@ -43,6 +53,23 @@ async def test_payment_posts_the_entry_and_reduces_the_fund(client, community, d
     trial = await trial_balance(client, community)
     assert trial["total_debit"] == trial["total_credit"]
     assert trial["funds"]["education"] == 40_000
+    [approval] = await outbox_events(client, ".fund.disbursement.approved")
+    assert approval["payload"] == {
+        "disbursement_id": disbursement["id"],
+        "approvals": 1,
+        "approvals_needed": 1,
+        "approved_by": "officer-b",
+    }
+    [payment] = await outbox_events(client, ".fund.disbursement.paid")
+    assert payment["payload"] == {
+        "disbursement_id": disbursement["id"],
+        "purpose": "education",
+        "fund": "education",
+        "amount_fen": 60_000,
+        "entry_id": paid.json()["entry_id"],
+    }
+    for event in (approval, payment):
+        check_anonymous(event, disbursement)
 
 
 async def test_requester_cannot_approve_their_own_request(client, community, known_resident) -> None:
@@ -100,6 +127,14 @@ async def test_above_the_limit_two_distinct_approvals_are_needed(client, communi
         "officer-b",
         "officer-c",
     )
+    approvals = await outbox_events(client, ".fund.disbursement.approved")
+    assert [(e["payload"]["approvals"], e["payload"]["approved_by"]) for e in approvals] == [
+        (1, "officer-b"),
+        (2, "officer-c"),
+    ], "one event per approval given; refused approvals announce nothing"
+    assert {e["payload"]["approvals_needed"] for e in approvals} == {2}
+    for event in approvals:
+        check_anonymous(event, requested.json())
 
 
 async def test_nothing_is_paid_beyond_what_the_fund_holds(client, community, donate, approved) -> None:
@@ -127,6 +162,7 @@ async def test_concurrent_payments_of_one_disbursement_pay_once(client, communit
         await client.get(f"{community.fund_path}/entries", headers=community.as_(Role.AUDITOR))
     ).json()["items"]
     assert [e["kind"] for e in entries].count("disbursement") == 1
+    assert len(await outbox_events(client, ".fund.disbursement.paid")) == 1, "paid once, announced once"
 
 
 async def test_concurrent_payments_from_one_fund_never_overdraw_it(

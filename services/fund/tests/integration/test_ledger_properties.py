@@ -3,7 +3,8 @@
 After every step: the trial balance sums to zero, every entry balances, no fund or asset account
 is below zero or below what is reserved, the guarded balances and reservations agree with the
 journal and with an independent model, receipt numbers run 1..n without gaps or repeats, and an
-entry once reversed cannot be reversed again.
+entry once reversed cannot be reversed again. At the end of each sequence, Beancount loads the
+service's export of the journal without error and finds every account's sum equal to the trial balance.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from beancount import loader
+from beancount.core.data import Transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func
@@ -23,6 +26,7 @@ from sqlmodel import col, select
 
 from linli_fund import commitments, disbursements, domain, ledger, schemas, usecases
 from linli_fund.app import MIGRATIONS
+from linli_fund.beancount_export import account_name
 from linli_fund.domain import AlreadyReversed, Fund, InsufficientFunds
 from linli_fund.models import Donation, JournalEntry, Posting
 from linli_fund.residents import REGISTRY_CONSUMER, on_registry_event
@@ -353,6 +357,7 @@ async def run(url: str, sequence: list[tuple[object, ...]]) -> None:
                                     again, officers[0], reversal.id, reason, idempotency=None, now=now
                                 )
             await check_invariants(factory, district, community, model, reserved, receipts)
+        await check_beancount_agrees(factory, caller(Role.AUDITOR, "auditor"), district, community)
     finally:
         await engine.dispose()
 
@@ -394,3 +399,24 @@ async def check_invariants(
             )
         ).all()
         assert sorted(sequences) == list(range(1, receipts + 1))
+
+
+async def check_beancount_agrees(factory, auditor: Caller, district: str, community: str) -> None:
+    """Beancount reads the service's export without an error and sums every account to our trial
+    balance, to the fen (once per example: loading is too slow for every step)."""
+    async with factory() as session:
+        exported = await usecases.export_beancount(session, auditor, district, community)
+        trial = await usecases.get_trial_balance(session, auditor, district, community, None)
+    entries, errors, _ = loader.load_string(exported)
+    assert errors == []
+    sums: Counter[str] = Counter()
+    for entry in entries:
+        if isinstance(entry, Transaction):
+            for posting in entry.postings:
+                fen = posting.units.number * 100
+                assert fen == fen.to_integral_value(), f"{posting.units} is not a whole number of fen"
+                sums[posting.account] += int(fen)
+    ours = {account_name(line.account): line.debit - line.credit for line in trial.lines}
+    assert {account: fen for account, fen in sums.items() if fen} == {
+        account: fen for account, fen in ours.items() if fen
+    }

@@ -10,13 +10,15 @@ from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import col
 
 from linli_fund import api
 from linli_fund.models import PublishedDisclosure
 from linli_shared.auth import Role
 from linli_shared.clock import utc_now
+
+from .test_donations import outbox_events
 
 pytestmark = [pytest.mark.integration]
 
@@ -127,6 +129,38 @@ async def test_a_published_period_is_public_in_json_csv_and_html_with_beneficiar
     assert body["sha256"] in as_html.text and "医疗救助 · 张**" in as_html.text
 
 
+async def test_a_donors_phone_travels_on_the_event_and_is_shown_nowhere(
+    client, community, donate, a_day_later
+) -> None:
+    phone = "+8613912345678"
+    gift = await donate(community, 8_800, donor_kind="outsider", donor_name="过路人", donor_phone=phone)
+    today = china_today()
+    published = await publish(client, community, today - timedelta(days=1), today, later=a_day_later)
+    assert published.status_code == 201, published.text
+
+    [event] = await outbox_events(client, ".fund.donation.received")
+    assert event["payload"]["donor_phone"] == phone
+    reader = community.as_(Role.AUDITOR)
+    period = {"first_day": str(today - timedelta(days=1)), "last_day": str(today)}
+    answers = [
+        published,
+        await client.get(f"/v1/donations/{gift['id']}", headers=reader),
+        await client.get("/v1/donations", headers=reader),
+        await client.get(f"{community.fund_path}/disclosure", params=period, headers=reader),
+        await client.get(
+            f"{community.fund_path}/donor-statement", params={"donor_name": "过路人"}, headers=reader
+        ),
+        await client.get(f"{community.fund_path}/entries", headers=reader),
+        await client.get(f"{community.fund_path}/ledger.beancount", headers=reader),
+        *[await client.get(f"{public(community)}{page}") for page in ("", "/1.json", "/1.csv", "/1.html")],
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 201), answer.text
+        assert gift["receipt_number"] in answer.text, f"{answer.url} does not show the gift at all"
+        assert "13912345678" not in answer.text, answer.url
+    assert "donor_phone" not in gift
+
+
 async def test_published_reports_are_frozen_and_chained(client, community, donate, a_day_later) -> None:
     today = china_today()
     await donate(community, 10_000)
@@ -153,6 +187,41 @@ async def test_published_reports_are_frozen_and_chained(client, community, donat
     }
 
 
+async def test_same_idempotency_key_publishes_a_period_once_and_answers_the_same(
+    client, community, donate, a_day_later
+) -> None:
+    today = china_today()
+    await donate(community, 10_000)
+    path = f"{community.fund_path}/disclosures"
+    body = {"first_day": str(today - timedelta(days=2)), "last_day": str(today)}
+    headers = {**community.as_(Role.FUND_OFFICER, "officer-p"), "Idempotency-Key": "notice-board-2026-11"}
+
+    with a_day_later():
+        first = await client.post(path, json=body, headers=headers)
+        again = await client.post(path, json=body, headers=headers)
+        other = await client.post(
+            path, json={**body, "last_day": str(today + timedelta(days=1))}, headers=headers
+        )
+
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.json() == first.json()
+    assert len((await client.get(public(community))).json()) == 1
+    assert len(await outbox_events(client, ".fund.disclosure.published")) == 1
+    assert other.status_code == 409, "the same key with another body is refused"
+
+
+async def remove_the_append_only_guard(session) -> None:
+    """The database refuses edits of a published report: tampering takes an administrator who
+    first removes its trigger (the chain is there for them)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("ALTER TABLE published_disclosure DISABLE TRIGGER published_disclosure_append_only")
+        )
+    else:
+        await connection.execute(text("DROP TRIGGER published_disclosure_no_update"))
+
+
 async def test_a_silent_change_to_a_frozen_report_breaks_the_chain(
     client, community, donate, a_day_later
 ) -> None:
@@ -164,6 +233,7 @@ async def test_a_silent_change_to_a_frozen_report_breaks_the_chain(
     second = (await client.get(f"{public(community)}/2.json")).json()
     tampered = {**second["report"], "income": {**second["report"]["income"], "total_fen": 1_000}}
     async with client.app.state.session_factory() as session:
+        await remove_the_append_only_guard(session)
         await session.exec(
             update(PublishedDisclosure)
             .where(

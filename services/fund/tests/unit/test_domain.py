@@ -163,3 +163,12 @@ def test_instalments_are_paid_in_order_then_due_or_upcoming_or_cancelled() -> No
 )
 def test_a_fund_falls_below_the_threshold_once_per_crossing(before: int, after: int, low: bool) -> None:
     assert domain.falls_below(before, after, threshold=100) is low
+
+
+def test_a_gift_counts_toward_a_campaign_only_while_it_runs() -> None:
+    starts, ends = date(2026, 10, 1), date(2026, 12, 31)
+    for day in (starts, date(2026, 11, 27), ends):
+        domain.check_within_campaign(starts, ends, day)
+    for day in (date(2026, 9, 30), date(2027, 1, 1)):
+        with pytest.raises(Invalid, match="campaign runs from 2026-10-01 to 2026-12-31"):
+            domain.check_within_campaign(starts, ends, day)
