@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from linli_registry.domain import id_check_char
 from linli_shared.auth import Role, issue_token
+from linli_shared.database import make_engine, make_session_factory
 from linli_shared.jetstream import stream_name
+from linli_shared.outbox import OutboxMessage
 from linli_shared.testing.waiting import eventually
 
 from .conftest import JWT_SECRET
@@ -30,21 +31,27 @@ def bearer(role: Role, district: str | None = None, subject: str = "tester") -> 
     return {"Authorization": f"Bearer {token}"}
 
 
-def suspended_events(fund_db: Path, commitment_id: str) -> int:
-    with sqlite3.connect(fund_db) as db:
-        rows = db.execute(
-            "SELECT envelope FROM outbox_message WHERE subject LIKE '%.commitment.suspended'"
-        ).fetchall()
-    return sum(1 for (envelope,) in rows if commitment_id in envelope)
+async def suspended_events(database_url: str, commitment_id: str) -> int:
+    """How many commitment.suspended events the fund's outbox holds for this commitment."""
+    engine = make_engine(database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            statement = select(OutboxMessage).where(
+                col(OutboxMessage.subject).endswith(".commitment.suspended")
+            )
+            messages = (await session.exec(statement)).all()
+    finally:
+        await engine.dispose()
+    return sum(1 for message in messages if commitment_id in str(message.envelope))
 
 
 async def test_a_death_delivered_twice_suspends_the_commitment_once(
-    start_service, nats_url, tmp_path
+    start_service, nats_url, database_url
 ) -> None:
     import nats
 
     registry = start_service("registry", nats_url)
-    fund = start_service("fund", nats_url)
+    fund = start_service("fund", nats_url, database_url=database_url)
     district = f"d{uuid.uuid4().hex[:8]}"
     admin = bearer(Role.CITY_ADMIN)
     worker = bearer(Role.COMMUNITY_WORKER, district)
@@ -125,8 +132,7 @@ async def test_a_death_delivered_twice_suspends_the_commitment_once(
         "reserved_fen": 0,
         "available_fen": 500_000,
     }
-    fund_db = tmp_path / "fund.db"
-    assert suspended_events(fund_db, commitment["id"]) == 1
+    assert await suspended_events(database_url, commitment["id"]) == 1
 
     # The broker delivers the same death again (a new message id slips past JetStream's dedup window).
     subject = f"linli.{district}.registry.resident.died"
@@ -145,7 +151,7 @@ async def test_a_death_delivered_twice_suspends_the_commitment_once(
     finally:
         await client.drain()
 
-    assert suspended_events(fund_db, commitment["id"]) == 1
+    assert await suspended_events(database_url, commitment["id"]) == 1
     assert education()["reserved_fen"] == 0
     final = httpx.get(f"{fund.url}/v1/commitments/{commitment['id']}", headers=officer).json()
     assert (final["status"], final["released_at"]) == ("suspended", after["released_at"])
