@@ -98,6 +98,28 @@ def donate(client: httpx.AsyncClient) -> Callable[..., object]:
 
 
 @pytest.fixture
+def commit(client: httpx.AsyncClient) -> Callable[..., object]:
+    """officer-a promises total_fen of the education fund to a resident ("school fees until 18")."""
+
+    async def post(community: Community, resident_id: str, total_fen: int, **extra: object) -> httpx.Response:
+        body = {
+            "district": community.district,
+            "community": community.community,
+            "resident_id": resident_id,
+            "purpose": "education",
+            "total_fen": total_fen,
+            "until": "2030-08-31",
+            "reason": "school fees until 18",
+            **extra,
+        }
+        return await client.post(
+            "/v1/commitments", json=body, headers=community.as_(Role.FUND_OFFICER, "officer-a")
+        )
+
+    return post
+
+
+@pytest.fixture
 def approved(client: httpx.AsyncClient, known_resident: Callable[..., object]) -> Callable[..., object]:
     """A disbursement requested by officer-a and approved by officer-b (and officer-c if it needs two)."""
 

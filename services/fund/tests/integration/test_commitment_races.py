@@ -30,24 +30,6 @@ def database_url(pg_database_url: str) -> str:
     return pg_database_url
 
 
-async def make_commitment(client, community, resident_id: str, total_fen: int) -> dict[str, object]:
-    response = await client.post(
-        "/v1/commitments",
-        json={
-            "district": community.district,
-            "community": community.community,
-            "resident_id": resident_id,
-            "purpose": "education",
-            "total_fen": total_fen,
-            "until": "2030-08-31",
-            "reason": "school fees until 18",
-        },
-        headers=community.as_(Role.FUND_OFFICER, "officer-a"),
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 async def approved_term(client, community, commitment: dict[str, object]) -> dict[str, object]:
     requested = await client.post(
         "/v1/disbursements",
@@ -110,13 +92,13 @@ async def check_books(client, community, donated_fen: int) -> None:
 
 
 async def test_payments_racing_a_release_never_deadlock_and_keep_the_books(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     donated = 0
     for _ in range(ROUNDS):
         await donate(community, 100_000, restricted_to="education")
         donated += 100_000
-        commitment = await make_commitment(client, community, await known_resident(community), 50_000)
+        commitment = (await commit(community, await known_resident(community), 50_000)).json()
         terms = [await approved_term(client, community, commitment) for _ in range(3)]
 
         answers = await asyncio.gather(
@@ -133,14 +115,14 @@ async def test_payments_racing_a_release_never_deadlock_and_keep_the_books(
 
 
 async def test_payments_racing_a_death_from_the_registry_never_deadlock_and_keep_the_books(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     donated = 0
     for _ in range(ROUNDS):
         await donate(community, 100_000, restricted_to="education")
         donated += 100_000
         resident_id = await known_resident(community)
-        commitment = await make_commitment(client, community, resident_id, 50_000)
+        commitment = (await commit(community, resident_id, 50_000)).json()
         terms = [await approved_term(client, community, commitment) for _ in range(3)]
         death = Envelope.wrap(
             ResidentDied(resident_id=resident_id, on=date.today()),

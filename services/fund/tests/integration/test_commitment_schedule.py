@@ -20,23 +20,6 @@ def china_today() -> date:
     return (utc_now() + timedelta(hours=8)).date()
 
 
-async def commit(client, community, resident_id: str, total_fen: int, schedule: dict[str, object]):
-    return await client.post(
-        "/v1/commitments",
-        json={
-            "district": community.district,
-            "community": community.community,
-            "resident_id": resident_id,
-            "purpose": "education",
-            "total_fen": total_fen,
-            "until": str(china_today() + timedelta(days=700)),
-            "reason": "school fees every term until 18",
-            "schedule": schedule,
-        },
-        headers=community.as_(Role.FUND_OFFICER, "officer-a"),
-    )
-
-
 async def pay_term(client, community, commitment: dict[str, object]) -> None:
     requested = await client.post(
         "/v1/disbursements",
@@ -64,12 +47,14 @@ async def pay_term(client, community, commitment: dict[str, object]) -> None:
 
 
 async def test_instalments_fall_due_are_paid_and_are_cancelled_when_the_beneficiary_dies(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     await donate(community, 300_000, restricted_to="education")
     resident_id = await known_resident(community)
     schedule = {"instalment_fen": 50_000, "first_due_on": str(china_today()), "months_between": 6}
-    made = await commit(client, community, resident_id, 200_000, schedule)
+    made = await commit(
+        community, resident_id, 200_000, until=str(china_today() + timedelta(days=700)), schedule=schedule
+    )
     assert made.status_code == 201, made.text
     commitment = made.json()
     assert (commitment["instalment_fen"], commitment["months_between"]) == (50_000, 6)
@@ -95,10 +80,18 @@ async def test_instalments_fall_due_are_paid_and_are_cancelled_when_the_benefici
     assert [i["status"] for i in after["instalments"]] == ["paid", "cancelled", "cancelled", "cancelled"]
 
 
-async def test_a_schedule_that_does_not_add_up_is_refused(client, community, donate, known_resident) -> None:
+async def test_a_schedule_that_does_not_add_up_is_refused(
+    client, community, donate, known_resident, commit
+) -> None:
     await donate(community, 300_000, restricted_to="education")
     schedule = {"instalment_fen": 50_000, "first_due_on": str(china_today()), "months_between": 6}
-    refused = await commit(client, community, await known_resident(community), 150_000, schedule)
+    refused = await commit(
+        community,
+        await known_resident(community),
+        150_000,
+        until=str(china_today() + timedelta(days=700)),
+        schedule=schedule,
+    )
     assert refused.status_code == 422 and "not the 150000 fen committed" in refused.text
 
 

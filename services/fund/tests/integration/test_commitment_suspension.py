@@ -34,24 +34,6 @@ async def education(client, community) -> dict[str, int]:
     return next(line for line in body["funds"] if line["fund"] == "education")
 
 
-async def commit(client, community, resident_id: str, total_fen: int) -> dict[str, object]:
-    response = await client.post(
-        "/v1/commitments",
-        json={
-            "district": community.district,
-            "community": community.community,
-            "resident_id": resident_id,
-            "purpose": "education",
-            "total_fen": total_fen,
-            "until": "2030-08-31",
-            "reason": "school fees until 18",
-        },
-        headers=community.as_(Role.FUND_OFFICER, "officer-a"),
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 async def suspensions(client, commitment_id: str) -> list[str]:
     async with client.app.state.session_factory() as session:
         rows = (
@@ -63,11 +45,11 @@ async def suspensions(client, commitment_id: str) -> list[str]:
 
 
 async def test_a_death_delivered_twice_suspends_the_commitment_and_frees_its_reserve_once(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
     resident_id = await known_resident(community)
-    commitment = await commit(client, community, resident_id, 60_000)
+    commitment = (await commit(community, resident_id, 60_000)).json()
     assert (await education(client, community))["reserved_fen"] == 60_000
     death = announced(community, ResidentDied(resident_id=resident_id, on=date.today()))
 
@@ -90,14 +72,14 @@ async def test_a_death_delivered_twice_suspends_the_commitment_and_frees_its_res
 
 
 async def test_a_move_out_suspends_only_active_commitments_and_releases_what_is_left(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
     resident_id = await known_resident(community)
     other_id = await known_resident(community)
-    first = await commit(client, community, resident_id, 30_000)
-    released = await commit(client, community, resident_id, 20_000)
-    others = await commit(client, community, other_id, 10_000)
+    first = (await commit(community, resident_id, 30_000)).json()
+    released = (await commit(community, resident_id, 20_000)).json()
+    others = (await commit(community, other_id, 10_000)).json()
     answer = await client.post(
         f"/v1/commitments/{released['id']}/release", headers=community.as_(Role.FUND_OFFICER)
     )
@@ -118,11 +100,11 @@ async def test_a_move_out_suspends_only_active_commitments_and_releases_what_is_
 
 
 async def test_a_suspended_commitment_pays_no_more_instalments(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
     resident_id = await known_resident(community)
-    commitment = await commit(client, community, resident_id, 60_000)
+    commitment = (await commit(community, resident_id, 60_000)).json()
     await apply(client, announced(community, ResidentDied(resident_id=resident_id, on=date.today())))
     response = await client.post(
         "/v1/disbursements",

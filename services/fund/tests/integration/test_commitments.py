@@ -16,22 +16,6 @@ async def education(client, community) -> dict[str, int]:
     return next(line for line in body["funds"] if line["fund"] == "education")
 
 
-async def commit(client, community, resident_id: str, total_fen: int):
-    return await client.post(
-        "/v1/commitments",
-        json={
-            "district": community.district,
-            "community": community.community,
-            "resident_id": resident_id,
-            "purpose": "education",
-            "total_fen": total_fen,
-            "until": "2030-08-31",
-            "reason": "school fees until 18",
-        },
-        headers=community.as_(Role.FUND_OFFICER, "officer-a"),
-    )
-
-
 async def pay_from(client, community, commitment: dict[str, object], amount_fen: int) -> dict[str, object]:
     """Request, approve and pay a disbursement out of a commitment; returns the payment's answer."""
     requested = await client.post(
@@ -57,10 +41,10 @@ async def pay_from(client, community, commitment: dict[str, object], amount_fen:
 
 
 async def test_a_commitment_reserves_money_that_only_it_can_spend(
-    client, community, donate, known_resident, approved
+    client, community, donate, known_resident, approved, commit
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
-    made = await commit(client, community, await known_resident(community), 80_000)
+    made = await commit(community, await known_resident(community), 80_000)
     assert made.status_code == 201, made.text
     assert await education(client, community) == {
         "fund": "education",
@@ -93,22 +77,22 @@ async def test_a_commitment_reserves_money_that_only_it_can_spend(
 
 
 async def test_concurrent_commitments_never_reserve_more_than_is_available(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
     residents = [await known_resident(community) for _ in range(6)]
 
-    answers = await asyncio.gather(*(commit(client, community, r, 30_000) for r in residents))
+    answers = await asyncio.gather(*(commit(community, r, 30_000) for r in residents))
 
     assert sorted(a.status_code for a in answers) == [201] * 3 + [409] * 3
     assert (await education(client, community))["available_fen"] == 10_000
 
 
 async def test_racing_payments_never_draw_a_commitment_below_zero(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
-    commitment = (await commit(client, community, await known_resident(community), 50_000)).json()
+    commitment = (await commit(community, await known_resident(community), 50_000)).json()
     terms = [await pay_from(client, community, commitment, 20_000) for _ in range(4)]
 
     answers = await asyncio.gather(
@@ -130,10 +114,10 @@ async def test_racing_payments_never_draw_a_commitment_below_zero(
 
 
 async def test_reversing_a_payment_gives_it_back_to_its_commitment(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
-    commitment = (await commit(client, community, await known_resident(community), 40_000)).json()
+    commitment = (await commit(community, await known_resident(community), 40_000)).json()
     term = await pay_from(client, community, commitment, 40_000)
     paid = (
         await client.post(
@@ -163,10 +147,10 @@ async def test_reversing_a_payment_gives_it_back_to_its_commitment(
 
 
 async def test_releasing_a_commitment_frees_what_is_left_once(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
-    commitment = (await commit(client, community, await known_resident(community), 60_000)).json()
+    commitment = (await commit(community, await known_resident(community), 60_000)).json()
     path = f"/v1/commitments/{commitment['id']}/release"
 
     answers = await asyncio.gather(
@@ -197,21 +181,21 @@ async def test_releasing_a_commitment_frees_what_is_left_once(
 
 
 async def test_a_commitment_beyond_what_is_available_is_refused(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     await donate(community, 10_000, restricted_to="education")
-    refused = await commit(client, community, await known_resident(community), 10_001)
+    refused = await commit(community, await known_resident(community), 10_001)
     assert refused.status_code == 409
     assert refused.headers["content-type"] == "application/problem+json"
     assert (await education(client, community))["reserved_fen"] == 0
 
 
 async def test_payments_out_of_a_commitment_racing_donations_all_complete(
-    client, community, donate, known_resident
+    client, community, donate, known_resident, commit
 ) -> None:
     """Lock order: a payment holding the fund's row must not wait on a donation holding the bank's."""
     await donate(community, 200_000, restricted_to="education")
-    commitment = (await commit(client, community, await known_resident(community), 100_000)).json()
+    commitment = (await commit(community, await known_resident(community), 100_000)).json()
     terms = [await pay_from(client, community, commitment, 10_000) for _ in range(6)]
     officer = community.as_(Role.FUND_OFFICER)
 
