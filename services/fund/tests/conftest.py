@@ -120,6 +120,36 @@ def commit(client: httpx.AsyncClient) -> Callable[..., object]:
 
 
 @pytest.fixture
+def approved_term(client: httpx.AsyncClient) -> Callable[..., object]:
+    """A payment out of a commitment, requested by officer-a and approved by officer-b, not yet paid."""
+
+    async def request_and_approve(
+        community: Community, commitment: dict[str, object], amount_fen: int
+    ) -> dict[str, object]:
+        body = {
+            "district": community.district,
+            "community": community.community,
+            "resident_id": commitment["resident_id"],
+            "purpose": "education",
+            "amount_fen": amount_fen,
+            "reason": "a term's fees",
+            "commitment_id": commitment["id"],
+        }
+        requested = await client.post(
+            "/v1/disbursements", json=body, headers=community.as_(Role.FUND_OFFICER, "officer-a")
+        )
+        assert requested.status_code == 201, requested.text
+        approval = await client.post(
+            f"/v1/disbursements/{requested.json()['id']}/approvals",
+            headers=community.as_(Role.FUND_OFFICER, "officer-b"),
+        )
+        assert approval.status_code == 200 and approval.json()["status"] == "approved", approval.text
+        return dict(approval.json())
+
+    return request_and_approve
+
+
+@pytest.fixture
 def approved(client: httpx.AsyncClient, known_resident: Callable[..., object]) -> Callable[..., object]:
     """A disbursement requested by officer-a and approved by officer-b (and officer-c if it needs two)."""
 

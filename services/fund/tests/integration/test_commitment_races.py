@@ -30,29 +30,6 @@ def database_url(pg_database_url: str) -> str:
     return pg_database_url
 
 
-async def approved_term(client, community, commitment: dict[str, object]) -> dict[str, object]:
-    requested = await client.post(
-        "/v1/disbursements",
-        json={
-            "district": community.district,
-            "community": community.community,
-            "resident_id": commitment["resident_id"],
-            "purpose": "education",
-            "amount_fen": TERM_FEN,
-            "reason": "a term's fees",
-            "commitment_id": commitment["id"],
-        },
-        headers=community.as_(Role.FUND_OFFICER, "officer-a"),
-    )
-    assert requested.status_code == 201, requested.text
-    approval = await client.post(
-        f"/v1/disbursements/{requested.json()['id']}/approvals",
-        headers=community.as_(Role.FUND_OFFICER, "officer-b"),
-    )
-    assert approval.status_code == 200, approval.text
-    return dict(approval.json())
-
-
 def pay(client, community, term: dict[str, object]):
     return client.post(
         f"/v1/disbursements/{term['id']}/payment",
@@ -92,14 +69,14 @@ async def check_books(client, community, donated_fen: int) -> None:
 
 
 async def test_payments_racing_a_release_never_deadlock_and_keep_the_books(
-    client, community, donate, known_resident, commit
+    client, community, donate, known_resident, commit, approved_term
 ) -> None:
     donated = 0
     for _ in range(ROUNDS):
         await donate(community, 100_000, restricted_to="education")
         donated += 100_000
         commitment = (await commit(community, await known_resident(community), 50_000)).json()
-        terms = [await approved_term(client, community, commitment) for _ in range(3)]
+        terms = [await approved_term(community, commitment, TERM_FEN) for _ in range(3)]
 
         answers = await asyncio.gather(
             *(pay(client, community, term) for term in terms),
@@ -115,7 +92,7 @@ async def test_payments_racing_a_release_never_deadlock_and_keep_the_books(
 
 
 async def test_payments_racing_a_death_from_the_registry_never_deadlock_and_keep_the_books(
-    client, community, donate, known_resident, commit
+    client, community, donate, known_resident, commit, approved_term
 ) -> None:
     donated = 0
     for _ in range(ROUNDS):
@@ -123,7 +100,7 @@ async def test_payments_racing_a_death_from_the_registry_never_deadlock_and_keep
         donated += 100_000
         resident_id = await known_resident(community)
         commitment = (await commit(community, resident_id, 50_000)).json()
-        terms = [await approved_term(client, community, commitment) for _ in range(3)]
+        terms = [await approved_term(community, commitment, TERM_FEN) for _ in range(3)]
         death = Envelope.wrap(
             ResidentDied(resident_id=resident_id, on=date.today()),
             district=community.district,

@@ -20,34 +20,8 @@ def china_today() -> date:
     return (utc_now() + timedelta(hours=8)).date()
 
 
-async def pay_term(client, community, commitment: dict[str, object]) -> None:
-    requested = await client.post(
-        "/v1/disbursements",
-        json={
-            "district": community.district,
-            "community": community.community,
-            "resident_id": commitment["resident_id"],
-            "purpose": "education",
-            "amount_fen": commitment["instalment_fen"],
-            "reason": "this term's fees",
-            "commitment_id": commitment["id"],
-        },
-        headers=community.as_(Role.FUND_OFFICER, "officer-a"),
-    )
-    assert requested.status_code == 201, requested.text
-    disbursement = requested.json()["id"]
-    approved = await client.post(
-        f"/v1/disbursements/{disbursement}/approvals", headers=community.as_(Role.FUND_OFFICER, "officer-b")
-    )
-    assert approved.status_code == 200, approved.text
-    paid = await client.post(
-        f"/v1/disbursements/{disbursement}/payment", json={}, headers=community.as_(Role.FUND_OFFICER)
-    )
-    assert paid.status_code == 200, paid.text
-
-
 async def test_instalments_fall_due_are_paid_and_are_cancelled_when_the_beneficiary_dies(
-    client, community, donate, known_resident, commit
+    client, community, donate, known_resident, commit, approved_term
 ) -> None:
     await donate(community, 300_000, restricted_to="education")
     resident_id = await known_resident(community)
@@ -58,7 +32,11 @@ async def test_instalments_fall_due_are_paid_and_are_cancelled_when_the_benefici
     assert made.status_code == 201, made.text
     commitment = made.json()
     assert (commitment["instalment_fen"], commitment["months_between"]) == (50_000, 6)
-    await pay_term(client, community, commitment)
+    term = await approved_term(community, commitment, commitment["instalment_fen"])
+    paid = await client.post(
+        f"/v1/disbursements/{term['id']}/payment", json={}, headers=community.as_(Role.FUND_OFFICER)
+    )
+    assert paid.status_code == 200, paid.text
 
     path = f"/v1/commitments/{commitment['id']}/schedule"
     body = (await client.get(path, headers=community.as_(Role.AUDITOR))).json()

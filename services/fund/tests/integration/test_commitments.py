@@ -16,32 +16,8 @@ async def education(client, community) -> dict[str, int]:
     return next(line for line in body["funds"] if line["fund"] == "education")
 
 
-async def pay_from(client, community, commitment: dict[str, object], amount_fen: int) -> dict[str, object]:
-    """Request, approve and pay a disbursement out of a commitment; returns the payment's answer."""
-    requested = await client.post(
-        "/v1/disbursements",
-        json={
-            "district": community.district,
-            "community": community.community,
-            "resident_id": commitment["resident_id"],
-            "purpose": "education",
-            "amount_fen": amount_fen,
-            "reason": "autumn term",
-            "commitment_id": commitment["id"],
-        },
-        headers=community.as_(Role.FUND_OFFICER, "officer-a"),
-    )
-    assert requested.status_code == 201, requested.text
-    approved = await client.post(
-        f"/v1/disbursements/{requested.json()['id']}/approvals",
-        headers=community.as_(Role.FUND_OFFICER, "officer-b"),
-    )
-    assert approved.json()["status"] == "approved", approved.text
-    return dict(requested.json())
-
-
 async def test_a_commitment_reserves_money_that_only_it_can_spend(
-    client, community, donate, known_resident, approved, commit
+    client, community, donate, known_resident, approved, commit, approved_term
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
     made = await commit(community, await known_resident(community), 80_000)
@@ -58,7 +34,7 @@ async def test_a_commitment_reserves_money_that_only_it_can_spend(
     )
     assert refused.status_code == 409
 
-    term = await pay_from(client, community, made.json(), 30_000)
+    term = await approved_term(community, made.json(), 30_000)
     paid = await client.post(
         f"/v1/disbursements/{term['id']}/payment", json={}, headers=community.as_(Role.FUND_OFFICER)
     )
@@ -89,11 +65,11 @@ async def test_concurrent_commitments_never_reserve_more_than_is_available(
 
 
 async def test_racing_payments_never_draw_a_commitment_below_zero(
-    client, community, donate, known_resident, commit
+    client, community, donate, known_resident, commit, approved_term
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
     commitment = (await commit(community, await known_resident(community), 50_000)).json()
-    terms = [await pay_from(client, community, commitment, 20_000) for _ in range(4)]
+    terms = [await approved_term(community, commitment, 20_000) for _ in range(4)]
 
     answers = await asyncio.gather(
         *(
@@ -114,11 +90,11 @@ async def test_racing_payments_never_draw_a_commitment_below_zero(
 
 
 async def test_reversing_a_payment_gives_it_back_to_its_commitment(
-    client, community, donate, known_resident, commit
+    client, community, donate, known_resident, commit, approved_term
 ) -> None:
     await donate(community, 100_000, restricted_to="education")
     commitment = (await commit(community, await known_resident(community), 40_000)).json()
-    term = await pay_from(client, community, commitment, 40_000)
+    term = await approved_term(community, commitment, 40_000)
     paid = (
         await client.post(
             f"/v1/disbursements/{term['id']}/payment", json={}, headers=community.as_(Role.FUND_OFFICER)
@@ -191,12 +167,12 @@ async def test_a_commitment_beyond_what_is_available_is_refused(
 
 
 async def test_payments_out_of_a_commitment_racing_donations_all_complete(
-    client, community, donate, known_resident, commit
+    client, community, donate, known_resident, commit, approved_term
 ) -> None:
     """Lock order: a payment holding the fund's row must not wait on a donation holding the bank's."""
     await donate(community, 200_000, restricted_to="education")
     commitment = (await commit(community, await known_resident(community), 100_000)).json()
-    terms = [await pay_from(client, community, commitment, 10_000) for _ in range(6)]
+    terms = [await approved_term(community, commitment, 10_000) for _ in range(6)]
     officer = community.as_(Role.FUND_OFFICER)
 
     answers = await asyncio.gather(
