@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
 
 from linli_notify import schemas, usecases
 from linli_notify.domain import DeliveryStatus
-from linli_notify.rendering import template_names
+from linli_notify.models import Notification
+from linli_notify.rendering import render_page, template_names
 from linli_shared.auth import CallerDep
 from linli_shared.clock import utc_now
 from linli_shared.paging import CursorQuery, LimitQuery, Page
@@ -28,15 +30,27 @@ TemplateName = Annotated[str, Path(pattern=r"^[a-z_]{1,60}$")]
 
 
 @router.get("/contacts/{recipient}/preferences", response_model=schemas.PreferencesOut, tags=["preferences"])
-async def get_preferences(recipient: RecipientPath, session: SessionDep, caller: CallerDep) -> object:
-    return (await usecases.get_preferences(session, caller, recipient, now=utc_now())).model_dump()
+async def get_preferences(
+    recipient: RecipientPath, session: SessionDep, caller: CallerDep, request: Request
+) -> object:
+    settings = request.app.state.settings
+    contact = await usecases.get_preferences(session, caller, recipient, settings=settings, now=utc_now())
+    return contact.model_dump()
 
 
 @router.put("/contacts/{recipient}/preferences", response_model=schemas.PreferencesOut, tags=["preferences"])
 async def set_preferences(
-    recipient: RecipientPath, data: schemas.PreferencesIn, session: SessionDep, caller: CallerDep
+    recipient: RecipientPath,
+    data: schemas.PreferencesIn,
+    session: SessionDep,
+    caller: CallerDep,
+    request: Request,
 ) -> object:
-    return (await usecases.set_preferences(session, caller, recipient, data, now=utc_now())).model_dump()
+    settings = request.app.state.settings
+    contact = await usecases.set_preferences(
+        session, caller, recipient, data, settings=settings, now=utc_now()
+    )
+    return contact.model_dump()
 
 
 @router.get("/templates", response_model=list[str], tags=["templates"])
@@ -76,17 +90,36 @@ async def acknowledge(notification_id: int, session: SessionDep, caller: CallerD
     return (await usecases.acknowledge(session, caller, notification_id, now=utc_now())).model_dump()
 
 
+AckToken = Annotated[str, Path(min_length=3, max_length=100)]
+NOT_CACHED = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+
+
 @router.get(
+    "/acknowledgements/{token}",
+    response_class=HTMLResponse,
+    tags=["inbox"],
+    description="The link in an urgent message: a confirmation page (no login) that changes nothing; "
+    "its button POSTs to the same address. Link previews and mail scanners open links too.",
+)
+async def acknowledgement_page(token: AckToken, session: SessionDep, request: Request) -> HTMLResponse:
+    secret = request.app.state.settings.jwt_secret.get_secret_value()
+    notification, timezone = await usecases.link_page(session, token, secret=secret)
+    return link_page(notification, timezone)
+
+
+@router.post(
     "/acknowledgements/{token}",
     response_model=schemas.AcknowledgedOut,
     tags=["inbox"],
-    description="The link in an urgent message: acknowledges it without a login; the token is the proof.",
+    description="Acknowledges the urgent message the link names, without a login: the token is the proof. "
+    "A browser (Accept: text/html) gets the page back, saying it is acknowledged.",
 )
-async def acknowledge_by_link(
-    token: Annotated[str, Path(min_length=3, max_length=100)], session: SessionDep, request: Request
-) -> object:
+async def acknowledge_by_link(token: AckToken, session: SessionDep, request: Request) -> object:
     secret = request.app.state.settings.jwt_secret.get_secret_value()
     notification = await usecases.acknowledge_by_link(session, token, secret=secret, now=utc_now())
+    if "text/html" in request.headers.get("accept", ""):
+        _, timezone = await usecases.link_page(session, token, secret=secret)
+        return link_page(notification, timezone)
     return schemas.AcknowledgedOut(
         notification_id=notification.id,
         title=notification.title,
@@ -94,11 +127,19 @@ async def acknowledge_by_link(
     )
 
 
+def link_page(notification: Notification, timezone: str) -> HTMLResponse:
+    data = {"title": notification.title, "acknowledged_at": notification.acknowledged_at}
+    page = render_page("acknowledgement", notification.language, data, timezone=timezone)
+    return HTMLResponse(page, headers=NOT_CACHED)
+
+
 @router.get("/deliveries", response_model=Page[schemas.DeliveryOut], tags=["deliveries"])
 async def list_deliveries(
     session: SessionDep,
     caller: CallerDep,
-    status: Annotated[DeliveryStatus | None, Query(description="pending, sent or failed")] = None,
+    status: Annotated[
+        DeliveryStatus | None, Query(description="pending, sent, failed, cancelled or unreachable")
+    ] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> object:

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_notify.domain import (
     SMS,
     DeliveryStatus,
+    default_channels,
     donor_recipient,
     guardian_recipient,
     neighbour_recipient,
@@ -160,7 +161,8 @@ async def record_donor(
     settings: NotifySettings,
     now: datetime,
 ) -> None:
-    """A registered resident is thanked as resident:<id>; anyone else by the donation (donor:<id>)."""
+    """A registered resident is thanked as resident:<id>; anyone else by the donation (donor:<id>),
+    by SMS if they gave a phone for it (a resident's own phone comes from the registry)."""
     district, community = envelope.district, envelope.community
     display = str(payload["donor_display"])[:100]
     if resident_id := payload.get("donor_resident_id"):
@@ -175,6 +177,8 @@ async def record_donor(
         session, district, community, donor_recipient(str(payload["donation_id"])), now, settings
     )
     donor.display_name = display
+    donor.phone = phone_of(payload.get("donor_phone"))
+    donor.updated_at = now
     session.add(donor)
 
 
@@ -203,24 +207,33 @@ async def contact_for(
     *,
     channels: list[str] | None = None,
 ) -> Contact:
-    """The recipient's contact, made with the defaults (zh, inbox + outside + SMS, the deployment's
-    quiet hours, 22:00–07:00 unless configured) or the given channels if new."""
+    """The recipient's contact, made with the defaults (see new_contact) or the given channels if new."""
     contact = await session.get(Contact, (district, recipient))
     if contact is None:
-        contact = Contact(
-            district=district,
-            recipient=recipient,
-            community=community,
-            display_name=recipient.split(":", 1)[-1][:100],
-            quiet_start=settings.quiet_start,
-            quiet_end=settings.quiet_end,
-            updated_at=now,
-        )
+        contact = new_contact(district, community, recipient, now, settings)
         if channels is not None:
             contact.channels = channels
         session.add(contact)
         await session.flush()
     return contact
+
+
+def new_contact(
+    district: str, community: str | None, recipient: str, now: datetime, settings: NotifySettings
+) -> Contact:
+    """A contact with the defaults, not yet stored: Chinese, the deployment's quiet hours (22:00–07:00
+    unless configured), and a person's own channels (in-app and SMS) or, for workers and role
+    mailboxes, the community's outside channels too."""
+    return Contact(
+        district=district,
+        recipient=recipient,
+        community=community,
+        display_name=recipient.split(":", 1)[-1][:100],
+        channels=default_channels(recipient),
+        quiet_start=settings.quiet_start,
+        quiet_end=settings.quiet_end,
+        updated_at=now,
+    )
 
 
 async def ladder_recipients(

@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,12 +32,23 @@ from typing import Protocol
 from urllib.parse import quote
 
 import apprise
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_notify.domain import APPRISE, FILE, INBOX, SMS, DeliveryStatus, retry_delay
+from linli_notify.domain import (
+    APPRISE,
+    DEFAULT_TIMEZONE,
+    FILE,
+    INBOX,
+    SMS,
+    DeliveryStatus,
+    parse_clock,
+    release_time,
+    retry_delay,
+)
 from linli_notify.models import Contact, Delivery, Notification
 from linli_notify.settings import NotifySettings
 from linli_shared.clock import utc_now
@@ -52,7 +64,30 @@ FAILED = Counter(
 RETRIED = Counter(
     "linli_notify_delivery_retries_total", "Delivery attempts that failed and will retry.", ["channel"]
 )
+LOST = Counter(
+    "linli_notify_delivery_claims_lost_total",
+    "Sends whose claim had expired and been taken by another pass: their outcome was not recorded.",
+    ["channel"],
+)
+RELEASED = Counter(
+    "linli_notify_delivery_claims_released_total",
+    "Claimed deliveries handed back unsent because the pass ran out of its share of the claim period.",
+    ["channel"],
+)
+DUE = Gauge(
+    "linli_notify_deliveries_due", "Pending deliveries whose time had come, at the last dispatch pass."
+)
+PENDING = Gauge(
+    "linli_notify_deliveries_pending",
+    "Pending deliveries (due, held by quiet hours or a retry, or claimed), at the last dispatch pass.",
+)
+OLDEST_DUE = Gauge(
+    "linli_notify_oldest_due_delivery_age_seconds",
+    "How long the longest-waiting due delivery had been due, at the last dispatch pass (0 if none).",
+)
+LAST_PASS = Gauge("linli_notify_dispatch_last_pass_timestamp_seconds", "When the last dispatch pass began.")
 BATCH = 100
+SEND_WITHIN = 0.5  # a pass starts sends only in the first half of the claim period: no claim outlives it
 
 
 class DeliveryError(Exception):
@@ -72,6 +107,8 @@ class Claimed:
     urgent: bool
     title: str
     body: str
+    attempt: int  # the attempt this claim made: its outcome is recorded only while it is still the latest
+    due_at: datetime  # when it was due before the claim, to hand it back unsent
     phone: str | None = None  # sms only
 
 
@@ -178,6 +215,7 @@ async def claim_due(
         )
         claimed: list[Claimed] = []
         for delivery, notification in (await session.exec(statement)).all():
+            due_at = delivery.next_attempt_at
             delivery.attempts += 1
             delivery.next_attempt_at = now + timedelta(seconds=settings.claim_seconds)
             session.add(delivery)
@@ -194,6 +232,8 @@ async def claim_due(
                     urgent=delivery.urgent,
                     title=notification.title,
                     body=notification.body,
+                    attempt=delivery.attempts,
+                    due_at=due_at,
                     phone=phone,
                 )
             )
@@ -213,31 +253,115 @@ async def dispatch_due(
     settings: NotifySettings,
     now: datetime,
     jitter: Callable[[], float] = random.random,
+    clock: Callable[[], datetime] | None = None,
 ) -> int:
-    """Send every due delivery once; return how many went out. Failures retry, then fail with an event."""
+    """Send every due delivery once; return how many went out. Failures retry, then fail with an event.
+
+    A claim hides a delivery for LINLI_NOTIFY_CLAIM_SECONDS. The pass starts sends only in the first
+    half of that time (by `clock`, default `now` plus the time the pass has taken) and hands the rest
+    back unsent; and it records an outcome only if its claim still holds (the delivery is pending on
+    the attempt this pass claimed), so a pass slower than its claim never marks, or retries, a
+    delivery another pass has claimed since.
+    """
+    await measure_backlog(session_factory, now=now)
+    started = time.monotonic()
+
+    def current() -> datetime:
+        return clock() if clock is not None else now + timedelta(seconds=time.monotonic() - started)
+
+    send_until = now + timedelta(seconds=settings.claim_seconds * SEND_WITHIN)
+    claims = await claim_due(session_factory, settings=settings, now=now)
     sent = 0
-    for claim in await claim_due(session_factory, settings=settings, now=now):
+    for index, claim in enumerate(claims):
+        if current() >= send_until:
+            await release(session_factory, claims[index:])
+            break
         error: Exception | None = None
         try:
             await sender.send(claim)
         except Exception as failure:  # any failure of a channel is a failed attempt, never a crash
             error = failure
-        async with session_factory() as session:
-            delivery = await session.get(Delivery, claim.delivery_id)
-            assert delivery is not None
-            if error is None:
-                delivery.status = DeliveryStatus.SENT.value
-                delivery.sent_at = now
-                SENT.labels(claim.channel).inc()
-                sent += 1
-            else:
-                record_failure(session, delivery, error, settings=settings, now=now, jitter=jitter())
-            session.add(delivery)
-            await session.commit()
+        sent += await record_outcome(
+            session_factory, claim, error, settings=settings, now=now, jitter=jitter()
+        )
     return sent
 
 
-def record_failure(
+async def record_outcome(
+    session_factory: async_sessionmaker[AsyncSession],
+    claim: Claimed,
+    error: Exception | None,
+    *,
+    settings: NotifySettings,
+    now: datetime,
+    jitter: float,
+) -> int:
+    """Record a send (1) or a failed attempt (0), if this pass's claim still holds; else nothing."""
+    async with session_factory() as session:
+        statement = (
+            select(Delivery)
+            .where(
+                Delivery.id == claim.delivery_id,
+                Delivery.attempts == claim.attempt,
+                Delivery.status == DeliveryStatus.PENDING.value,
+            )
+            .with_for_update()
+        )
+        delivery = (await session.exec(statement)).first()
+        if delivery is None:
+            LOST.labels(claim.channel).inc()
+            log.warning(
+                "delivery %s: the claim of attempt %d expired and was taken over; %s not recorded",
+                claim.delivery_id,
+                claim.attempt,
+                "its send is" if error is None else "its failure is",
+            )
+            return 0
+        if error is None:
+            delivery.status = DeliveryStatus.SENT.value
+            delivery.sent_at = now
+            SENT.labels(claim.channel).inc()
+        else:
+            await record_failure(session, delivery, error, settings=settings, now=now, jitter=jitter)
+        session.add(delivery)
+        await session.commit()
+    return 1 if error is None else 0
+
+
+async def release(session_factory: async_sessionmaker[AsyncSession], claims: list[Claimed]) -> None:
+    """Hand claimed deliveries back unsent, due as before, if their claims still hold."""
+    async with session_factory() as session:
+        for claim in claims:
+            await session.exec(  # type: ignore[call-overload]
+                update(Delivery)
+                .where(
+                    col(Delivery.id) == claim.delivery_id,
+                    col(Delivery.attempts) == claim.attempt,
+                    col(Delivery.status) == DeliveryStatus.PENDING.value,
+                )
+                .values(attempts=claim.attempt - 1, next_attempt_at=claim.due_at)
+            )
+            RELEASED.labels(claim.channel).inc()
+        await session.commit()
+    log.warning("%d claimed deliveries handed back unsent: the pass ran out of claim time", len(claims))
+
+
+async def measure_backlog(session_factory: async_sessionmaker[AsyncSession], *, now: datetime) -> None:
+    """The dispatcher's health, for /metrics: how many wait, how many are due, the oldest due's age."""
+    pending = Delivery.status == DeliveryStatus.PENDING.value
+    async with session_factory() as session:
+        total = (await session.exec(select(func.count()).select_from(Delivery).where(pending))).one()
+        due = select(func.count(), func.min(col(Delivery.next_attempt_at))).where(
+            pending, col(Delivery.next_attempt_at) <= now
+        )
+        due_count, oldest = (await session.exec(due)).one()
+    PENDING.set(total)
+    DUE.set(due_count)
+    OLDEST_DUE.set((now - oldest).total_seconds() if oldest is not None else 0)
+    LAST_PASS.set(now.timestamp())
+
+
+async def record_failure(
     session: AsyncSession,
     delivery: Delivery,
     error: Exception,
@@ -246,6 +370,8 @@ def record_failure(
     now: datetime,
     jitter: float,
 ) -> None:
+    """Retry after a backoff, held like a first try by the recipient's quiet hours unless urgent;
+    after the last try, `failed` with an event."""
     delivery.last_error = f"{type(error).__name__}: {error}"[:1000]
     if delivery.attempts < settings.max_attempts:
         delay = retry_delay(
@@ -254,7 +380,14 @@ def record_failure(
             cap_seconds=settings.retry_cap_seconds,
             jitter=jitter,
         )
-        delivery.next_attempt_at = now + delay
+        contact = await session.get(Contact, (delivery.district, delivery.recipient))
+        delivery.next_attempt_at = release_time(
+            now + delay,
+            start=parse_clock(contact.quiet_start if contact else settings.quiet_start),
+            end=parse_clock(contact.quiet_end if contact else settings.quiet_end),
+            timezone=contact.timezone if contact else DEFAULT_TIMEZONE,
+            urgent=delivery.urgent,
+        )
         RETRIED.labels(delivery.channel).inc()
         log.warning("delivery %s attempt %d failed: %s", delivery.id, delivery.attempts, delivery.last_error)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from linli_shared.errors import DomainError
@@ -17,6 +17,10 @@ APPRISE = "apprise"
 SMS = "sms"  # one person's phone, through the community's SMS gateway webhook
 FILE = "file"  # development and demos only: see linli_notify.dispatch
 CHANNELS = (INBOX, APPRISE, SMS)
+# People, reached one by one: never on a community's group bot or mailing list (the `apprise` channel)
+PERSONAL = ("resident:", "volunteer:", "donor:", "guardian:", "neighbour:")
+# People without a login: the in-app inbox never reaches them
+NO_LOGIN = ("donor:", "guardian:", "neighbour:")
 
 
 class NotifyError(DomainError):
@@ -33,6 +37,7 @@ class DeliveryStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    UNREACHABLE = "unreachable"  # none of the recipient's channels can reach them: nothing was sent
 
 
 class Language(enum.StrEnum):
@@ -66,6 +71,34 @@ def neighbour_recipient(care_group_id: str) -> str:
 def role_recipient(role: str, community: str | None) -> str:
     """A community's shared mailbox for one role (e.g. the supermarket keeper's desk)."""
     return f"role:{community}:{role}"
+
+
+def default_channels(recipient: str) -> list[str]:
+    """A person's own channels (in-app, their phone); workers and role mailboxes also the community's
+    outside channels (group bots, mailing lists)."""
+    if recipient.startswith(PERSONAL):
+        return [INBOX, SMS]
+    return [INBOX, APPRISE, SMS]
+
+
+def reads_the_inbox(recipient: str) -> bool:
+    """Donors, guardians and neighbours have no login: a message only in the inbox never reaches them."""
+    return not recipient.startswith(NO_LOGIN)
+
+
+def local_time_text(value: object, timezone: str) -> str:
+    """An instant as the recipient reads it, `YYYY-MM-DD HH:MM` in their zone (a naive one is UTC);
+    anything that is not an instant stays as written."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def in_quiet_hours(local: time, start: time, end: time) -> bool:

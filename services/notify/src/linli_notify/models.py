@@ -25,7 +25,9 @@ class Contact(SQLModel, table=True):
     community: str | None = Field(default=None, max_length=40, index=True)
     display_name: str = Field(max_length=100)
     channels: list[str] = Field(
-        default_factory=lambda: ["inbox", "apprise", "sms"], sa_column=Column(JSON, nullable=False)
+        default_factory=lambda: ["inbox", "sms"],
+        sa_column=Column(JSON, nullable=False),
+        description="Chosen channels; see linli_notify.domain.default_channels for the defaults.",
     )
     phone: str | None = Field(
         default=None, max_length=30, description="From the registry, for the SMS gateway; never shown."
@@ -107,7 +109,7 @@ class Delivery(SQLModel, table=True):
     recipient: str = Field(max_length=120)
     channel: str = Field(max_length=20)
     urgent: bool = False
-    status: str = Field(default="pending", max_length=10, index=True)
+    status: str = Field(default="pending", max_length=20, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UtcDateTime, index=True)
     last_error: str | None = Field(default=None, max_length=1000)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
+from prometheus_client import Counter
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +20,7 @@ from linli_notify.domain import (
     DeliveryStatus,
     Urgency,
     parse_clock,
+    reads_the_inbox,
     release_time,
     resident_recipient,
     rungs_above,
@@ -35,6 +38,12 @@ from linli_shared.inbox import ApplyEvent
 from linli_shared.jetstream import DurableConsumer, stream_name
 
 log = logging.getLogger(__name__)
+
+UNREACHABLE = Counter(
+    "linli_notify_deliveries_unreachable_total",
+    "Messages recorded as unreachable: none of the recipient's channels can reach them.",
+    ["channel"],
+)
 
 REGISTRY_CONSUMER = DurableConsumer(
     stream=stream_name("registry"), durable="notify-registry", filter_subject="linli.*.registry.>"
@@ -128,16 +137,44 @@ async def notify_by_rule(
         )
 
 
-def channels_for(contact: Contact, settings: NotifySettings, urgent: bool) -> list[str]:
+@dataclass(frozen=True)
+class Reach:
+    """How a message reaches its recipient: the channels to send on, or, if none can reach them, the
+    channel they would want and why it cannot (recorded as an `unreachable` delivery, never as sent)."""
+
+    channels: list[str]
+    unreachable: str | None = None
+    reason: str = ""
+
+
+def reach_of(contact: Contact, settings: NotifySettings, urgent: bool) -> Reach:
     """The contact's chosen channels that exist here (SMS: a phone on record and the community's
-    gateway); urgent ones always reach the in-app inbox too; with an outbox file configured, every
-    message is also written there."""
+    gateway); urgent ones always reach the in-app inbox too. Someone with a login falls back to the
+    in-app inbox; someone without one (donor, guardian, neighbour) never gets an in-app delivery, and
+    is unreachable if no other channel works. With an outbox file configured, every message is also
+    written there (the operator's channel, not the recipient's)."""
     available = {INBOX} | ({APPRISE} if settings.apprise_urls(contact.community) else set())
     if contact.phone and settings.sms_url(contact.community):
         available.add(SMS)
     chosen = set(contact.channels) | ({INBOX} if urgent else set())
-    mirror = [FILE] if settings.outbox_file is not None else []  # the operator's, not the recipient's
-    return sorted(chosen & available or {INBOX}) + mirror
+    mirror = [FILE] if settings.outbox_file is not None else []
+    usable = chosen & available
+    if reads_the_inbox(contact.recipient):
+        return Reach(sorted(usable or {INBOX}) + mirror)
+    if usable - {INBOX}:
+        return Reach(sorted(usable - {INBOX}) + mirror)
+    wanted = sorted(set(contact.channels) - {INBOX}) or [INBOX]
+    return Reach(mirror, unreachable=wanted[0], reason=why_unreachable(contact, settings, wanted[0]))
+
+
+def why_unreachable(contact: Contact, settings: NotifySettings, channel: str) -> str:
+    if channel == SMS and not contact.phone:
+        return "unreachable: no phone on record, and no login to read the in-app inbox"
+    if channel == SMS:
+        return "unreachable: no SMS gateway in this community, and no login to read the in-app inbox"
+    if channel == APPRISE:
+        return "unreachable: no outside channel in this community, and no login to read the in-app inbox"
+    return "unreachable: no login to read the in-app inbox, and no other channel chosen"
 
 
 async def create_notification(
@@ -166,7 +203,7 @@ async def create_notification(
         return None
     contact = await contact_for(session, district, community, recipient, now, settings)
     data = {**data, "recipient_name": contact.display_name}
-    rendered = render(template, contact.language, data)
+    rendered = render(template, contact.language, data, timezone=contact.timezone)
     urgent = urgency is Urgency.URGENT
     notification = Notification(
         district=district,
@@ -199,7 +236,8 @@ async def create_notification(
         timezone=contact.timezone,
         urgent=urgent,
     )
-    for channel in channels_for(contact, settings, urgent):
+    reach = reach_of(contact, settings, urgent)
+    for channel in reach.channels:
         session.add(
             Delivery(
                 district=district,
@@ -214,5 +252,23 @@ async def create_notification(
                 created_at=now,
             )
         )
+    if reach.unreachable is not None:  # in the delivery log and the metrics, never counted as sent
+        session.add(
+            Delivery(
+                district=district,
+                community=community,
+                notification_id=notification.id,
+                source_event_id=source_event_id,
+                recipient=recipient,
+                channel=reach.unreachable,
+                urgent=urgent,
+                status=DeliveryStatus.UNREACHABLE.value,
+                next_attempt_at=now,
+                last_error=reach.reason,
+                created_at=now,
+            )
+        )
+        UNREACHABLE.labels(reach.unreachable).inc()
+        log.warning("notification %s: %s %s", notification.id, recipient, reach.reason)
     await session.flush()  # the unique key speaks here, inside the inbox's transaction
     return notification

@@ -1,8 +1,10 @@
 """Notify settings: LINLI_NOTIFY_* plus the deployment-wide LINLI_* values."""
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
+import apprise
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -15,14 +17,20 @@ SMS_SCHEMES = ("json://", "jsons://")
 
 
 class NotifySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="LINLI_NOTIFY_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LINLI_NOTIFY_",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,  # channel URLs carry secrets: an error names the field, not the value
+    )
 
     database_url: str = "sqlite+aiosqlite:///./var/notify.db"
     http_port: int = 8104
     channels: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="JSON: community code → Apprise URLs (json://…, mailto://…). Secrets live in the "
-        "environment only, never in the repository.",
+        description="JSON: community code → Apprise URLs (json://…, mailtos://…, wecombot://…, "
+        "dingtalk://…), each checked with Apprise at start-up. Secrets live in the environment only, "
+        "never in the repository.",
     )
     sms_gateway: dict[str, str] = Field(
         default_factory=dict,
@@ -65,6 +73,17 @@ class NotifySettings(ServiceSettings):
     digest_check_seconds: float = Field(default=300, gt=0, description="Pace of the daily digest check.")
     background_jobs: bool = Field(default=True, description="Run dispatcher and escalation (off in tests).")
 
+    @field_validator("channels")
+    @classmethod
+    def apprise_urls_only(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for community, urls in value.items():
+            for number, url in enumerate(urls, start=1):
+                if not apprise_accepts(url):  # never echo the URL: it holds the bot's key or a password
+                    raise ValueError(
+                        f"channel URL number {number} of {community!r} is not one Apprise can use"
+                    )
+        return value
+
     @field_validator("sms_gateway")
     @classmethod
     def json_webhooks_only(cls, value: dict[str, str]) -> dict[str, str]:
@@ -92,6 +111,16 @@ class NotifySettings(ServiceSettings):
 
     def sms_url(self, community: str | None) -> str | None:
         return self.sms_gateway.get(community or "")
+
+
+def apprise_accepts(url: str) -> bool:
+    """Whether Apprise can send to the URL; its log, which would echo the URL's secrets, is muted."""
+    logger = logging.getLogger("apprise")
+    muted, logger.disabled = logger.disabled, True
+    try:
+        return apprise.Apprise.instantiate(url) is not None
+    finally:
+        logger.disabled = muted
 
 
 @lru_cache

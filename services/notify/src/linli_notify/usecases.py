@@ -10,10 +10,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify import schemas
 from linli_notify.acklink import token_is_valid, token_notification_id
-from linli_notify.domain import INBOX, DeliveryStatus, resident_recipient, role_recipient
+from linli_notify.contacts import new_contact
+from linli_notify.domain import (
+    DEFAULT_TIMEZONE,
+    INBOX,
+    DeliveryStatus,
+    resident_recipient,
+    role_recipient,
+)
 from linli_notify.models import Contact, Delivery, Notification
 from linli_notify.rendering import Rendered, render
 from linli_notify.rules import SAMPLES
+from linli_notify.settings import NotifySettings
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.notify import NotificationAcknowledged
 from linli_shared.database import commit_or_conflict
@@ -62,14 +70,19 @@ async def check_manages(session: AsyncSession, caller: Caller, contact: Contact)
     raise Forbidden("you may change only your own preferences, or a community worker those of residents")
 
 
-async def get_preferences(session: AsyncSession, caller: Caller, recipient: str, *, now: datetime) -> Contact:
-    contact = await find_contact(session, caller, recipient, now=now)
+async def get_preferences(
+    session: AsyncSession, caller: Caller, recipient: str, *, settings: NotifySettings, now: datetime
+) -> Contact:
+    contact = await find_contact(session, caller, recipient, settings=settings, now=now)
     await check_manages(session, caller, contact)
     return contact
 
 
-async def find_contact(session: AsyncSession, caller: Caller, recipient: str, *, now: datetime) -> Contact:
-    """The contact in the caller's district; the caller's own one is made on first use."""
+async def find_contact(
+    session: AsyncSession, caller: Caller, recipient: str, *, settings: NotifySettings, now: datetime
+) -> Contact:
+    """The contact in the caller's district; the caller's own one is made on first use, with the
+    same defaults (the deployment's quiet hours) as one made from an event."""
     if caller.district is None:
         raise NotFound("contact not found")  # a city admin has no district to look in
     contact = await session.get(Contact, (caller.district, recipient))
@@ -77,19 +90,21 @@ async def find_contact(session: AsyncSession, caller: Caller, recipient: str, *,
         return contact
     if recipient != caller.subject:
         raise NotFound("contact not found")
-    return Contact(
-        district=caller.district,
-        recipient=recipient,
-        community=caller.community,
-        display_name=recipient[:100],
-        updated_at=now,
-    )
+    contact = new_contact(caller.district, caller.community, recipient, now, settings)
+    contact.display_name = recipient[:100]
+    return contact
 
 
 async def set_preferences(
-    session: AsyncSession, caller: Caller, recipient: str, data: schemas.PreferencesIn, *, now: datetime
+    session: AsyncSession,
+    caller: Caller,
+    recipient: str,
+    data: schemas.PreferencesIn,
+    *,
+    settings: NotifySettings,
+    now: datetime,
 ) -> Contact:
-    contact = await find_contact(session, caller, recipient, now=now)
+    contact = await find_contact(session, caller, recipient, settings=settings, now=now)
     await check_manages(session, caller, contact)
     changes = data.model_dump(exclude={"display_name"})
     changes["language"] = data.language.value
@@ -154,19 +169,39 @@ async def acknowledge(
     return await record_acknowledgement(session, notification, caller.subject, now=now)
 
 
-async def acknowledge_by_link(
-    session: AsyncSession, token: str, *, secret: str, now: datetime
+async def notification_by_link(
+    session: AsyncSession, token: str, *, secret: str, for_update: bool = False
 ) -> Notification:
-    """The link in an urgent message: no login, the signed token is the proof; recorded once, like the API."""
+    """The notification a signed link names; NotFound unless the signature holds."""
     notification_id = token_notification_id(token)
     notification = None
     if notification_id is not None:
-        statement = select(Notification).where(Notification.id == notification_id).with_for_update()
+        statement = select(Notification).where(Notification.id == notification_id)
+        if for_update:
+            statement = statement.with_for_update()
         notification = (await session.exec(statement)).first()
     if notification is None or not token_is_valid(
         secret, token, notification_id or 0, notification.recipient
     ):
         raise NotFound("this acknowledgement link is not valid")
+    return notification
+
+
+async def link_page(session: AsyncSession, token: str, *, secret: str) -> tuple[Notification, str]:
+    """What the link's confirmation page shows: the notification, unchanged, and the recipient's zone.
+
+    Opening a link acknowledges nothing: chat apps' link previews and mail scanners open links too.
+    """
+    notification = await notification_by_link(session, token, secret=secret)
+    contact = await session.get(Contact, (notification.district, notification.recipient))
+    return notification, contact.timezone if contact is not None else DEFAULT_TIMEZONE
+
+
+async def acknowledge_by_link(
+    session: AsyncSession, token: str, *, secret: str, now: datetime
+) -> Notification:
+    """The confirmation page's button: no login, the signed token is the proof; recorded once."""
+    notification = await notification_by_link(session, token, secret=secret, for_update=True)
     return await record_acknowledgement(
         session, notification, f"link:{notification.recipient}"[:100], now=now
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY
@@ -15,6 +15,7 @@ from linli_shared.contracts.points import (
     VolunteerEnrolled,
     WishClaimed,
     WishConfirmed,
+    WishFulfilled,
     WishPosted,
 )
 
@@ -160,30 +161,55 @@ async def test_resident_reads_messages_addressed_to_them_with_their_registry_id(
     assert (await client.get("/v1/inbox", headers=community.as_(Role.RESIDENT, "r-8"))).json()["items"] == []
 
 
+async def test_a_fulfilled_wish_reaches_the_resident(notify, client, community) -> None:
+    await notify.feed(notify.wrap(WishPosted(wish_id="w-3", resident_id="r-7", title="一台轮椅")), NOON)
+    fulfilled = WishFulfilled(wish_id="w-3", resident_id="r-7", volunteer_id="v-1", note="已送到家")
+    await notify.feed(notify.wrap(fulfilled), NOON)
+    await notify.dispatch(NOON)
+
+    (item,) = (await client.get("/v1/inbox", headers=community.as_(Role.RESIDENT, "r-7"))).json()["items"]
+    assert (item["recipient"], item["template"]) == ("resident:r-7", "wish_fulfilled")
+    assert "一台轮椅" in item["body"] and "已送到家" in item["body"]
+
+
+async def test_a_workers_own_preferences_start_from_the_configured_quiet_hours(
+    notify, client, community
+) -> None:
+    notify.settings.quiet_start, notify.settings.quiet_end = "23:30", "06:00"
+    me = community.as_(Role.GRID_WORKER, "grid-new")
+    default = (await client.get("/v1/contacts/grid-new/preferences", headers=me)).json()
+    assert (default["quiet_start"], default["quiet_end"]) == ("23:30", "06:00")
+    assert default["channels"] == ["inbox", "apprise", "sms"], "a worker: also the community's channels"
+
+
 async def test_donation_thanks_the_donor_with_the_receipt_number(notify, client, community, receiver) -> None:
+    notify.use_sms_gateway(receiver.sms_url)
     donation = DonationReceived(
         donation_id="don-1",
         receipt_number="2026-000042",
         campaign_id=None,
         donor_kind="resident",
         donor_display="李红亮",
+        donor_phone="13600000001",
         channel="cash",
         fund="education",
         amount_fen=50000,
         entry_id=1,
     )
     await notify.feed(notify.wrap(donation), NOON)
-    assert await notify.dispatch(NOON) == 2
-    (hook,) = receiver.received
-    assert "2026-000042" in str(hook["title"]) and "李红亮" in str(hook["message"])
-    assert "500.00" in str(hook["message"]) and "助学" in str(hook["message"])
+    assert await notify.dispatch(NOON) == 1
+    (text,) = receiver.texts()
+    assert "2026-000042" in str(text["title"]) and "李红亮" in str(text["message"])
+    assert "500.00" in str(text["message"]) and "助学" in str(text["message"])
     (thanks,) = await notify.notifications(recipient="donor:don-1")
     assert thanks.event_type == "fund.donation.received"
     log = await client.get("/v1/deliveries", headers=community.as_(Role.COMMUNITY_WORKER))
-    assert {(d["recipient"], d["status"]) for d in log.json()["items"]} == {("donor:don-1", "sent")}
+    assert {(d["recipient"], d["channel"], d["status"]) for d in log.json()["items"]} == {
+        ("donor:don-1", "sms", "sent")
+    }
 
 
-async def test_anonymous_donor_is_thanked_without_a_name(notify, receiver) -> None:
+async def test_anonymous_donor_is_thanked_without_a_name(notify) -> None:
     donation = DonationReceived(
         donation_id="don-2",
         receipt_number="2026-000043",
@@ -196,9 +222,8 @@ async def test_anonymous_donor_is_thanked_without_a_name(notify, receiver) -> No
         entry_id=2,
     )
     await notify.feed(notify.wrap(donation), NOON)
-    await notify.dispatch(NOON)
-    (hook,) = receiver.received
-    assert "尊敬的爱心人士" in str(hook["message"]) and "12.34" in str(hook["message"])
+    (thanks,) = await notify.notifications(recipient="donor:don-2")
+    assert "尊敬的爱心人士" in thanks.body and "12.34" in thanks.body
 
 
 async def test_delivery_log_is_scoped_and_filtered(notify, client, community, receiver) -> None:
@@ -238,9 +263,8 @@ async def test_metrics_count_sent_deliveries(notify, client) -> None:
     assert "linli_notify_deliveries_failed_total" in metrics
 
 
-async def test_the_link_in_an_urgent_message_acknowledges_it_once_without_a_login(
-    notify, client, community, receiver
-) -> None:
+async def link_of_the_alert(notify, receiver) -> tuple[int, str]:  # noqa: ANN001
+    """An urgent alert to grid-li, sent: its notification id and the token of the link in it."""
     await notify.feed(notify.wrap(notify.overdue(grid_worker="grid-li")), NOON)
     await notify.dispatch(NOON)
     (alert,) = await notify.notifications(recipient="grid-li")
@@ -248,24 +272,67 @@ async def test_the_link_in_an_urgent_message_acknowledges_it_once_without_a_logi
     link = next(line for line in str(hook["message"]).splitlines() if "/v1/acknowledgements/" in line)
     token = link.rsplit("/", 1)[-1]
     assert token.startswith(f"{alert.id}.")
+    assert alert.id is not None
+    return alert.id, token
 
+
+async def test_opening_the_acknowledgement_link_shows_a_page_and_changes_nothing(
+    notify, client, receiver
+) -> None:
+    alert_id, token = await link_of_the_alert(notify, receiver)
+
+    for _ in range(2):  # a chat app's link preview, then a mail scanner: no login, no acknowledgement
+        page = await client.get(f"/v1/acknowledgements/{token}")
+        assert page.status_code == 200, page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["cache-control"] == "no-store"
+        assert '<form method="post">' in page.text and "确认收到" in page.text, "Chinese by default"
+        assert "逾期" in page.text, "the alert's title, so the reader knows what they confirm"
+    (alert,) = await notify.notifications(recipient="grid-li")
+    assert (alert.acknowledged_at, alert.acknowledged_by, alert.read_at) == (None, None, None)
+    assert await notify.outbox_events("notify.notification.acknowledged") == []
+    limit = notify.settings.escalate_after_seconds
+    assert await notify.escalate(NOON + timedelta(seconds=limit)) == 1, "a mere visit does not stop the climb"
+
+
+async def test_posting_to_the_acknowledgement_link_acknowledges_once_without_a_login(
+    notify, client, community, receiver
+) -> None:
+    alert_id, token = await link_of_the_alert(notify, receiver)
     tampered = token[:-1] + ("0" if token[-1] != "0" else "1")
-    assert_problem(await client.get(f"/v1/acknowledgements/{tampered}"), 404)
-    assert_problem(await client.get(f"/v1/acknowledgements/{alert.id + 1000}.{token.split('.')[1]}"), 404)
+    for method in (client.get, client.post):
+        assert_problem(await method(f"/v1/acknowledgements/{tampered}"), 404)
+        assert_problem(await method(f"/v1/acknowledgements/{alert_id + 1000}.{token.split('.')[1]}"), 404)
+    assert await notify.outbox_events("notify.notification.acknowledged") == []
+
     for _ in range(2):
-        visited = await client.get(f"/v1/acknowledgements/{token}")  # no bearer token
-        assert visited.status_code == 200, visited.text
-        assert visited.json()["notification_id"] == alert.id
+        answered = await client.post(f"/v1/acknowledgements/{token}")  # no bearer token
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["notification_id"] == alert_id
     (acked,) = await notify.notifications(recipient="grid-li")
     assert acked.acknowledged_at is not None and acked.acknowledged_by == "link:grid-li"
     (event,) = await notify.outbox_events("notify.notification.acknowledged")
     assert event["payload"]["acknowledged_by"] == "link:grid-li"
+    browser = await client.post(f"/v1/acknowledgements/{token}", headers={"Accept": "text/html"})
+    assert browser.status_code == 200 and 'id="acknowledged"' in browser.text
+    assert "<form" not in (await client.get(f"/v1/acknowledgements/{token}")).text, "nothing left to press"
     api = await client.post(
-        f"/v1/notifications/{alert.id}/acknowledgement", headers=community.as_(Role.GRID_WORKER, "grid-li")
+        f"/v1/notifications/{alert_id}/acknowledgement", headers=community.as_(Role.GRID_WORKER, "grid-li")
     )
     assert api.status_code == 200 and api.json()["acknowledged_by"] == "link:grid-li", "the first one stands"
     assert len(await notify.outbox_events("notify.notification.acknowledged")) == 1
     assert await notify.escalate(NOON.replace(hour=12)) == 0, "an acknowledged alert does not climb"
+
+
+async def test_the_acknowledgement_page_speaks_the_recipients_language(
+    notify, client, community, receiver
+) -> None:
+    me = community.as_(Role.GRID_WORKER, "grid-li")
+    english = {**PREFERENCES, "channels": ["inbox", "apprise"]}
+    assert (await client.put("/v1/contacts/grid-li/preferences", json=english, headers=me)).is_success
+    _, token = await link_of_the_alert(notify, receiver)
+    page = await client.get(f"/v1/acknowledgements/{token}")
+    assert page.status_code == 200 and 'lang="en"' in page.text and "Acknowledge</button>" in page.text
 
 
 async def test_a_normal_message_carries_no_acknowledgement_link(notify) -> None:
@@ -309,15 +376,15 @@ async def test_each_notification_records_the_template_version_it_was_sent_with(
     await notify.feed(notify.wrap(notify.overdue(grid_worker="grid-li")), NOON)
     await notify.dispatch(NOON)
     (alert,) = await notify.notifications(recipient="grid-li")
-    assert (alert.template, alert.template_version) == ("visit_overdue", 3)
+    assert (alert.template, alert.template_version) == ("visit_overdue", 4)
     (item,) = (await client.get("/v1/inbox", headers=community.as_(Role.GRID_WORKER, "grid-li"))).json()[
         "items"
     ]
-    assert item["template_version"] == 3
+    assert item["template_version"] == 4
     preview = await client.post(
         "/v1/templates/visit_overdue/preview", json={}, headers=community.as_(Role.COMMUNITY_WORKER)
     )
-    assert preview.json()["version"] == 3
+    assert preview.json()["version"] == 4
 
 
 async def test_the_claimant_volunteer_hears_that_the_wish_was_confirmed(notify, client, community) -> None:
@@ -349,8 +416,8 @@ async def test_delivery_log_names_each_messages_template_and_its_version(notify,
             break
     keeper = f"role:{community.community}:community_worker"
     assert sorted((r["recipient"], r["channel"], r["template"], r["template_version"]) for r in rows) == [
-        ("grid-li", "apprise", "visit_overdue", 3),
-        ("grid-li", "inbox", "visit_overdue", 3),
+        ("grid-li", "apprise", "visit_overdue", 4),
+        ("grid-li", "inbox", "visit_overdue", 4),
         (keeper, "apprise", "stock_low", 1),
         (keeper, "inbox", "stock_low", 1),
     ]

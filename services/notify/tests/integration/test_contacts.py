@@ -7,10 +7,17 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import REGISTRY
 
 from linli_shared.auth import Role
 from linli_shared.contracts.fund import DonationReceived
-from linli_shared.contracts.points import WishClaimed, WishPosted
+from linli_shared.contracts.points import (
+    PointsRedeemed,
+    VolunteerEnrolled,
+    WishClaimed,
+    WishFulfilled,
+    WishPosted,
+)
 from linli_shared.contracts.registry import ResidentDied
 from linli_shared.events import Envelope
 
@@ -19,6 +26,10 @@ pytestmark = [pytest.mark.integration]
 NOON = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 AT_23 = datetime(2026, 3, 10, 23, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
 NEXT_7 = AT_23 + timedelta(hours=8)
+
+
+def sample(name: str, labels: dict[str, str]) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0
 
 
 def claimed(resident_id: str, wish_id: str = "w-1") -> WishClaimed:
@@ -47,11 +58,11 @@ async def test_sms_gateway_gets_the_phone_of_the_person_the_message_is_for(notif
     await notify.feed(notify.wrap(WishPosted(wish_id="w-2", resident_id="r-2", title="一台轮椅")), NOON)
     await notify.feed(notify.wrap(claimed("r-2", "w-2")), NOON)
 
-    assert await notify.dispatch(NOON) == 3, "in-app, the community's channel and her own phone"
+    assert await notify.dispatch(NOON) == 2, "in-app and her own phone, not the community's group channel"
     (text,) = receiver.texts()
     assert text["phone"] == "+8613900000002" and text["sender"] == "linli", "the gateway's own fields stay"
     assert text["title"] == "您的心愿已被认领" and "张桂兰" in str(text["message"])
-    assert len(receiver.hooks()) == 1
+    assert receiver.hooks() == []
 
 
 async def test_no_phone_or_no_gateway_means_no_sms_delivery(notify, receiver) -> None:
@@ -62,7 +73,7 @@ async def test_no_phone_or_no_gateway_means_no_sms_delivery(notify, receiver) ->
     await notify.feed(notify.wrap(claimed("r-2", "w-2")), NOON)
     await notify.dispatch(NOON)
     assert receiver.texts() == []
-    assert {d.channel for d in await notify.deliveries()} == {"inbox", "apprise"}
+    assert {d.channel for d in await notify.deliveries()} == {"inbox"}, "in-app, never the group channel"
 
 
 async def test_a_changed_phone_is_used_and_a_removed_guardian_hears_nothing(notify, receiver) -> None:
@@ -142,13 +153,50 @@ async def test_a_donor_who_is_a_resident_reads_the_thanks_in_the_app_and_by_sms(
     assert other.json()["items"] == []
 
 
-async def test_a_donor_without_a_resident_id_is_thanked_as_before(notify, receiver) -> None:
+async def test_a_donor_without_a_phone_is_recorded_unreachable_not_sent(
+    notify, client, community, receiver
+) -> None:
     notify.use_sms_gateway(receiver.sms_url)
+    unreachable_before = sample("linli_notify_deliveries_unreachable_total", {"channel": "sms"})
     await notify.feed(notify.wrap(donation("don-8", None, "匿名")), NOON)
-    assert await notify.dispatch(NOON) == 2, "in-app record and the community channel; no phone"
+
+    assert await notify.dispatch(NOON) == 0, "no login to read an inbox, no phone: nothing can reach them"
     (thanks,) = await notify.notifications(recipient="donor:don-8")
-    assert thanks.template == "donation_thanks"
-    assert receiver.texts() == [] and "尊敬的爱心人士" in str(receiver.hooks()[0]["message"])
+    assert thanks.template == "donation_thanks" and "尊敬的爱心人士" in thanks.body
+    (delivery,) = await notify.deliveries(recipient="donor:don-8")
+    assert (delivery.channel, delivery.status, delivery.sent_at) == ("sms", "unreachable", None)
+    assert "no phone" in str(delivery.last_error)
+    assert receiver.received == []
+    log = await client.get("/v1/deliveries?status=unreachable", headers=community.as_(Role.COMMUNITY_WORKER))
+    assert [(d["recipient"], d["status"]) for d in log.json()["items"]] == [("donor:don-8", "unreachable")]
+    assert sample("linli_notify_deliveries_unreachable_total", {"channel": "sms"}) == unreachable_before + 1
+    assert 'linli_notify_deliveries_unreachable_total{channel="sms"}' in (await client.get("/metrics")).text
+
+
+async def test_a_guardian_without_a_phone_is_unreachable_and_never_sent_to_an_inbox(notify, receiver) -> None:
+    notify.use_sms_gateway(receiver.sms_url)
+    await notify.feed(notify.wrap(notify.contact("r-1", guardian_name="王强", guardian_phone=None)), NOON)
+    await notify.feed(notify.wrap(notify.overdue("r-1")), NOON)
+    await notify.dispatch(NOON)
+    (delivery,) = await notify.deliveries(recipient="guardian:r-1")
+    assert (delivery.channel, delivery.status) == ("sms", "unreachable")
+    assert receiver.texts() == []
+
+
+async def test_an_outside_donor_who_gave_a_phone_is_thanked_by_sms(notify, receiver) -> None:
+    notify.use_sms_gateway(receiver.sms_url)
+    outsider = donation("don-9", None, "赵先生").model_copy(
+        update={"donor_kind": "outsider", "donor_phone": " 13500000005 "}
+    )
+    await notify.feed(notify.wrap(outsider), NOON)
+
+    assert await notify.dispatch(NOON) == 1
+    (text,) = receiver.texts()
+    assert text["phone"] == "13500000005" and "2026-000077" in str(text["title"])
+    assert "赵先生" in str(text["message"]) and "200.00" in str(text["message"])
+    assert receiver.hooks() == [], "a donor's thanks is not posted to the community's group channel"
+    (delivery,) = await notify.deliveries(recipient="donor:don-9")
+    assert (delivery.channel, delivery.status) == ("sms", "sent")
 
 
 async def test_a_contact_stated_earlier_but_delivered_late_changes_nothing(notify, receiver) -> None:
@@ -169,3 +217,35 @@ async def test_a_contact_stated_earlier_but_delivered_late_changes_nothing(notif
     (resident,) = [c for c in await notify.contacts() if c.recipient == "resident:r-1"]
     assert resident.contact_as_of == NOON
     assert [c for c in await notify.contacts() if c.recipient == "guardian:r-1"] == []
+
+
+async def test_a_residents_own_messages_stay_off_the_community_channel_a_grid_workers_alert_does_not(
+    notify, receiver, smtp
+) -> None:
+    await notify.feed(notify.wrap(notify.registered("r-1", "王秀英")), NOON)
+    await notify.feed(notify.wrap(WishPosted(wish_id="w-1", resident_id="r-1", title="一台轮椅")), NOON)
+    await notify.feed(notify.wrap(claimed("r-1")), NOON)
+    fulfilled = WishFulfilled(wish_id="w-1", resident_id="r-1", volunteer_id="v-1", note="已送到家")
+    await notify.feed(notify.wrap(fulfilled), NOON)
+    enrolled = VolunteerEnrolled(
+        volunteer_id="v-1", subject="user-hong", resident_id="r-1", party_member=False
+    )
+    await notify.feed(notify.wrap(enrolled), NOON)
+    redeemed = PointsRedeemed(
+        redemption_id="rd-1", volunteer_id="v-1", item_id="i-1", quantity=1, points=30, balance=70
+    )
+    await notify.feed(notify.wrap(redeemed), NOON)
+    await notify.feed(notify.wrap(donation("don-1", "r-1")), NOON)
+    await notify.feed(notify.wrap(notify.overdue("r-1", grid_worker="grid-li")), NOON)
+
+    await notify.dispatch(NOON)
+
+    (hook,) = receiver.hooks()
+    assert "紧急" in str(hook["title"]) and "王秀英" in str(hook["title"]), "only the grid worker's alert"
+    assert len(smtp.messages) == 1
+    assert {d.recipient for d in await notify.deliveries(channel="apprise")} == {"grid-li"}
+    personal = {"resident:r-1", "volunteer:v-1"}
+    assert {d.recipient for d in await notify.deliveries(channel="inbox", status="sent")} >= personal
+    channels = {c.recipient: c.channels for c in await notify.contacts()}
+    assert channels["resident:r-1"] == channels["volunteer:v-1"] == ["inbox", "sms"]
+    assert "apprise" in channels["grid-li"]

@@ -46,3 +46,17 @@ def test_every_template_declares_its_version_and_the_comment_is_not_rendered(
     rendered = render(name, language, SAMPLES[name])
     assert rendered.version == template_version(name, language) >= 1
     assert "version" not in rendered.title
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("name", ["visit_overdue", "visit_overdue_guardian"])
+def test_due_times_are_written_in_the_recipients_time_zone_not_as_iso_utc(name: str, language: str) -> None:
+    data = {**SAMPLES[name], "due_at": "2026-03-10T01:00:00Z"}  # as the event's JSON payload carries it
+    china = render(name, language, data).body
+    assert "2026-03-10 09:00" in china and "T01:00" not in china and "Z" not in china
+    assert "2026-03-10 01:00" in render(name, language, data, timezone="Europe/London").body
+
+
+def test_text_that_is_not_an_instant_is_written_as_given() -> None:
+    data = {**SAMPLES["visit_overdue"], "due_at": "今天上午"}
+    assert "今天上午" in render("visit_overdue", "zh", data).body

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+import apprise
 import pytest
+from pydantic import ValidationError
 
 from linli_notify.settings import DEFAULT_LADDER, NotifySettings
 from linli_shared.testing.http import TEST_JWT_SECRET
@@ -53,3 +57,31 @@ def test_sms_gateway_is_a_json_webhook_per_community_and_ladders_name_known_rung
         monkeypatch.setenv("LINLI_NOTIFY_ESCALATION_LADDERS", f'{{"c1": {ladder}}}')
         with pytest.raises(ValueError, match="distinct rungs"):
             NotifySettings()  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "wecombot://0a1b2c3d-4e5f-6789-abcd-ef0123456789",  # WeCom group bot: its webhook key
+        "dingtalk://0123456789abcdef0123456789abcdef/",  # DingTalk group bot: its access token
+        "dingtalk://SECabcdef@0123456789abcdef0123456789abcdef/",  # …signed with the bot's secret
+        "mailtos://linli:password@smtp.example.org?to=grid@example.org",
+        "jsons://hooks.example.org/notify",
+    ],
+)
+def test_wecom_dingtalk_mail_and_webhook_urls_are_accepted(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("LINLI_JWT_SECRET", TEST_JWT_SECRET)
+    monkeypatch.setenv("LINLI_NOTIFY_CHANNELS", json.dumps({"c1": [url]}))
+    assert NotifySettings().apprise_urls("c1") == [url]  # type: ignore[call-arg]
+    assert apprise.Apprise().add(url), "Apprise itself takes it"
+
+
+@pytest.mark.parametrize("url", ["wecombot://", "nonsense://secret-key@example.org", "not a url"])
+def test_a_channel_url_apprise_cannot_use_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("LINLI_JWT_SECRET", TEST_JWT_SECRET)
+    monkeypatch.setenv("LINLI_NOTIFY_CHANNELS", json.dumps({"c1": ["json://127.0.0.1:9/hook", url]}))
+    with pytest.raises(ValidationError, match="channel URL number 2 of 'c1'") as refused:
+        NotifySettings()  # type: ignore[call-arg]
+    assert "secret-key" not in str(refused.value) and url not in str(refused.value).replace("'c1'", "")
