@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from linli_shared.auth import Caller, Role
+from linli_shared.errors import NotFound
 
 Statement = TypeVar("Statement", bound=Select[Any])
+Row = TypeVar("Row")
 
 
 def in_scope(statement: Statement, model: Any, caller: Caller) -> Statement:
@@ -19,3 +22,12 @@ def in_scope(statement: Statement, model: Any, caller: Caller) -> Statement:
     if caller.community:
         statement = statement.where(col(model.community) == caller.community)
     return statement
+
+
+async def get_visible(session: AsyncSession, model: type[Row], key: object, caller: Caller, what: str) -> Row:
+    """The row with this key, if the caller may see it; a row out of their scope is "not found" too."""
+    row = await session.get(model, key)
+    if row is None:
+        raise NotFound(f"{what} not found")
+    caller.check_sees(row.district, row.community, what)  # type: ignore[attr-defined]
+    return row

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import commitments, disbursements, disclosure, publication, schemas, statements, usecases
-from linli_fund.models import Campaign, JournalEntry
+from linli_fund.models import Campaign, Commitment, Disbursement, Donation, JournalEntry
 from linli_shared.auth import CallerDep
 from linli_shared.clock import utc_now
 from linli_shared.idempotency import IdempotencyDep
@@ -51,7 +51,7 @@ async def create_campaign(
 async def list_campaigns(
     session: SessionDep, caller: CallerDep, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> object:
-    page = await usecases.list_campaigns(session, caller, cursor=cursor, limit=limit)
+    page = await usecases.list_visible(session, caller, Campaign, cursor=cursor, limit=limit)
     return Page(items=[await campaign_out(session, c) for c in page.items], next_cursor=page.next_cursor)
 
 
@@ -72,7 +72,7 @@ async def record_donation(
 async def list_donations(
     session: SessionDep, caller: CallerDep, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> object:
-    page = await usecases.list_donations(session, caller, cursor=cursor, limit=limit)
+    page = await usecases.list_visible(session, caller, Donation, cursor=cursor, limit=limit)
     return Page(items=[d.model_dump() for d in page.items], next_cursor=page.next_cursor)
 
 
@@ -106,7 +106,7 @@ async def request_disbursement(
 async def list_disbursements(
     session: SessionDep, caller: CallerDep, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> object:
-    page = await disbursements.list_disbursements(session, caller, cursor=cursor, limit=limit)
+    page = await usecases.list_visible(session, caller, Disbursement, cursor=cursor, limit=limit)
     return Page(items=[d.model_dump() for d in page.items], next_cursor=page.next_cursor)
 
 
@@ -267,7 +267,7 @@ async def make_commitment(
 async def list_commitments(
     session: SessionDep, caller: CallerDep, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> object:
-    page = await commitments.list_commitments(session, caller, cursor=cursor, limit=limit)
+    page = await usecases.list_visible(session, caller, Commitment, cursor=cursor, limit=limit)
     return Page(items=[c.model_dump() for c in page.items], next_cursor=page.next_cursor)
 
 

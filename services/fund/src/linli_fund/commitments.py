@@ -20,30 +20,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_fund import domain, ledger, schemas
 from linli_fund.domain import CommitmentStatus, DisbursementStatus, Fund
 from linli_fund.models import Commitment, Disbursement
-from linli_fund.usecases import OFFICERS, READERS, check_fund_scope, check_known_resident, replay_or_raise
+from linli_fund.usecases import (
+    OFFICERS,
+    check_fund_scope,
+    check_known_resident,
+    get_visible_fund,
+    replay_or_raise,
+)
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import CommitmentMade, CommitmentReleased, CommitmentSuspended
 from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
 from linli_shared.outbox import record_event
-from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
 
 
 async def load_commitment(session: AsyncSession, caller: Caller, commitment_id: str) -> Commitment:
-    commitment = await session.get(Commitment, commitment_id)
-    if commitment is None:
-        raise NotFound("commitment not found")
-    check_fund_scope(caller, commitment.district, commitment.community)
-    return commitment
-
-
-async def list_commitments(
-    session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
-) -> Page[Commitment]:
-    caller.check_role(*READERS)
-    statement = in_scope(select(Commitment), Commitment, caller)
-    return await page_of(session, statement, col(Commitment.id), cursor=cursor, limit=limit)
+    return await get_visible_fund(session, Commitment, commitment_id, caller, "commitment")
 
 
 async def commitment_schedule(

@@ -12,13 +12,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain, ledger, reservations, schemas
 from linli_fund.domain import CommitmentStatus, DisbursementStatus, EntryKind, Fund, Purpose
 from linli_fund.models import Commitment, Disbursement
-from linli_fund.usecases import OFFICERS, READERS, check_fund_scope, check_known_resident, replay_or_raise
+from linli_fund.usecases import (
+    OFFICERS,
+    check_fund_scope,
+    check_known_resident,
+    get_visible_fund,
+    replay_or_raise,
+)
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import (
     DisbursementApproved,
@@ -27,27 +33,13 @@ from linli_shared.contracts.fund import (
     DisbursementRequested,
     FundBalanceLow,
 )
-from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
+from linli_shared.errors import Conflict, DomainError, Invalid
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
 from linli_shared.outbox import record_event
-from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
 
 
 async def load_disbursement(session: AsyncSession, caller: Caller, disbursement_id: str) -> Disbursement:
-    disbursement = await session.get(Disbursement, disbursement_id)
-    if disbursement is None:
-        raise NotFound("disbursement not found")
-    check_fund_scope(caller, disbursement.district, disbursement.community)
-    return disbursement
-
-
-async def list_disbursements(
-    session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
-) -> Page[Disbursement]:
-    caller.check_role(*READERS)
-    statement = in_scope(select(Disbursement), Disbursement, caller)
-    return await page_of(session, statement, col(Disbursement.id), cursor=cursor, limit=limit)
+    return await get_visible_fund(session, Disbursement, disbursement_id, caller, "disbursement")
 
 
 async def check_commitment(session: AsyncSession, data: schemas.DisbursementIn, fund: Fund) -> None:

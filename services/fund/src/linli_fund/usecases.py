@@ -32,17 +32,18 @@ from linli_fund.models import (
 )
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.fund import DonationReceived, EntryReversed
-from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
+from linli_shared.errors import Conflict, DomainError, Invalid
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
+from linli_shared.scoping import get_visible, in_scope
 
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR, Role.COMMUNITY_WORKER, Role.FUND_OFFICER)
 RECORDERS = (Role.COMMUNITY_WORKER, Role.FUND_OFFICER)
 OFFICERS = (Role.FUND_OFFICER,)
 
 Result = TypeVar("Result")
+Row = TypeVar("Row")
 
 
 async def replay_or_raise(
@@ -61,6 +62,23 @@ async def replay_or_raise(
 def check_fund_scope(caller: Caller, district: str, community: str, *roles: Role) -> None:
     caller.check_role(*(roles or READERS))
     caller.check_sees(district, community, "fund")
+
+
+async def get_visible_fund(
+    session: AsyncSession, model: type[Row], key: object, caller: Caller, what: str
+) -> Row:
+    """One of a fund's records, for a reader of the fund who may see its community."""
+    caller.check_role(*READERS)
+    return await get_visible(session, model, key, caller, what)
+
+
+async def list_visible(
+    session: AsyncSession, caller: Caller, model: type[Row], *, cursor: str | None, limit: int
+) -> Page[Row]:
+    """A page of a fund's records, oldest first, of the communities the caller may see."""
+    caller.check_role(*READERS)
+    statement = in_scope(select(model), model, caller)
+    return await page_of(session, statement, col(model.id), cursor=cursor, limit=limit)  # type: ignore[attr-defined]
 
 
 async def check_known_resident(
@@ -98,11 +116,7 @@ async def create_campaign(
 
 
 async def load_campaign(session: AsyncSession, caller: Caller, campaign_id: str) -> Campaign:
-    campaign = await session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound("campaign not found")
-    check_fund_scope(caller, campaign.district, campaign.community)
-    return campaign
+    return await get_visible_fund(session, Campaign, campaign_id, caller, "campaign")
 
 
 async def campaign_progress(session: AsyncSession, campaign_id: str) -> tuple[int, int]:
@@ -112,14 +126,6 @@ async def campaign_progress(session: AsyncSession, campaign_id: str) -> tuple[in
     )
     raised, count = (await session.exec(statement)).one()
     return int(raised), int(count)
-
-
-async def list_campaigns(
-    session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
-) -> Page[Campaign]:
-    caller.check_role(*READERS)
-    statement = in_scope(select(Campaign), Campaign, caller)
-    return await page_of(session, statement, col(Campaign.id), cursor=cursor, limit=limit)
 
 
 # --- donations ----------------------------------------------------------------------------------
@@ -223,30 +229,14 @@ async def record_donation(
 
 
 async def load_donation(session: AsyncSession, caller: Caller, donation_id: str) -> Donation:
-    donation = await session.get(Donation, donation_id)
-    if donation is None:
-        raise NotFound("donation not found")
-    check_fund_scope(caller, donation.district, donation.community)
-    return donation
-
-
-async def list_donations(
-    session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
-) -> Page[Donation]:
-    caller.check_role(*READERS)
-    statement = in_scope(select(Donation), Donation, caller)
-    return await page_of(session, statement, col(Donation.id), cursor=cursor, limit=limit)
+    return await get_visible_fund(session, Donation, donation_id, caller, "donation")
 
 
 # --- reversals ----------------------------------------------------------------------------------
 
 
 async def load_entry(session: AsyncSession, caller: Caller, entry_id: int) -> JournalEntry:
-    entry = await session.get(JournalEntry, entry_id)
-    if entry is None:
-        raise NotFound("entry not found")
-    check_fund_scope(caller, entry.district, entry.community)
-    return entry
+    return await get_visible_fund(session, JournalEntry, entry_id, caller, "entry")
 
 
 async def mark_reversed(session: AsyncSession, entry: JournalEntry) -> None:

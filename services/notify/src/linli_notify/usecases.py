@@ -28,7 +28,7 @@ from linli_shared.database import commit_or_conflict
 from linli_shared.errors import Forbidden, NotFound
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
+from linli_shared.scoping import get_visible, in_scope
 
 LOG_READERS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR, Role.COMMUNITY_WORKER)
 FOR_OTHERS = ("resident:", "volunteer:", "donor:", "guardian:", "neighbour:", "role:")
@@ -138,10 +138,7 @@ async def list_inbox(
 
 
 async def own_notification(session: AsyncSession, caller: Caller, notification_id: int) -> Notification:
-    notification = await session.get(Notification, notification_id)
-    if notification is None:
-        raise NotFound("notification not found")
-    caller.check_sees(notification.district, notification.community, "notification")
+    notification = await get_visible(session, Notification, notification_id, caller, "notification")
     if notification.recipient not in await recipients_of(session, caller):
         raise NotFound("notification not found")  # someone else's messages do not exist for you
     return notification

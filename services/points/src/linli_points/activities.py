@@ -43,7 +43,7 @@ from linli_shared.events import Envelope
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
+from linli_shared.scoping import get_visible, in_scope
 
 PUBLISHED = "published"
 
@@ -140,11 +140,7 @@ async def list_activities(
 
 
 async def load_activity(session: AsyncSession, caller: Caller, activity_id: str) -> Activity:
-    activity = await session.get(Activity, activity_id)
-    if activity is None:
-        raise NotFound("activity not found")
-    caller.check_sees(activity.district, activity.community, "activity")
-    return activity
+    return await get_visible(session, Activity, activity_id, caller, "activity")
 
 
 async def volunteer_for(session: AsyncSession, caller: Caller, volunteer_id: str | None) -> Volunteer:
@@ -436,11 +432,7 @@ async def commit_record(
 
 
 async def load_record(session: AsyncSession, caller: Caller, record_id: str) -> ServiceRecord:
-    record = await session.get(ServiceRecord, record_id)
-    if record is None:
-        raise NotFound("service record not found")
-    caller.check_sees(record.district, record.community, "service record")
-    return record
+    return await get_visible(session, ServiceRecord, record_id, caller, "service record")
 
 
 # --- a volunteer's record of service and certificates -------------------------------------------

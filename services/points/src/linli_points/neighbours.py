@@ -21,7 +21,7 @@ from linli_shared.database import commit_or_conflict
 from linli_shared.errors import Conflict, Invalid, NotFound
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
+from linli_shared.scoping import get_visible, in_scope
 
 RECORDERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)
 MATCHERS = (Role.COMMUNITY_WORKER,)
@@ -151,11 +151,7 @@ async def load_posting(
 ) -> Posting:
     """The offer or request, if the caller may see it; out of scope reads as missing."""
     caller.check_role(*READERS)
-    posting = await session.get(model, posting_id)
-    if posting is None:
-        raise NotFound(f"{kind_of(model)} not found")
-    caller.check_sees(posting.district, posting.community, kind_of(model))
-    return posting
+    return await get_visible(session, model, posting_id, caller, kind_of(model))
 
 
 async def list_postings(
@@ -257,11 +253,7 @@ async def match_help(session: AsyncSession, caller: Caller, data: HelpMatchIn, *
 
 async def load_match(session: AsyncSession, caller: Caller, match_id: str) -> HelpMatch:
     caller.check_role(*READERS)
-    match = await session.get(HelpMatch, match_id)
-    if match is None:
-        raise NotFound("match not found")
-    caller.check_sees(match.district, match.community, "match")
-    return match
+    return await get_visible(session, HelpMatch, match_id, caller, "match")
 
 
 async def list_matches(

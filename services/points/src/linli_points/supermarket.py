@@ -20,7 +20,7 @@ from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
+from linli_shared.scoping import get_visible, in_scope
 
 
 async def create_item(session: AsyncSession, caller: Caller, data: schemas.ItemIn) -> Item:
@@ -38,11 +38,7 @@ async def list_items(session: AsyncSession, caller: Caller, *, cursor: str | Non
 
 
 async def load_item(session: AsyncSession, caller: Caller, item_id: str) -> Item:
-    item = await session.get(Item, item_id)
-    if item is None:
-        raise NotFound("item not found")
-    caller.check_sees(item.district, item.community, "item")
-    return item
+    return await get_visible(session, Item, item_id, caller, "item")
 
 
 async def receive_stock(
@@ -186,10 +182,7 @@ async def redeem(
 
 
 async def load_redemption(session: AsyncSession, caller: Caller, redemption_id: str) -> Redemption:
-    redemption = await session.get(Redemption, redemption_id)
-    if redemption is None:
-        raise NotFound("redemption not found")
-    caller.check_sees(redemption.district, redemption.community, "redemption")
+    redemption = await get_visible(session, Redemption, redemption_id, caller, "redemption")
     if caller.role is Role.VOLUNTEER:
         await load_volunteer(session, caller, redemption.volunteer_id)
     return redemption

@@ -19,7 +19,7 @@ from linli_shared.errors import Forbidden, Invalid, NotFound
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
+from linli_shared.scoping import get_visible, in_scope
 
 ORGANISERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER)
 READERS = (*ORGANISERS, Role.AUDITOR, Role.GRID_WORKER)
@@ -80,10 +80,7 @@ async def enrol_volunteer(
 
 async def load_volunteer(session: AsyncSession, caller: Caller, volunteer_id: str) -> Volunteer:
     """The volunteer, if the caller may see them: volunteers see only themselves."""
-    volunteer = await session.get(Volunteer, volunteer_id)
-    if volunteer is None:
-        raise NotFound("volunteer not found")
-    caller.check_sees(volunteer.district, volunteer.community, "volunteer")
+    volunteer = await get_visible(session, Volunteer, volunteer_id, caller, "volunteer")
     if caller.role is Role.VOLUNTEER and volunteer.subject != caller.subject:
         raise Forbidden("volunteers may see and spend only their own points")
     return volunteer

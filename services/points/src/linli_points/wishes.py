@@ -30,7 +30,7 @@ from linli_shared.errors import Invalid, NotFound
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
+from linli_shared.scoping import get_visible, in_scope
 
 POSTERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)
 REVIEWERS = (Role.COMMUNITY_WORKER, Role.DISTRICT_ADMIN)  # "the branch"
@@ -87,10 +87,7 @@ async def load_wish(
     session: AsyncSession, caller: Caller, wish_id: str, volunteer: Volunteer | None = None
 ) -> Wish:
     """The wish, if the caller may see it: volunteers see the wall and their own claims only."""
-    wish = await session.get(Wish, wish_id)
-    if wish is None:
-        raise NotFound("wish not found")
-    caller.check_sees(wish.district, wish.community, "wish")
+    wish = await get_visible(session, Wish, wish_id, caller, "wish")
     if caller.role is Role.RESIDENT:
         if wish.resident_id != caller.subject:
             raise NotFound("wish not found")
