@@ -237,37 +237,27 @@ async def create_notification(
         urgent=urgent,
     )
     reach = reach_of(contact, settings, urgent)
+
+    def delivery(channel: str, status: DeliveryStatus, next_attempt_at: datetime) -> Delivery:
+        return Delivery(
+            district=district,
+            community=community,
+            notification_id=notification.id,
+            source_event_id=source_event_id,
+            recipient=recipient,
+            channel=channel,
+            urgent=urgent,
+            status=status.value,
+            next_attempt_at=next_attempt_at,
+            created_at=now,
+        )
+
     for channel in reach.channels:
-        session.add(
-            Delivery(
-                district=district,
-                community=community,
-                notification_id=notification.id,
-                source_event_id=source_event_id,
-                recipient=recipient,
-                channel=channel,
-                urgent=urgent,
-                status=DeliveryStatus.PENDING.value,
-                next_attempt_at=due,
-                created_at=now,
-            )
-        )
+        session.add(delivery(channel, DeliveryStatus.PENDING, due))
     if reach.unreachable is not None:  # in the delivery log and the metrics, never counted as sent
-        session.add(
-            Delivery(
-                district=district,
-                community=community,
-                notification_id=notification.id,
-                source_event_id=source_event_id,
-                recipient=recipient,
-                channel=reach.unreachable,
-                urgent=urgent,
-                status=DeliveryStatus.UNREACHABLE.value,
-                next_attempt_at=now,
-                last_error=reach.reason,
-                created_at=now,
-            )
-        )
+        unreachable = delivery(reach.unreachable, DeliveryStatus.UNREACHABLE, now)
+        unreachable.last_error = reach.reason
+        session.add(unreachable)
         UNREACHABLE.labels(reach.unreachable).inc()
         log.warning("notification %s: %s %s", notification.id, recipient, reach.reason)
     await session.flush()  # the unique key speaks here, inside the inbox's transaction
