@@ -112,11 +112,13 @@ def read_token(secret: str, token: str) -> Caller:
             issuer=ISSUER,
             options={"require": ["exp", "sub", "iss", "aud"]},
         )
-        caller = Caller(
-            subject=claims["sub"],
-            role=claims.get("role"),
-            district=claims.get("district"),
-            community=claims.get("community"),
+        caller = Caller.model_validate(
+            {
+                "subject": claims["sub"],
+                "role": claims.get("role"),
+                "district": claims.get("district"),
+                "community": claims.get("community"),
+            }
         )
         check_scope(caller.role, caller.district, caller.community)
     except (jwt.PyJWTError, ValidationError, ValueError, KeyError) as error:

@@ -79,7 +79,8 @@ class Bus:
 
     @property
     def js(self) -> JetStreamContext:
-        return self.broker.config.connection_state.stream
+        stream: JetStreamContext = self.broker.config.connection_state.stream
+        return stream
 
     def is_connected(self) -> bool:
         return self._started.is_set() and self.broker.connection.is_connected

@@ -8,9 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from linli_shared.errors import Invalid
 
@@ -41,8 +40,8 @@ def decode_cursor(cursor: str | None) -> str | None:
 
 async def page_of(
     session: AsyncSession,
-    statement: Select[tuple[Row]],
-    key: InstrumentedAttribute[Any],
+    statement: SelectOfScalar[Row],
+    key: Any,  # a mapped column, col(Model.id): sqlmodel types it as Mapped, SQLAlchemy as an attribute
     *,
     cursor: str | None,
     limit: int,
@@ -58,7 +57,7 @@ async def page_of(
     return Page(items=rows, next_cursor=encode_cursor(str(getattr(rows[-1], key.key))))
 
 
-def coerce_key(key: InstrumentedAttribute[Any], raw: str) -> object:
+def coerce_key(key: Any, raw: str) -> object:
     if key.type.python_type is int:
         if not raw.isdigit():
             raise Invalid("cursor is not one this API gave out")

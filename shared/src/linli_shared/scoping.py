@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select
 
 from linli_shared.auth import Caller, Role
 from linli_shared.errors import NotFound
 
-Statement = TypeVar("Statement", bound=Select[Any])
+
+class Filterable(Protocol):
+    """A statement that can be narrowed: sqlmodel's Select and SelectOfScalar (which are siblings)."""
+
+    def where(self, *whereclause: Any) -> Self: ...
+
+
+Statement = TypeVar("Statement", bound=Filterable)
 Row = TypeVar("Row")
 
 

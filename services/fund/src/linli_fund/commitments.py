@@ -149,7 +149,7 @@ async def release_commitment(
     commitment = await load_commitment(session, caller, commitment_id)
     try:
         released = (
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(Commitment)
                 .where(
                     col(Commitment.id) == commitment.id,
@@ -172,7 +172,7 @@ async def release_commitment(
                 actor=caller.subject,
                 now=now,
             )
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(Commitment).where(col(Commitment.id) == commitment.id).values(remaining_fen=0)
             )
         await session.refresh(commitment)
@@ -219,7 +219,7 @@ async def suspend_commitments_of(
     suspended = 0
     for commitment in active:
         remaining = (
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(Commitment)
                 .where(
                     col(Commitment.id) == commitment.id,
@@ -240,7 +240,7 @@ async def suspend_commitments_of(
                 actor=SUSPENDED_BY,
                 now=now,
             )
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(Commitment).where(col(Commitment.id) == commitment.id).values(remaining_fen=0)
             )
         record_event(

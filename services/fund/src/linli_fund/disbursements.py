@@ -122,7 +122,7 @@ def add_request(session: AsyncSession, disbursement: Disbursement, *, now: datet
 
 async def move(session: AsyncSession, disbursement: Disbursement, **values: Any) -> None:
     """Change the disbursement only if nobody changed it since it was read; it stays locked till commit."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Disbursement)
         .where(col(Disbursement.id) == disbursement.id, col(Disbursement.version) == disbursement.version)
         .values(**values, version=disbursement.version + 1)

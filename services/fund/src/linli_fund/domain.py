@@ -298,18 +298,18 @@ def allocate_first_in_first_out(
     left of the oldest gift is split across the following ones. Money not yet spent is not listed.
     """
     paid_for: dict[str, list[tuple[str, int]]] = {gift_id: [] for gift_id, _ in gifts}
-    remaining = [[gift_id, amount] for gift_id, amount in gifts]
+    gift_ids = [gift_id for gift_id, _ in gifts]
+    remaining = [amount for _, amount in gifts]  # fen left of each gift, by position
     current = 0
     for payment_id, amount in payments:
         due = amount
         while due and current < len(remaining):
-            gift_id, left = remaining[current]
-            share = min(int(left), due)
+            share = min(remaining[current], due)
             if share:
-                paid_for[str(gift_id)].append((payment_id, share))
-            remaining[current][1] = int(left) - share
+                paid_for[gift_ids[current]].append((payment_id, share))
+            remaining[current] -= share
             due -= share
-            if remaining[current][1] == 0:
+            if remaining[current] == 0:
                 current += 1
     return paid_for
 

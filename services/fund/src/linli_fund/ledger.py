@@ -30,7 +30,7 @@ async def insert_missing(session: AsyncSession, model: type[SQLModel], rows: lis
     """INSERT … ON CONFLICT DO NOTHING: concurrent first uses both succeed, one of them inserts."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    await session.exec(insert(model).values(rows).on_conflict_do_nothing())  # type: ignore[call-overload]
+    await session.exec(insert(model).values(rows).on_conflict_do_nothing())
 
 
 async def ensure_chart(session: AsyncSession, district: str, community: str) -> None:
@@ -91,7 +91,7 @@ async def move_guarded(
         )
     if move.reserved < 0:
         statement = statement.where(col(GuardedBalance.reserved) >= -move.reserved)
-    if (await session.exec(statement)).scalar_one_or_none() is None:  # type: ignore[call-overload]
+    if (await session.exec(statement)).scalar_one_or_none() is None:
         if move.reserved < 0 and move.balance == 0:
             raise InsufficientFunds(f"{name} has less than {-move.reserved} fen reserved")
         raise InsufficientFunds(f"not enough available in {name}: {-move.available} fen needed")

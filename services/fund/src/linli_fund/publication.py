@@ -145,8 +145,8 @@ async def publish(
 ) -> PublishedDisclosure:
     """Freeze a period's report, after the last published one, chained to its hash; fund officers only."""
     check_fund_scope(caller, district, community, *OFFICERS)
-    if idempotency and (previous := await previous_result(session, idempotency)):
-        return await load_published(session, district, community, int(previous))
+    if idempotency and (replayed := await previous_result(session, idempotency)):
+        return await load_published(session, district, community, int(replayed))
     first_day, last_day = data.first_day, data.last_day
     if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
         raise Invalid(f"the period must run forwards and last at most {MAX_DAYS} days")

@@ -27,7 +27,7 @@ async def draw(session: AsyncSession, disbursement: Disbursement) -> None:
     """
     assert disbursement.commitment_id is not None
     remaining = (
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(Commitment)
             .where(
                 col(Commitment.id) == disbursement.commitment_id,
@@ -41,7 +41,7 @@ async def draw(session: AsyncSession, disbursement: Disbursement) -> None:
     if remaining is None:
         raise Conflict("the commitment is no longer active or has less than this left")
     if remaining == 0:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(Commitment)
             .where(col(Commitment.id) == disbursement.commitment_id)
             .values(status=CommitmentStatus.FULFILLED.value)
@@ -66,7 +66,7 @@ async def give_back(session: AsyncSession, disbursement: Disbursement) -> bool:
     Call it before the reversal's entry (it locks the commitment first) and `reserve_again` after.
     """
     assert disbursement.commitment_id is not None
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Commitment)
         .where(
             col(Commitment.id) == disbursement.commitment_id,

@@ -43,11 +43,11 @@ async def on_registry_event(session: AsyncSession, envelope: Envelope) -> None:
         resident_id, status = envelope.open(ResidentDied).resident_id, "deceased"
     else:
         return  # other registry events are not this service's business
-    resident = await session.get(KnownResident, resident_id)
-    if resident is None:
+    known = await session.get(KnownResident, resident_id)
+    if known is None:
         raise EventArrivedEarly(resident_id)
-    resident.status = status
-    resident.updated_at = envelope.occurred_at
-    session.add(resident)
+    known.status = status
+    known.updated_at = envelope.occurred_at
+    session.add(known)
     await session.flush()
     await suspend_commitments_of(session, resident_id, status, now=utc_now())

@@ -150,7 +150,7 @@ async def next_receipt_sequence(session: AsyncSession, district: str, community:
         .values(last_number=ReceiptCounter.last_number + 1)
         .returning(col(ReceiptCounter.last_number))
     )
-    return int((await session.exec(statement)).scalar_one())  # type: ignore[call-overload]
+    return int((await session.exec(statement)).scalar_one())
 
 
 async def record_donation(
@@ -241,6 +241,7 @@ async def load_entry(session: AsyncSession, caller: Caller, entry_id: int) -> Jo
 
 async def mark_reversed(session: AsyncSession, entry: JournalEntry) -> None:
     """Mark what the entry recorded as reversed, once: of two racing reversals only one passes."""
+    model: type[Donation] | type[Disbursement]
     if entry.kind == EntryKind.DONATION.value:
         model, current, reversed_ = Donation, DonationStatus.RECEIVED.value, DonationStatus.REVERSED.value
     else:
@@ -249,7 +250,7 @@ async def mark_reversed(session: AsyncSession, entry: JournalEntry) -> None:
             DisbursementStatus.PAID.value,
             DisbursementStatus.REVERSED.value,
         )
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(model)
         .where(col(model.entry_id) == entry.id, col(model.status) == current)
         .values(status=reversed_)

@@ -117,6 +117,7 @@ async def acknowledgement_page(token: AckToken, session: SessionDep, request: Re
 async def acknowledge_by_link(token: AckToken, session: SessionDep, request: Request) -> object:
     secret = request.app.state.settings.jwt_secret.get_secret_value()
     notification = await usecases.acknowledge_by_link(session, token, secret=secret, now=utc_now())
+    assert notification.id is not None and notification.acknowledged_at is not None  # stored and acknowledged
     if "text/html" in request.headers.get("accept", ""):
         _, timezone = await usecases.link_page(session, token, secret=secret)
         return link_page(notification, timezone)

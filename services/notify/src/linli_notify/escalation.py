@@ -58,7 +58,8 @@ async def escalate_unacknowledged(
         candidates = [
             notification_id
             for notification_id, community, created_at in (await session.exec(overdue)).all()
-            if created_at <= now - timedelta(seconds=settings.escalate_after(community))  # per community
+            if notification_id is not None  # a primary key: never None, but typed as the model's field
+            and created_at <= now - timedelta(seconds=settings.escalate_after(community))  # per community
         ]
     escalated = 0
     for notification_id in candidates:
@@ -79,7 +80,7 @@ async def escalate_one(
 ) -> int:
     """Climb one rung from this notification, or none if another check took it or it was answered."""
     async with session_factory() as session:
-        taken = await session.exec(  # type: ignore[call-overload]
+        taken = await session.exec(
             update(Notification)
             .where(
                 col(Notification.id) == notification_id,

@@ -224,9 +224,10 @@ async def create_notification(
     )
     session.add(notification)
     await session.flush()
-    assert notification.id is not None
+    notification_id = notification.id
+    assert notification_id is not None
     if urgent:  # acknowledged in the app, or by the signed link in the message itself
-        token = ack_token(settings.jwt_secret.get_secret_value(), notification.id, recipient)
+        token = ack_token(settings.jwt_secret.get_secret_value(), notification_id, recipient)
         notification.body = f"{notification.body}\n{ack_line(settings.public_url, token, contact.language)}"
         session.add(notification)
     due = release_time(
@@ -242,7 +243,7 @@ async def create_notification(
         return Delivery(
             district=district,
             community=community,
-            notification_id=notification.id,
+            notification_id=notification_id,
             source_event_id=source_event_id,
             recipient=recipient,
             channel=channel,

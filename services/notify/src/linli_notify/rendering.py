@@ -7,6 +7,7 @@ every notification records which wording it was sent with (Notification.template
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -89,7 +90,7 @@ def render(
 
 
 def render_page(
-    name: str, language: str, data: dict[str, object], *, timezone: str = DEFAULT_TIMEZONE
+    name: str, language: str, data: Mapping[str, object], *, timezone: str = DEFAULT_TIMEZONE
 ) -> str:
     """An HTML page (escaped) in the language, Chinese if it has none in that one."""
     if language not in {x.value for x in Language}:

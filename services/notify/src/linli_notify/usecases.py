@@ -128,8 +128,8 @@ async def list_inbox(
     """The caller's notifications whose in-app delivery has gone out (quiet hours hold it back)."""
     delivered = exists().where(
         col(Delivery.notification_id) == col(Notification.id),
-        Delivery.channel == INBOX,
-        Delivery.status == DeliveryStatus.SENT.value,
+        col(Delivery.channel) == INBOX,
+        col(Delivery.status) == DeliveryStatus.SENT.value,
     )
     statement = in_scope(select(Notification), Notification, caller).where(
         col(Notification.recipient).in_(await recipients_of(session, caller)), delivered

@@ -197,7 +197,7 @@ async def sign_up(
 async def take_place(session: AsyncSession, activity: Activity) -> int:
     """Count one more sign-up only while places are left, in one statement; return the count."""
     taken = (
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(Activity)
             .where(col(Activity.id) == activity.id, col(Activity.signed_up) < col(Activity.capacity))
             .values(signed_up=Activity.signed_up + 1)
@@ -221,7 +221,7 @@ async def move_sign_up(
     values: dict[str, object] = {"status": after.value}
     if after is SignUpStatus.SIGNED_UP:
         values["signed_up_at"] = now
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(SignUp)
         .where(col(SignUp.id) == sign_up_id, col(SignUp.status) == before.value)
         .values(**values)
@@ -242,7 +242,7 @@ async def cancel_sign_up(
         raise NotFound("sign-up not found")
     if not await move_sign_up(session, entry.id, SignUpStatus.SIGNED_UP, SignUpStatus.CANCELLED, now=now):
         raise Conflict("this sign-up was already cancelled, or its hours confirmed")
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Activity).where(col(Activity.id) == activity.id).values(signed_up=Activity.signed_up - 1)
     )
     await session.commit()

@@ -40,7 +40,7 @@ async def move_points(
     )
     if points < 0:
         statement = statement.where(col(PointsAccount.balance) >= -points)
-    balance = (await session.exec(statement)).scalar_one_or_none()  # type: ignore[call-overload]
+    balance = (await session.exec(statement)).scalar_one_or_none()
     if balance is None:
         raise NotEnoughPoints(f"not enough points: {-points} needed")
     entry = PointsEntry(

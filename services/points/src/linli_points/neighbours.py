@@ -174,7 +174,7 @@ async def move_posting(
     session: AsyncSession, model: type[Posting], posting_id: str, *, from_status: str, to: str
 ) -> bool:
     """Change a status only if it is still `from_status`: one statement, so two racers can't both."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(model)
         .where(col(model.id) == posting_id, col(model.status) == from_status)
         .values(status=to)
@@ -201,7 +201,7 @@ async def withdraw_postings_of(session: AsyncSession, resident_id: str) -> int:
     """A resident who died or moved out neither offers nor asks any more; does not commit."""
     withdrawn = 0
     for model in (HelpOffer, HelpRequest):
-        result = await session.exec(  # type: ignore[call-overload]
+        result = await session.exec(
             update(model)
             .where(col(model.resident_id) == resident_id, col(model.status) == "open")
             .values(status="withdrawn")
@@ -273,7 +273,7 @@ async def hand_over(
     """Record the hand-over once: the offer is handed over and the request fulfilled, together."""
     caller.check_role(*RECORDERS)
     match = await load_match(session, caller, match_id)
-    recorded = await session.exec(  # type: ignore[call-overload]
+    recorded = await session.exec(
         update(HelpMatch)
         .where(col(HelpMatch.id) == match.id, col(HelpMatch.handed_over_at).is_(None))
         .values(handed_over_at=now, hand_over_note=data.note)

@@ -67,9 +67,7 @@ async def receive_stock(
         received_at=now,
     )
     session.add(intake)
-    await session.exec(  # type: ignore[call-overload]
-        update(Item).where(col(Item.id) == item.id).values(stock=Item.stock + data.quantity)
-    )
+    await session.exec(update(Item).where(col(Item.id) == item.id).values(stock=Item.stock + data.quantity))
     await session.refresh(item)
     return await commit_once(
         session, idempotency, intake.id, lambda _: load_item(session, caller, item_id), item
@@ -79,7 +77,7 @@ async def receive_stock(
 async def take_stock(session: AsyncSession, item: Item, quantity: int) -> int:
     """Decrement stock only if enough is left, in one statement; return what is left."""
     left = (
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(Item)
             .where(col(Item.id) == item.id, col(Item.stock) >= quantity)
             .values(stock=Item.stock - quantity)
@@ -190,7 +188,7 @@ async def load_redemption(session: AsyncSession, caller: Caller, redemption_id: 
 
 async def settle(session: AsyncSession, redemption_id: str, to: RedemptionStatus, now: datetime) -> bool:
     """Move a reserved redemption on, once: a conditional update, so two racing requests can't both."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Redemption)
         .where(col(Redemption.id) == redemption_id, col(Redemption.status) == RedemptionStatus.RESERVED.value)
         .values(status=to.value, settled_at=now)
@@ -232,7 +230,7 @@ async def cancel_redemption(
         now=now,
         reference=redemption.id,
     )
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Item).where(col(Item.id) == redemption.item_id).values(stock=Item.stock + redemption.quantity)
     )
     record_event(

@@ -141,7 +141,7 @@ async def move_wish(
     let both through; `conditions` narrow it further (the claimant, a deadline).
     """
     current = wish_rules.check_move(wish.status, to)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Wish)
         .where(col(Wish.id) == wish.id, col(Wish.status) == current.value, *conditions)
         .values(status=to.value, updated_at=now, **values)
@@ -304,7 +304,7 @@ async def expire_claims(session_factory: async_sessionmaker[AsyncSession], now: 
             claimant_id = wish.claimant_id  # read first: the update below synchronises the loaded row
             if claimant_id is None:
                 continue
-            result = await session.exec(  # type: ignore[call-overload]
+            result = await session.exec(
                 update(Wish)
                 .where(
                     col(Wish.id) == wish.id,
@@ -349,7 +349,7 @@ async def close_wishes_of(session: AsyncSession, resident_id: str, reason: str, 
     ).all()
     closed = 0
     for wish in wishes:
-        result = await session.exec(  # type: ignore[call-overload]
+        result = await session.exec(
             update(Wish)
             .where(col(Wish.id) == wish.id, col(Wish.status).in_(closable))
             .values(status=WishStatus.CLOSED.value, closed_reason=reason, updated_at=now)

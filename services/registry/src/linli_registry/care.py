@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, case, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from linli_registry import domain, schemas
 from linli_registry.domain import Status, VisitKind
@@ -246,7 +248,9 @@ async def statistics(
         born_by(80).label("aged_80_plus"),
         *(flag(name).label(label) for name, label in STAT_FLAGS),
     ]
-    statement = select(*keys, *columns).where(Resident.status == Status.ACTIVE.value)
+    # select(*args) resolves to sqlmodel's one-entity overload; these are several columns, rows are tuples
+    statement = cast(Select[*tuple[Any, ...]], select(*keys, *columns))
+    statement = statement.where(Resident.status == Status.ACTIVE.value)
     statement = in_scope(statement, Resident, caller).group_by(*keys).order_by(*keys)
     if district:
         statement = statement.where(Resident.district == district)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -150,6 +151,7 @@ async def register_resident(
         household = await session.get(Household, data.household_id)
         if household is None or (household.district, household.community) != (data.district, data.community):
             raise Invalid(f"household {data.household_id} does not exist in {data.community}")
+    tag_flags: dict[str, Any] = {tag.value: True for tag in data.tags}  # each Tag is a bool column
     resident = Resident(
         id=str(uuid.uuid4()),
         district=data.district,
@@ -166,7 +168,7 @@ async def register_resident(
         guardian_relation=data.guardian_relation,
         guardian_phone=data.guardian_phone,
         registered_at=now,
-        **{tag.value: True for tag in data.tags},
+        **tag_flags,
     )
     session.add(resident)
     record_event(

@@ -96,7 +96,8 @@ async def delete_all_streams(url: str) -> None:
     try:
         jetstream = client.jetstream()
         for stream in await jetstream.streams_info():
-            await jetstream.delete_stream(stream.config.name)
+            if stream.config.name is not None:
+                await jetstream.delete_stream(stream.config.name)
     finally:
         await client.close()
 
