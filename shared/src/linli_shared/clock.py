@@ -1,16 +1,26 @@
-"""Time in one place: aware UTC datetimes, stored naive-UTC so SQLite and PostgreSQL agree."""
+"""Time in one place: aware UTC datetimes, stored naive-UTC so SQLite and PostgreSQL agree; and the
+calendar day in China, which receipts, campaigns, schedules and service days count by."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+CHINA_TIME = timezone(timedelta(hours=8), "CST")  # one zone for the whole country, no daylight saving
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def china_day(moment: datetime) -> date:
+    """The calendar day in China at this instant."""
+    if moment.tzinfo is None:
+        raise ValueError("an instant needs a timezone to fall on a day in China")
+    return moment.astimezone(CHINA_TIME).date()
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.auth import CallerDep
 from linli_shared.clock import UtcDateTime, utc_now
-from linli_shared.errors import Conflict, Invalid
+from linli_shared.errors import Conflict, DomainError, Invalid
 
 Result = TypeVar("Result")
 
@@ -49,6 +49,20 @@ async def previous_result(session: AsyncSession, request: IdempotentRequest) -> 
     if record.request_hash != request.request_hash:
         raise Conflict("this Idempotency-Key was used before with a different request body")
     return record.result_id
+
+
+async def replay_or_raise(
+    session: AsyncSession,
+    request: IdempotentRequest | None,
+    error: DomainError,
+    load_previous: Callable[[str], Awaitable[Result]],
+) -> Result:
+    """A request that lost a race to its own twin (same key) answers with the twin's result; any
+    other loser gets `error`. Call it where the state shows the effect already happened."""
+    await session.rollback()
+    if request and (previous := await previous_result(session, request)):
+        return await load_previous(previous)
+    raise error
 
 
 async def commit_once(

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from linli_fund import domain
-from linli_fund.domain import CHINA_TIME
 from linli_fund.models import JournalEntry, Posting
+from linli_shared.clock import china_day
 
 CURRENCY = "CNY"
 
@@ -34,9 +34,7 @@ def quoted(text: str) -> str:
 def render(
     district: str, community: str, entries: Sequence[JournalEntry], postings: dict[int, list[Posting]]
 ) -> str:
-    opened = min(
-        (entry.posted_at.astimezone(CHINA_TIME).date() for entry in entries), default=date(2000, 1, 1)
-    )
+    opened = min((china_day(entry.posted_at) for entry in entries), default=date(2000, 1, 1))
     lines = [
         f'option "title" {quoted(f"Linli love fund {district}/{community}")}',
         f'option "operating_currency" "{CURRENCY}"',
@@ -45,7 +43,7 @@ def render(
     ]
     for entry in entries:
         assert entry.id is not None
-        day = entry.posted_at.astimezone(CHINA_TIME).date().isoformat()
+        day = china_day(entry.posted_at).isoformat()
         lines += [
             "",
             f"{day} * {quoted(entry.narration)}",

@@ -25,12 +25,12 @@ from linli_fund.usecases import (
     check_fund_scope,
     check_known_resident,
     get_visible_fund,
-    replay_or_raise,
 )
 from linli_shared.auth import Caller
+from linli_shared.clock import china_day
 from linli_shared.contracts.fund import CommitmentMade, CommitmentReleased, CommitmentSuspended
 from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
-from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
+from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result, replay_or_raise
 from linli_shared.outbox import record_event
 
 
@@ -57,7 +57,7 @@ async def commitment_schedule(
     )
     dates = domain.due_dates(commitment.first_due_on, commitment.months_between, commitment.until)
     running = commitment.status in (CommitmentStatus.ACTIVE.value, CommitmentStatus.FULFILLED.value)
-    today = now.astimezone(domain.CHINA_TIME).date()
+    today = china_day(now)
     states = domain.instalment_states(dates, commitment.instalment_fen, paid_fen, running, today)
     return schemas.ScheduleOut(
         commitment_id=commitment.id,
@@ -84,7 +84,7 @@ async def make_commitment(
         return await load_commitment(session, caller, previous)
     fund = data.fund or Fund(data.purpose.value)
     domain.check_fund_fits_purpose(data.purpose, fund)
-    if data.until < now.astimezone(domain.CHINA_TIME).date():
+    if data.until < china_day(now):
         raise Invalid("a commitment cannot end in the past")
     if data.schedule:
         dates = domain.due_dates(data.schedule.first_due_on, data.schedule.months_between, data.until)

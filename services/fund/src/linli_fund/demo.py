@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
-from linli_fund.domain import CHINA_TIME, due_dates
+from linli_fund.domain import due_dates
 from linli_shared.auth import Role, issue_token
-from linli_shared.clock import utc_now
+from linli_shared.clock import CHINA_TIME, utc_now
 from linli_shared.demo_api import RETRY_PAUSE, DemoApi, DemoLoadError  # noqa: F401 - re-exported
 
 # The registry demo's community; the values are repeated, not imported: the fund runs without it.

@@ -23,7 +23,6 @@ from linli_fund.usecases import (
     check_fund_scope,
     check_known_resident,
     get_visible_fund,
-    replay_or_raise,
 )
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import (
@@ -34,7 +33,7 @@ from linli_shared.contracts.fund import (
     FundBalanceLow,
 )
 from linli_shared.errors import Conflict, DomainError, Invalid
-from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
+from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result, replay_or_raise
 from linli_shared.outbox import record_event
 
 

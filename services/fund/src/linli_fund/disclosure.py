@@ -13,17 +13,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain, ledger, schemas
-from linli_fund.domain import CHINA_TIME, EntryKind
+from linli_fund.domain import EntryKind
 from linli_fund.models import Campaign, Disbursement, Donation, JournalEntry, KnownResident
 from linli_fund.usecases import check_fund_scope
 from linli_shared.auth import Caller
+from linli_shared.clock import china_day
 from linli_shared.errors import Invalid
 
 MAX_DAYS = 366
-
-
-def china_day(moment: datetime) -> date:
-    return moment.astimezone(CHINA_TIME).date()
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,11 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
+from linli_shared.clock import CHINA_TIME
 from linli_shared.errors import Conflict, DomainError, Forbidden, Invalid
 
-CHINA_TIME = timezone(timedelta(hours=8))  # receipts are numbered by the civil year in China
 ANONYMOUS = "匿名"
 
 

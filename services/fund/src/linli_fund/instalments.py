@@ -24,6 +24,7 @@ from linli_fund import domain
 from linli_fund.disbursements import add_request
 from linli_fund.domain import CommitmentStatus, DisbursementStatus
 from linli_fund.models import Commitment, Disbursement
+from linli_shared.clock import china_day
 from linli_shared.contracts.fund import CommitmentInstalmentDue
 from linli_shared.outbox import record_event
 
@@ -38,7 +39,7 @@ async def request_due_instalments(
     factory: async_sessionmaker[AsyncSession], *, second_approval_above: int, now: datetime
 ) -> int:
     """Request every instalment that has fallen due and is not yet asked for; returns how many."""
-    today = now.astimezone(domain.CHINA_TIME).date()
+    today = china_day(now)
     async with factory() as session:
         scheduled = (
             await session.exec(
@@ -71,7 +72,7 @@ async def request_instalments_of(
         if commitment is None or commitment.status != CommitmentStatus.ACTIVE.value:
             return 0
         assert commitment.instalment_fen and commitment.first_due_on and commitment.months_between
-        today = now.astimezone(domain.CHINA_TIME).date()
+        today = china_day(now)
         dates = domain.due_dates(commitment.first_due_on, commitment.months_between, commitment.until)
         drawn = (
             await session.exec(select(Disbursement).where(Disbursement.commitment_id == commitment.id))

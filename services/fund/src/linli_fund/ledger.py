@@ -21,8 +21,9 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain
-from linli_fund.domain import CHINA_TIME, EntryKind, Fund, GuardedMove, InsufficientFunds, Line
+from linli_fund.domain import EntryKind, Fund, GuardedMove, InsufficientFunds, Line
 from linli_fund.models import Account, Commitment, GuardedBalance, JournalEntry, Posting
+from linli_shared.clock import CHINA_TIME
 from linli_shared.database import flush_or_conflict
 
 

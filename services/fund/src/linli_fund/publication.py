@@ -27,11 +27,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import ledger, schemas
-from linli_fund.disclosure import MAX_DAYS, china_day, period_rows
-from linli_fund.domain import ANONYMOUS, CHINA_TIME, donor_display
+from linli_fund.disclosure import MAX_DAYS, period_rows
+from linli_fund.domain import ANONYMOUS, donor_display
 from linli_fund.models import PublishedDisclosure
 from linli_fund.usecases import OFFICERS, check_fund_scope
 from linli_shared.auth import Caller
+from linli_shared.clock import CHINA_TIME, china_day
 from linli_shared.contracts.fund import DisclosurePublished
 from linli_shared.errors import Conflict, Invalid, NotFound
 from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
@@ -150,7 +151,7 @@ async def publish(
     first_day, last_day = data.first_day, data.last_day
     if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
         raise Invalid(f"the period must run forwards and last at most {MAX_DAYS} days")
-    if last_day >= now.astimezone(CHINA_TIME).date():
+    if last_day >= china_day(now):
         raise Invalid("a period can be published only once it has ended (its last day is over, China time)")
     previous = await latest(session, district, community)
     if previous is not None and first_day <= previous.last_day:

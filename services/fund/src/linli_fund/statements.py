@@ -12,11 +12,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain, schemas
-from linli_fund.disclosure import china_day
 from linli_fund.domain import DisbursementStatus, DonationStatus, Fund
 from linli_fund.models import Campaign, Disbursement, Donation, KnownResident
 from linli_fund.usecases import check_fund_scope
 from linli_shared.auth import Caller, Role
+from linli_shared.clock import china_day
 from linli_shared.errors import Forbidden, Invalid, NotFound
 
 

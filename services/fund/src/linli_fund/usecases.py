@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import TypeVar
 
@@ -31,9 +30,10 @@ from linli_fund.models import (
     ReceiptCounter,
 )
 from linli_shared.auth import Caller, Role
+from linli_shared.clock import china_day
 from linli_shared.contracts.fund import DonationReceived, EntryReversed
 from linli_shared.errors import Conflict, DomainError, Invalid
-from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
+from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result, replay_or_raise
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import get_visible, in_scope
@@ -44,19 +44,6 @@ OFFICERS = (Role.FUND_OFFICER,)
 
 Result = TypeVar("Result")
 Row = TypeVar("Row")
-
-
-async def replay_or_raise(
-    session: AsyncSession,
-    idempotency: IdempotentRequest | None,
-    error: DomainError,
-    load: Callable[[str], Awaitable[Result]],
-) -> Result:
-    """A request that lost a race to its own twin (same key) answers with the twin's result."""
-    await session.rollback()
-    if idempotency and (previous := await previous_result(session, idempotency)):
-        return await load(previous)
-    raise error
 
 
 def check_fund_scope(caller: Caller, district: str, community: str, *roles: Role) -> None:
@@ -169,9 +156,7 @@ async def record_donation(
         campaign = await session.get(Campaign, data.campaign_id)
         if campaign is None or (campaign.district, campaign.community) != (data.district, data.community):
             raise Invalid(f"campaign {data.campaign_id} does not exist in {data.community}")
-        domain.check_within_campaign(
-            campaign.starts_on, campaign.ends_on, now.astimezone(domain.CHINA_TIME).date()
-        )
+        domain.check_within_campaign(campaign.starts_on, campaign.ends_on, china_day(now))
     if data.donor_resident_id is not None:
         if data.donor_kind not in (DonorKind.RESIDENT, DonorKind.PARTY_MEMBER):
             raise Invalid(f"a donor of kind {data.donor_kind.value} is not a registered resident")

@@ -34,13 +34,13 @@ from linli_points.models import (
 from linli_points.schemas import Code, Strict
 from linli_points.usecases import ORGANISERS, READERS, load_volunteer, volunteer_of
 from linli_shared.auth import Caller, Role
-from linli_shared.clock import utc_now
+from linli_shared.clock import china_day, utc_now
 from linli_shared.contracts.points import ActivityPublished, ServiceHoursConfirmed
 from linli_shared.contracts.registry import VisitLogged
 from linli_shared.database import commit_or_conflict
 from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from linli_shared.events import Envelope
-from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
+from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result, replay_or_raise
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import get_visible, in_scope
@@ -285,20 +285,21 @@ async def confirm_attendance(
     entry = await sign_up_of(session, activity.id, volunteer.id)
     if entry is None or entry.status == SignUpStatus.CANCELLED:
         raise Conflict("this volunteer is not signed up for this activity")
-    if entry.status == SignUpStatus.ATTENDED:
-        raise Conflict("hours were already confirmed for this volunteer and activity")
-    if not await move_sign_up(session, entry.id, SignUpStatus.SIGNED_UP, SignUpStatus.ATTENDED, now=now):
-        # A twin request won the race; with the same key it answers with the twin's record.
-        if idempotency and (previous := await previous_result(session, idempotency)):
-            return await load_record(session, caller, previous)
-        raise Conflict("hours were already confirmed for this volunteer and activity, or cancelled")
+    confirmed = entry.status == SignUpStatus.ATTENDED or not await move_sign_up(
+        session, entry.id, SignUpStatus.SIGNED_UP, SignUpStatus.ATTENDED, now=now
+    )
+    if confirmed:  # already: by a twin request (same key) that committed since the check above, or another
+        already = Conflict("hours were already confirmed for this volunteer and activity, or cancelled")
+        return await replay_or_raise(
+            session, idempotency, already, lambda found: load_record(session, caller, found)
+        )
     record = ServiceRecord(
         id=str(uuid.uuid4()),
         district=activity.district,
         community=activity.community,
         volunteer_id=volunteer.id,
         activity_id=activity.id,
-        served_on=hours.service_day(activity.starts_at),
+        served_on=china_day(activity.starts_at),
         minutes=data.minutes,
         earns_points=True,
         note=data.note,
@@ -332,7 +333,7 @@ async def enter_service_hours(
     if idempotency and (previous := await previous_result(session, idempotency)):
         return await load_record(session, caller, previous)
     volunteer = await load_volunteer(session, caller, data.volunteer_id)
-    if data.served_on > hours.service_day(now):
+    if data.served_on > china_day(now):
         raise Invalid("served_on is in the future")
     record = ServiceRecord(
         id=str(uuid.uuid4()),
@@ -495,7 +496,7 @@ async def issue_certificate(
         raise Conflict("there are no service hours to certify yet")
     certificate = Certificate(
         serial=hours.certificate_serial(
-            volunteer.community, hours.service_day(now).year, secrets.token_bytes(hours.SERIAL_ENTROPY_BYTES)
+            volunteer.community, china_day(now).year, secrets.token_bytes(hours.SERIAL_ENTROPY_BYTES)
         ),
         district=volunteer.district,
         community=volunteer.community,

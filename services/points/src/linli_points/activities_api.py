@@ -16,7 +16,7 @@ from linli_points import activities, hours
 from linli_points.activities import ServiceSummary
 from linli_points.models import Activity, Certificate, ServiceRecord, SignUp, Volunteer
 from linli_shared.auth import CallerDep
-from linli_shared.clock import utc_now
+from linli_shared.clock import china_day, utc_now
 from linli_shared.idempotency import IdempotencyDep
 from linli_shared.paging import CursorQuery, LimitQuery, Page
 from linli_shared.service import SessionDep
@@ -205,7 +205,7 @@ def certificate_out(certificate: Certificate, volunteer: Volunteer) -> Certifica
 def certificate_page(certificate: Certificate, volunteer: Volunteer) -> str:
     """A plain page to print; every value escaped."""
     e = html.escape
-    issued_on = hours.service_day(certificate.issued_at).isoformat()
+    issued_on = china_day(certificate.issued_at).isoformat()
     return f"""<!doctype html>
 <html lang="zh-CN">
 <head>

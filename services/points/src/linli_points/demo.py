@@ -30,10 +30,10 @@ from typing import Any
 import httpx
 
 from linli_points.domain import StockSource, TeamKind
-from linli_points.hours import CHINA_TIME, Rounding, check_window
+from linli_points.hours import Rounding, check_window
 from linli_points.wish_rules import WishStatus
 from linli_shared.auth import Role, issue_token
-from linli_shared.clock import utc_now
+from linli_shared.clock import CHINA_TIME, china_day, utc_now
 from linli_shared.demo_api import RETRY_PAUSE, DemoApi, DemoLoadError  # noqa: F401 - re-exported
 
 # The registry demo's community; the values are repeated, not imported: points runs without it.
@@ -349,7 +349,7 @@ def activity_window(activity: DemoActivity, now: datetime) -> tuple[datetime, da
     if activity.past:
         ends_at = whole_minutes(now + PAST_ACTIVITY_END_MARGIN, step=5)
         return ends_at - timedelta(minutes=activity.minutes), ends_at
-    day = now.astimezone(CHINA_TIME).date() + timedelta(days=activity.days_ahead)
+    day = china_day(now) + timedelta(days=activity.days_ahead)
     starts_at = datetime.combine(day, activity.local_start, tzinfo=CHINA_TIME)
     return starts_at, starts_at + timedelta(minutes=activity.minutes)
 

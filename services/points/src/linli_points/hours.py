@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import enum
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 MAX_ACTIVITY_MINUTES = 24 * 60
 SERIAL_ENTROPY_BYTES = 10  # 80 bits, 16 base32 characters: a serial cannot be guessed
 SERIAL_PATTERN = re.compile(r"^LL-[A-Z0-9]{1,12}-[0-9]{4}-[A-Z2-7]{16}$")
@@ -54,13 +53,6 @@ def capped(points: int, *, already_today: int, daily_cap: int | None) -> int:
     if daily_cap is None:
         return points
     return max(0, min(points, daily_cap - already_today))
-
-
-def service_day(moment: datetime) -> date:
-    """The calendar day a moment of service falls on, in China time where the communities are."""
-    if moment.tzinfo is None:
-        raise ValueError("a moment of service needs a timezone")
-    return moment.astimezone(CHINA_TIME).date()
 
 
 def window_minutes(starts_at: datetime, ends_at: datetime) -> int:

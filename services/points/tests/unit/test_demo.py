@@ -29,10 +29,11 @@ from linli_points.demo import (
     plan_volunteers,
 )
 from linli_points.domain import TeamKind
-from linli_points.hours import CHINA_TIME, Rounding, points_for, window_minutes
+from linli_points.hours import Rounding, points_for, window_minutes
 from linli_points.wish_rules import MAX_POINTS_AWARD, WishStatus
 from linli_points.wishes_api import WishIn
 from linli_shared.auth import Role, read_token
+from linli_shared.clock import CHINA_TIME
 
 SECRET = "test-secret-" + "x" * 40
 POINTS = "http://points.test"

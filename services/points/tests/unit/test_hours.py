@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -63,13 +63,6 @@ def test_daily_cap_awards_only_what_the_day_has_left(
     points: int, already: int, cap: int | None, awarded: int
 ) -> None:
     assert hours.capped(points, already_today=already, daily_cap=cap) == awarded
-
-
-def test_service_day_is_the_day_in_china() -> None:
-    assert hours.service_day(datetime(2026, 3, 1, 23, 30, tzinfo=UTC)) == date(2026, 3, 2)
-    assert hours.service_day(datetime(2026, 3, 1, 15, 59, tzinfo=UTC)) == date(2026, 3, 1)
-    with pytest.raises(ValueError):
-        hours.service_day(datetime(2026, 3, 1, 12, 0))
 
 
 def test_window_must_end_after_start_and_last_at_most_a_day() -> None:

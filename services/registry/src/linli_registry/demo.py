@@ -19,14 +19,14 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from linli_registry.domain import Tag, VisitKind, age_on, id_check_char
 from linli_shared.auth import Role, issue_token
-from linli_shared.clock import utc_now
+from linli_shared.clock import CHINA_TIME, utc_now
 from linli_shared.demo_api import DemoApi, DemoLoadError  # noqa: F401 - re-exported
 
 DISTRICT = "gaoqiaoying"
@@ -35,7 +35,6 @@ COMMUNITY = "donglizhuang"
 COMMUNITY_NAME = "东李庄社区"
 COMMUNITY_WORKER = "community-worker-1"
 HOUSEHOLDS = 120
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 DEMO_PHONE_PREFIX = "100"  # not a mobile prefix in China: demo numbers reach nobody
 
 GRID_NAMES = ("第一片区", "第二片区", "第三片区", "第四片区", "第五片区")
