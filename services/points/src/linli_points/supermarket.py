@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
@@ -17,7 +18,7 @@ from linli_points.usecases import ORGANISERS, load_volunteer, volunteer_of
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import PointsRedeemed, RedemptionCancelled, StockLow
 from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
-from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
+from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result, replay_or_raise
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import get_visible, in_scope
@@ -137,20 +138,24 @@ async def redeem(
         pickup_code=domain.new_pickup_code(),
         redeemed_at=now,
     )
-    entry = await move_points(  # first: it locks the volunteer's account for the checks below
-        session,
-        volunteer,
-        -points,
-        kind=EntryKind.REDEEMED,
-        reason=f"{data.quantity} × {item.name}",
-        actor=caller.subject,
-        now=now,
-        reference=redemption.id,
-    )
-    domain.check_monthly_limit(
-        await redeemed_this_month(session, volunteer, item, now), data.quantity, item.monthly_limit
-    )
-    left = await take_stock(session, item, data.quantity)
+    replay = partial(load_redemption, session, caller)
+    try:
+        entry = await move_points(  # first: it locks the volunteer's account for the checks below
+            session,
+            volunteer,
+            -points,
+            kind=EntryKind.REDEEMED,
+            reason=f"{data.quantity} × {item.name}",
+            actor=caller.subject,
+            now=now,
+            reference=redemption.id,
+        )
+        domain.check_monthly_limit(
+            await redeemed_this_month(session, volunteer, item, now), data.quantity, item.monthly_limit
+        )
+        left = await take_stock(session, item, data.quantity)
+    except Conflict as error:  # the points or stock may be gone to a twin (same key): its answer is ours
+        return await replay_or_raise(session, idempotency, error, replay)
     session.add(redemption)
     record_event(
         session,
@@ -174,9 +179,7 @@ async def redeem(
             community=item.community,
             now=now,
         )
-    return await commit_once(
-        session, idempotency, redemption.id, lambda found: load_redemption(session, caller, found), redemption
-    )
+    return await commit_once(session, idempotency, redemption.id, replay, redemption)
 
 
 async def load_redemption(session: AsyncSession, caller: Caller, redemption_id: str) -> Redemption:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,8 +16,8 @@ from linli_points.models import KnownResident, PointsAccount, PointsEntry, Team,
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import PointsAdjusted, VolunteerEnrolled
 from linli_shared.database import flush_or_conflict
-from linli_shared.errors import Forbidden, Invalid, NotFound
-from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
+from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
+from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result, replay_or_raise
 from linli_shared.outbox import record_event
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import get_visible, in_scope
@@ -148,15 +149,19 @@ async def adjust_points(
     if idempotency and (previous := await previous_result(session, idempotency)):
         return await load_entry(session, previous)
     volunteer = await load_volunteer(session, caller, data.volunteer_id)
-    entry = await move_points(
-        session,
-        volunteer,
-        data.points,
-        kind=EntryKind.ADJUSTED,
-        reason=data.reason,
-        actor=caller.subject,
-        now=now,
-    )
+    replay = partial(load_entry, session)
+    try:
+        entry = await move_points(
+            session,
+            volunteer,
+            data.points,
+            kind=EntryKind.ADJUSTED,
+            reason=data.reason,
+            actor=caller.subject,
+            now=now,
+        )
+    except Conflict as error:  # the points may be gone to a twin (same key): its answer is ours
+        return await replay_or_raise(session, idempotency, error, replay)
     record_event(
         session,
         PointsAdjusted(
@@ -170,6 +175,4 @@ async def adjust_points(
         community=volunteer.community,
         now=now,
     )
-    return await commit_once(
-        session, idempotency, str(entry.id), lambda found: load_entry(session, found), entry
-    )
+    return await commit_once(session, idempotency, str(entry.id), replay, entry)

@@ -194,6 +194,26 @@ async def test_same_idempotency_key_redeems_once_and_answers_the_same(
     assert other_body.status_code == 409
 
 
+async def test_twins_of_a_redemption_only_one_can_afford_all_answer_with_it(
+    client, community, enrol, credit, stocked_item
+) -> None:
+    """A twin that waits for the first one's lock finds the points spent: it answers with the first
+    one's redemption, not with "not enough points"."""
+    volunteer = await enrol(community, subject="wang")
+    await credit(community, volunteer["id"], 10)
+    item = await stocked_item(community, price=10, stock=1)
+    headers = {**community.as_(Role.VOLUNTEER, "wang"), "Idempotency-Key": "the-last-bag"}
+
+    answers = await asyncio.gather(
+        *(client.post("/v1/redemptions", json={"item_id": item["id"]}, headers=headers) for _ in range(10))
+    )
+
+    assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers if a.status_code != 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await balance(client, community, volunteer["id"]) == 0
+    assert await stock(client, community, item["id"]) == 0
+
+
 async def test_same_idempotency_key_adjusts_once(client, community, enrol) -> None:
     volunteer = await enrol(community)
     headers = {**community.as_(Role.COMMUNITY_WORKER), "Idempotency-Key": "k1"}
@@ -203,6 +223,23 @@ async def test_same_idempotency_key_adjusts_once(client, community, enrol) -> No
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert await balance(client, community, volunteer["id"]) == 25
+
+
+async def test_twins_of_a_deduction_only_one_balance_allows_all_answer_with_it(
+    client, community, enrol, credit
+) -> None:
+    volunteer = await enrol(community)
+    await credit(community, volunteer["id"], 25)
+    headers = {**community.as_(Role.COMMUNITY_WORKER), "Idempotency-Key": "k-take-back"}
+    body = {"volunteer_id": volunteer["id"], "points": -25, "reason": "credited twice by mistake"}
+
+    answers = await asyncio.gather(
+        *(client.post("/v1/points/adjustments", json=body, headers=headers) for _ in range(10))
+    )
+
+    assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers if a.status_code != 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await balance(client, community, volunteer["id"]) == 0
 
 
 async def test_volunteer_cannot_spend_or_see_another_volunteers_points(
