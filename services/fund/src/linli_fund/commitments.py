@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
@@ -108,14 +109,18 @@ async def make_commitment(
         made_at=now,
     )
     session.add(commitment)
-    await ledger.reserve(
-        session,
-        commitment,
-        commitment.total_fen,
-        narration=f"reserve the {fund.value} fund's money for commitment {commitment.id}",
-        actor=caller.subject,
-        now=now,
-    )
+    replay = partial(load_commitment, session, caller)
+    try:
+        await ledger.reserve(
+            session,
+            commitment,
+            commitment.total_fen,
+            narration=f"reserve the {fund.value} fund's money for commitment {commitment.id}",
+            actor=caller.subject,
+            now=now,
+        )
+    except Conflict as error:  # the money may be reserved by a twin (same key): its answer is ours
+        return await replay_or_raise(session, idempotency, error, replay)
     record_event(
         session,
         CommitmentMade(
@@ -129,9 +134,7 @@ async def make_commitment(
         community=commitment.community,
         now=now,
     )
-    return await commit_once(
-        session, idempotency, commitment.id, lambda found: load_commitment(session, caller, found), commitment
-    )
+    return await commit_once(session, idempotency, commitment.id, replay, commitment)
 
 
 async def release_commitment(

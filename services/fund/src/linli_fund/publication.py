@@ -35,7 +35,7 @@ from linli_shared.auth import Caller
 from linli_shared.clock import CHINA_TIME, china_day
 from linli_shared.contracts.fund import DisclosurePublished
 from linli_shared.errors import Conflict, Invalid, NotFound
-from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result
+from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result, replay_or_raise
 from linli_shared.outbox import record_event
 
 TEMPLATES = Environment(
@@ -148,14 +148,19 @@ async def publish(
     check_fund_scope(caller, district, community, *OFFICERS)
     if idempotency and (replayed := await previous_result(session, idempotency)):
         return await load_published(session, district, community, int(replayed))
+
+    async def replay(found: str) -> PublishedDisclosure:
+        return await load_published(session, district, community, int(found))
+
     first_day, last_day = data.first_day, data.last_day
     if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
         raise Invalid(f"the period must run forwards and last at most {MAX_DAYS} days")
     if last_day >= china_day(now):
         raise Invalid("a period can be published only once it has ended (its last day is over, China time)")
     previous = await latest(session, district, community)
-    if previous is not None and first_day <= previous.last_day:
-        raise Conflict(f"periods up to {previous.last_day} are already published")
+    if previous is not None and first_day <= previous.last_day:  # perhaps by a twin (same key)
+        already = Conflict(f"periods up to {previous.last_day} are already published")
+        return await replay_or_raise(session, idempotency, already, replay)
     sequence = previous.sequence + 1 if previous else 1
     report = await build_report(session, district, community, first_day, last_day)
     report |= {"sequence": sequence, "published_at": now.astimezone(CHINA_TIME).isoformat(timespec="seconds")}
@@ -188,7 +193,7 @@ async def publish(
             session,
             idempotency,
             str(sequence),
-            lambda found: load_published(session, district, community, int(found)),
+            replay,
             published,
         )
     except IntegrityError as error:  # commit_once has rolled back

@@ -187,3 +187,27 @@ async def test_payments_out_of_a_commitment_racing_donations_all_complete(
         "reserved_fen": 40_000,
         "available_fen": 200_000 - 100_000 + 6_000,
     }
+
+
+async def test_twins_of_a_commitment_the_fund_affords_once_all_answer_with_it(
+    client, community, donate, known_resident
+) -> None:
+    await donate(community, 50_000, restricted_to="education")
+    body = {
+        "district": community.district,
+        "community": community.community,
+        "resident_id": await known_resident(community),
+        "purpose": "education",
+        "total_fen": 50_000,
+        "until": "2030-08-31",
+        "reason": "school fees until 18",
+    }
+    headers = {**community.as_(Role.FUND_OFFICER, "officer-a"), "Idempotency-Key": "fees-once"}
+
+    answers = await asyncio.gather(
+        *(client.post("/v1/commitments", json=body, headers=headers) for _ in range(8))
+    )
+
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers if a.status_code != 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert (await education(client, community))["reserved_fen"] == 50_000
