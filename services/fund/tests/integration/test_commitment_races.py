@@ -8,6 +8,7 @@ against the end of the commitment; the books must then hold whatever the winners
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -68,9 +69,11 @@ async def check_books(client, community, donated_fen: int) -> None:
             assert commitment["remaining_fen"] == 0
 
 
-async def test_payments_racing_a_release_never_deadlock_and_keep_the_books(
-    client, community, donate, known_resident, commit, approved_term
+async def race_rounds(
+    client, community, donate, known_resident, commit, approved_term, end: Callable[[dict], Awaitable[bool]]
 ) -> None:
+    """Each round: money in, a promise, three approved terms; their payments race `end` (which ends
+    the promise and says it did). No payment may fail but by a 409, and the books must hold after."""
     donated = 0
     for _ in range(ROUNDS):
         await donate(community, 100_000, restricted_to="education")
@@ -78,41 +81,40 @@ async def test_payments_racing_a_release_never_deadlock_and_keep_the_books(
         commitment = (await commit(community, await known_resident(community), 50_000)).json()
         terms = [await approved_term(community, commitment, TERM_FEN) for _ in range(3)]
 
-        answers = await asyncio.gather(
-            *(pay(client, community, term) for term in terms),
-            client.post(
-                f"/v1/commitments/{commitment['id']}/release",
-                headers=community.as_(Role.FUND_OFFICER, "officer-d"),
-            ),
+        *payments, ended = await asyncio.gather(
+            *(pay(client, community, term) for term in terms), end(commitment)
         )
 
-        assert {a.status_code for a in answers[:3]} <= {200, 409}, [a.text for a in answers[:3]]
-        assert answers[3].status_code == 200, answers[3].text
+        assert {p.status_code for p in payments} <= {200, 409}, [p.text for p in payments]
+        assert ended is True
         await check_books(client, community, donated)
+
+
+async def test_payments_racing_a_release_never_deadlock_and_keep_the_books(
+    client, community, donate, known_resident, commit, approved_term
+) -> None:
+    async def release(commitment: dict) -> bool:
+        released = await client.post(
+            f"/v1/commitments/{commitment['id']}/release",
+            headers=community.as_(Role.FUND_OFFICER, "officer-d"),
+        )
+        assert released.status_code == 200, released.text
+        return True
+
+    await race_rounds(client, community, donate, known_resident, commit, approved_term, release)
 
 
 async def test_payments_racing_a_death_from_the_registry_never_deadlock_and_keep_the_books(
     client, community, donate, known_resident, commit, approved_term
 ) -> None:
-    donated = 0
-    for _ in range(ROUNDS):
-        await donate(community, 100_000, restricted_to="education")
-        donated += 100_000
-        resident_id = await known_resident(community)
-        commitment = (await commit(community, resident_id, 50_000)).json()
-        terms = [await approved_term(community, commitment, TERM_FEN) for _ in range(3)]
+    async def die(commitment: dict) -> bool:
         death = Envelope.wrap(
-            ResidentDied(resident_id=resident_id, on=date.today()),
+            ResidentDied(resident_id=str(commitment["resident_id"]), on=date.today()),
             district=community.district,
             community=community.community,
             occurred_at=datetime.now(UTC),
         )
+        factory = client.app.state.session_factory
+        return await apply_once(factory, REGISTRY_CONSUMER.durable, death, on_registry_event)
 
-        answers = await asyncio.gather(
-            *(pay(client, community, term) for term in terms),
-            apply_once(client.app.state.session_factory, REGISTRY_CONSUMER.durable, death, on_registry_event),
-        )
-
-        assert {a.status_code for a in answers[:3]} <= {200, 409}, [a.text for a in answers[:3]]
-        assert answers[3] is True
-        await check_books(client, community, donated)
+    await race_rounds(client, community, donate, known_resident, commit, approved_term, die)
