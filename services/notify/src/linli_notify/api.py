@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify import schemas, usecases
 from linli_notify.domain import DeliveryStatus
@@ -103,8 +104,7 @@ NOT_CACHED = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-
 )
 async def acknowledgement_page(token: AckToken, session: SessionDep, request: Request) -> HTMLResponse:
     secret = request.app.state.settings.jwt_secret.get_secret_value()
-    notification, timezone = await usecases.link_page(session, token, secret=secret)
-    return link_page(notification, timezone)
+    return await link_page(session, await usecases.notification_by_link(session, token, secret=secret))
 
 
 @router.post(
@@ -119,8 +119,7 @@ async def acknowledge_by_link(token: AckToken, session: SessionDep, request: Req
     notification = await usecases.acknowledge_by_link(session, token, secret=secret, now=utc_now())
     assert notification.id is not None and notification.acknowledged_at is not None  # stored and acknowledged
     if "text/html" in request.headers.get("accept", ""):
-        _, timezone = await usecases.link_page(session, token, secret=secret)
-        return link_page(notification, timezone)
+        return await link_page(session, notification)
     return schemas.AcknowledgedOut(
         notification_id=notification.id,
         title=notification.title,
@@ -128,8 +127,10 @@ async def acknowledge_by_link(token: AckToken, session: SessionDep, request: Req
     )
 
 
-def link_page(notification: Notification, timezone: str) -> HTMLResponse:
+async def link_page(session: AsyncSession, notification: Notification) -> HTMLResponse:
+    """The confirmation page (it changes nothing: chat previews and mail scanners open links too)."""
     data = {"title": notification.title, "acknowledged_at": notification.acknowledged_at}
+    timezone = await usecases.recipient_timezone(session, notification)
     page = render_page("acknowledgement", notification.language, data, timezone=timezone)
     return HTMLResponse(page, headers=NOT_CACHED)
 

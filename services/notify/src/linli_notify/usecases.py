@@ -14,6 +14,7 @@ from linli_notify.contacts import new_contact
 from linli_notify.domain import (
     DEFAULT_TIMEZONE,
     INBOX,
+    PERSONAL,
     DeliveryStatus,
     resident_recipient,
     role_recipient,
@@ -31,7 +32,7 @@ from linli_shared.paging import Page, page_of
 from linli_shared.scoping import get_visible, in_scope
 
 LOG_READERS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR, Role.COMMUNITY_WORKER)
-FOR_OTHERS = ("resident:", "volunteer:", "donor:", "guardian:", "neighbour:", "role:")
+FOR_OTHERS = (*PERSONAL, "role:")  # whose preferences a community worker manages
 
 
 def caller_recipients(caller: Caller) -> list[str]:
@@ -184,14 +185,10 @@ async def notification_by_link(
     return notification
 
 
-async def link_page(session: AsyncSession, token: str, *, secret: str) -> tuple[Notification, str]:
-    """What the link's confirmation page shows: the notification, unchanged, and the recipient's zone.
-
-    Opening a link acknowledges nothing: chat apps' link previews and mail scanners open links too.
-    """
-    notification = await notification_by_link(session, token, secret=secret)
+async def recipient_timezone(session: AsyncSession, notification: Notification) -> str:
+    """The zone the recipient reads times in (China's, if they have no contact)."""
     contact = await session.get(Contact, (notification.district, notification.recipient))
-    return notification, contact.timezone if contact is not None else DEFAULT_TIMEZONE
+    return contact.timezone if contact is not None else DEFAULT_TIMEZONE
 
 
 async def acknowledge_by_link(
