@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.database import make_engine, make_session_factory
+from linli_shared.idempotency import IdempotencyRecord
 from linli_shared.inbox import InboxEntry
 from linli_shared.outbox import OutboxMessage
 from linli_shared.testing.effects import AppliedEffect
@@ -20,7 +21,12 @@ async def session_factory(database_url: str) -> AsyncIterator[async_sessionmaker
     async with engine.begin() as connection:
         await connection.run_sync(
             SQLModel.metadata.create_all,
-            tables=[OutboxMessage.__table__, InboxEntry.__table__, AppliedEffect.__table__],
+            tables=[
+                OutboxMessage.__table__,
+                InboxEntry.__table__,
+                IdempotencyRecord.__table__,
+                AppliedEffect.__table__,
+            ],
         )
     yield make_session_factory(engine)
     await engine.dispose()

@@ -90,20 +90,11 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-async def commit_or_conflict(session: AsyncSession, conflict_detail: str) -> None:
-    """Commit; a unique-key violation becomes a 409 with the given detail instead of a 500."""
-    await _or_conflict(session.commit(), session, conflict_detail)
-
-
 async def flush_or_conflict(session: AsyncSession, conflict_detail: str) -> None:
-    """Flush (to get rows in before rows that refer to them); a unique-key violation becomes a 409."""
-    await _or_conflict(session.flush(), session, conflict_detail)
-
-
-async def _or_conflict(step: Awaitable[None], session: AsyncSession, conflict_detail: str) -> None:
+    """Flush (to get rows in before rows that refer to them); a unique-key violation becomes a 409,
+    which the unit of work's `@write` answers with a twin's result where a twin caused it."""
     try:
-        await step
-    except IntegrityError as error:
-        await session.rollback()
+        await session.flush()
+    except IntegrityError as error:  # the unit of work rolls the transaction back
         log.info("integrity error taken for a conflict: %s", error.orig)
         raise Conflict(conflict_detail) from error

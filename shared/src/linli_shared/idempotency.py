@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.auth import CallerDep
-from linli_shared.clock import UtcDateTime, utc_now
-from linli_shared.errors import Conflict, DomainError, Invalid
-
-Result = TypeVar("Result")
+from linli_shared.clock import UtcDateTime
+from linli_shared.errors import Invalid
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -39,62 +34,6 @@ class IdempotentRequest:
     key: str
     scope: str
     request_hash: str
-
-
-async def previous_result(session: AsyncSession, request: IdempotentRequest) -> str | None:
-    """The id of what this key made before, or None; the same key with another body is refused."""
-    record = await session.get(IdempotencyRecord, (request.scope, request.key))
-    if record is None:
-        return None
-    if record.request_hash != request.request_hash:
-        raise Conflict("this Idempotency-Key was used before with a different request body")
-    return record.result_id
-
-
-async def replay_or_raise(
-    session: AsyncSession,
-    request: IdempotentRequest | None,
-    error: DomainError,
-    load_previous: Callable[[str], Awaitable[Result]],
-) -> Result:
-    """A request that lost a race to its own twin (same key) answers with the twin's result; any
-    other loser gets `error`. Call it where the state shows the effect already happened."""
-    await session.rollback()
-    if request and (previous := await previous_result(session, request)):
-        return await load_previous(previous)
-    raise error
-
-
-async def commit_once(
-    session: AsyncSession,
-    request: IdempotentRequest | None,
-    result_id: str,
-    load_previous: Callable[[str], Awaitable[Result]],
-    result: Result,
-) -> Result:
-    """Commit the effect together with its key; if a twin request committed first, return its result.
-
-    The key's row is part of the effect's transaction, so of two racing requests with one key
-    only one commits; the other rolls back whole and answers with the winner's result.
-    """
-    if request is not None:
-        session.add(
-            IdempotencyRecord(
-                scope=request.scope,
-                key=request.key,
-                request_hash=request.request_hash,
-                result_id=result_id,
-                created_at=utc_now(),
-            )
-        )
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        if request is None or (previous := await previous_result(session, request)) is None:
-            raise
-        return await load_previous(previous)
-    return result
 
 
 async def idempotent_request(

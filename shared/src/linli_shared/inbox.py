@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,11 +21,12 @@ from linli_shared import metrics
 from linli_shared.clock import UtcDateTime, utc_now
 from linli_shared.events import Envelope
 from linli_shared.jetstream import DurableConsumer, dead_letter_subject
+from linli_shared.unit_of_work import UnitOfWork, Work
 
 log = logging.getLogger(__name__)
 
-ApplyEvent = Callable[[AsyncSession, Envelope], Awaitable[None]]
-"""Applies one event inside the given session; must not commit (the inbox does)."""
+ApplyEvent = Callable[[Work, Envelope], Awaitable[None]]
+"""Applies one event inside the given unit of work; must not commit (the inbox does)."""
 
 
 class InboxEntry(SQLModel, table=True):
@@ -38,7 +40,10 @@ class InboxEntry(SQLModel, table=True):
 
 
 class PermanentEventError(Exception):
-    """The event can never be applied (bad contract, impossible state): dead-letter it now."""
+    """The event breaks its contract and can never be applied: dead-letter it now.
+
+    Anything else a handler raises (a bug included) is retried up to the consumer's max_deliver
+    and then dead-lettered with its traceback, since a fix and a redeploy may still apply it."""
 
 
 class EventArrivedEarly(Exception):
@@ -64,15 +69,14 @@ async def apply_once(
     The inbox row goes in first: a concurrent delivery of the same event (another replica,
     an ack-wait redelivery) waits on the key and then finds it taken.
     """
-    async with session_factory() as session:
-        session.add(InboxEntry(consumer=consumer, event_id=envelope.event_id, applied_at=utc_now()))
+    async with UnitOfWork(session_factory) as uow:
+        uow.session.add(InboxEntry(consumer=consumer, event_id=envelope.event_id, applied_at=utc_now()))
         try:
-            await session.flush()
+            await uow.session.flush()
         except IntegrityError:
-            await session.rollback()
             return False
-        await apply(session, envelope)
-        await session.commit()
+        await apply(uow, envelope)
+        await uow.commit()
         return True
 
 
@@ -104,12 +108,19 @@ class Inbox:
         try:
             envelope = Envelope.model_validate_json(data)
             applied = await apply_once(self.session_factory(), name, envelope, self.apply)
-        except (ValidationError, PermanentEventError, ValueError) as error:
+        except (ValidationError, PermanentEventError) as error:  # a contract violation: poison
             return await self._dead_letter(data, subject, deliveries, stream_sequence, error)
-        except Exception as error:
+        except Exception as error:  # transient, or a bug that a fix may cure: retry, then dead-letter
             if deliveries >= self.consumer.max_deliver:
                 return await self._dead_letter(data, subject, deliveries, stream_sequence, error)
-            log.warning("%s: delivery %d of %s failed, will retry: %r", name, deliveries, subject, error)
+            log.warning(
+                "%s: delivery %d of %s failed, will retry: %r",
+                name,
+                deliveries,
+                subject,
+                error,
+                exc_info=True,
+            )
             return Outcome.RETRY
         if applied:
             metrics.INBOX_APPLIED.labels(name).inc()
@@ -126,11 +137,18 @@ class Inbox:
             "Linli-Original-Subject": subject,
             "Linli-Deliveries": str(deliveries),
             "Linli-Error": f"{type(error).__name__}: {error}"[:2000],
+            "Linli-Traceback": one_line_traceback(error),
         }
         await self.publish_dead_letter(dead_letter_subject(name), data, headers)
         metrics.DEAD_LETTERED.labels(name).inc()
         log.error("%s: dead-lettered %s after %d deliveries: %r", name, subject, deliveries, error)
         return Outcome.DEAD_LETTERED
+
+
+def one_line_traceback(error: Exception, limit: int = 4000) -> str:
+    """The error's traceback on one line (a NATS header cannot hold a newline), its end kept."""
+    text = "".join(traceback.format_exception(error)).strip()
+    return " | ".join(line.strip() for line in text.splitlines() if line.strip())[-limit:]
 
 
 def subscribe_inbox(broker: NatsBroker, inbox: Inbox, *, description: str = "") -> None:

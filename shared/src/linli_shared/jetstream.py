@@ -72,6 +72,15 @@ class DurableConsumer:
     ack_wait_seconds: float = 30.0
     max_ack_pending: int = 1000
 
+    @classmethod
+    def of_events(cls, producer: str, *, consumer: str) -> DurableConsumer:
+        """The durable through which the `consumer` service reads every event of `producer`."""
+        return cls(
+            stream=stream_name(producer),
+            durable=f"{consumer}-{producer}",
+            filter_subject=service_subjects(producer),
+        )
+
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
             durable_name=self.durable,

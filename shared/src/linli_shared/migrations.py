@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.sql.sqltypes import AutoString
 
+from linli_shared.clock import UtcDateTime
 from linli_shared.database import make_engine
 
 MIGRATION_LOCK_ID = 7_110_110  # PostgreSQL advisory lock: one replica migrates at a time
@@ -61,3 +64,73 @@ def run_env(target_metadata: MetaData) -> None:
         await engine.dispose()
 
     asyncio.run(migrate_from_url())
+
+
+def create_plumbing_tables(*, idempotency: bool = True) -> None:
+    """The outbox, inbox and Idempotency-Key tables every service has, for its first migration.
+
+    One definition, so the four services' tables cannot drift apart (they match OutboxMessage,
+    InboxEntry and IdempotencyRecord)."""
+    if idempotency:
+        create_idempotency_table()
+    create_inbox_table()
+    create_outbox_table()
+
+
+def create_idempotency_table() -> None:
+    from alembic import op  # only inside a running migration
+
+    op.create_table(
+        "idempotency_record",
+        sa.Column("scope", AutoString(length=300), nullable=False),
+        sa.Column("key", AutoString(length=200), nullable=False),
+        sa.Column("request_hash", AutoString(length=64), nullable=False),
+        sa.Column("result_id", AutoString(length=64), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key"),
+    )
+
+
+def create_inbox_table() -> None:
+    from alembic import op
+
+    op.create_table(
+        "inbox_entry",
+        sa.Column("consumer", AutoString(length=100), nullable=False),
+        sa.Column("event_id", AutoString(length=64), nullable=False),
+        sa.Column("applied_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id"),
+    )
+
+
+def create_outbox_table() -> None:
+    from alembic import op
+
+    op.create_table(
+        "outbox_message",
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("event_id", AutoString(length=64), nullable=False),
+        sa.Column("subject", AutoString(length=255), nullable=False),
+        sa.Column("envelope", sa.Text(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("sent_at", UtcDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+        sa.Column("last_error", AutoString(length=1000), nullable=True),
+        sa.PrimaryKeyConstraint("position"),
+        sa.UniqueConstraint("event_id"),
+    )
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_message_sent_at"), ["sent_at"], unique=False)
+
+
+def drop_plumbing_tables(*, idempotency: bool = True) -> None:
+    """Undo create_plumbing_tables."""
+    from alembic import op
+
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_message_sent_at"))
+    op.drop_table("outbox_message")
+    op.drop_table("inbox_entry")
+    if idempotency:
+        op.drop_table("idempotency_record")

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared import metrics
 from linli_shared.clock import UtcDateTime, utc_now
-from linli_shared.events import Envelope, Event
+from linli_shared.events import Envelope
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +50,6 @@ def add_event(session: AsyncSession, envelope: Envelope) -> None:
         )
     )
     session.info["outbox_dirty"] = True
-
-
-def record_event(
-    session: AsyncSession, event: Event, *, district: str, community: str | None, now: datetime
-) -> Envelope:
-    """Wrap an event in its envelope and stage it in the caller's transaction."""
-    envelope = Envelope.wrap(event, district=district, community=community, occurred_at=now)
-    add_event(session, envelope)
-    return envelope
 
 
 @event.listens_for(Session, "after_commit")

@@ -28,15 +28,17 @@ from linli_shared.jetstream import (
     event_stream_config,
     stream_name,
 )
+from linli_shared.subscribers import EventHandlers
 from linli_shared.testing.effects import AppliedEffect
 from linli_shared.testing.waiting import eventually
+from linli_shared.unit_of_work import Work
 
 pytestmark = [pytest.mark.integration, pytest.mark.nats]
 
 
-async def record_effect(session: AsyncSession, envelope: Envelope) -> None:
+async def record_effect(uow: Work, envelope: Envelope) -> None:
     envelope.open(ResidentTagsChanged)
-    session.add(AppliedEffect(event_id=envelope.event_id))
+    uow.session.add(AppliedEffect(event_id=envelope.event_id))
 
 
 def tags_changed(district: str) -> Envelope:
@@ -79,8 +81,8 @@ async def test_concurrent_applies_of_one_event_apply_it_once(session_factory) ->
 
 
 async def test_failed_apply_leaves_no_inbox_row(session_factory) -> None:
-    async def explode(session: AsyncSession, envelope: Envelope) -> None:
-        session.add(AppliedEffect(event_id=envelope.event_id))
+    async def explode(uow: Work, envelope: Envelope) -> None:
+        uow.session.add(AppliedEffect(event_id=envelope.event_id))
         raise RuntimeError("database hiccup")
 
     envelope = tags_changed("d1")
@@ -196,11 +198,11 @@ async def test_transient_failure_is_retried_then_applied(
 ) -> None:
     failures = {"left": 1}
 
-    async def flaky(session: AsyncSession, envelope: Envelope) -> None:
+    async def flaky(uow: Work, envelope: Envelope) -> None:
         if failures["left"]:
             failures["left"] -= 1
             raise ConnectionError("database away")
-        await record_effect(session, envelope)
+        await record_effect(uow, envelope)
 
     await running_consumer(apply=flaky)
     envelope = tags_changed(district)
@@ -211,7 +213,7 @@ async def test_transient_failure_is_retried_then_applied(
 async def test_event_failing_every_try_is_dead_lettered_after_max_deliver(
     running_consumer, js, district
 ) -> None:
-    async def always_fails(session: AsyncSession, envelope: Envelope) -> None:
+    async def always_fails(uow: Work, envelope: Envelope) -> None:
         raise ConnectionError("never works")
 
     consumer = await running_consumer(apply=always_fails, max_deliver=2)
@@ -224,7 +226,7 @@ async def test_event_failing_every_try_is_dead_lettered_after_max_deliver(
 
 
 async def test_event_that_arrived_early_is_retried_not_dead_lettered(session_factory) -> None:
-    async def too_early(session: AsyncSession, envelope: Envelope) -> None:
+    async def too_early(uow: Work, envelope: Envelope) -> None:
         raise EventArrivedEarly("r1")
 
     dead_letters: list[str] = []
@@ -239,3 +241,47 @@ async def test_event_that_arrived_early_is_retried_not_dead_lettered(session_fac
     assert await inbox.handle(data, subject="x", deliveries=1, stream_sequence=1) is Outcome.RETRY
     assert dead_letters == []
     assert await inbox.handle(data, subject="x", deliveries=3, stream_sequence=1) is Outcome.DEAD_LETTERED
+
+
+def recording_inbox(apply, session_factory, max_deliver: int = 3) -> tuple[Inbox, list[dict[str, str]]]:  # noqa: ANN001
+    dead_letters: list[dict[str, str]] = []
+
+    async def publish_dead_letter(subject: str, data: bytes, headers: dict[str, str]) -> None:
+        dead_letters.append(headers)
+
+    consumer = DurableConsumer(stream="S", durable="c", filter_subject="x", max_deliver=max_deliver)
+    return Inbox(consumer, lambda: session_factory, apply, publish_dead_letter), dead_letters
+
+
+async def test_a_bug_in_a_handler_is_retried_then_dead_lettered_with_its_traceback(session_factory) -> None:
+    async def buggy(uow: Work, envelope: Envelope) -> None:
+        raise ValueError("a bug, not a bad event")
+
+    inbox, dead_letters = recording_inbox(buggy, session_factory)
+    data = tags_changed("d1").model_dump_json().encode()
+
+    assert await inbox.handle(data, subject="x", deliveries=1, stream_sequence=1) is Outcome.RETRY
+    assert dead_letters == [], "a ValueError may be a bug that a fix cures: not poison"
+    assert await inbox.handle(data, subject="x", deliveries=3, stream_sequence=1) is Outcome.DEAD_LETTERED
+    assert "a bug, not a bad event" in dead_letters[0]["Linli-Error"]
+    assert "in buggy" in dead_letters[0]["Linli-Traceback"]
+    assert "\n" not in dead_letters[0]["Linli-Traceback"]
+
+
+async def test_an_event_that_breaks_its_contract_is_dead_lettered_at_once(session_factory) -> None:
+    handlers = EventHandlers()
+
+    @handlers.on(ResidentTagsChanged)
+    async def on_tags_changed(uow: Work, event: ResidentTagsChanged, envelope: Envelope) -> None:
+        uow.session.add(AppliedEffect(event_id=envelope.event_id))
+
+    inbox, dead_letters = recording_inbox(handlers, session_factory)
+    broken = tags_changed("d1").model_copy(update={"payload": {"resident_id": "r1"}})  # no tags
+
+    outcome = await inbox.handle(
+        broken.model_dump_json().encode(), subject="x", deliveries=1, stream_sequence=1
+    )
+
+    assert outcome is Outcome.DEAD_LETTERED
+    assert "PermanentEventError" in dead_letters[0]["Linli-Error"]
+    assert await effects(session_factory, broken.event_id) == 0

@@ -28,8 +28,8 @@ from linli_shared.testing.waiting import eventually
 pytestmark = [pytest.mark.integration, pytest.mark.nats]
 
 
-async def record(session, envelope: Envelope) -> None:  # noqa: ANN001
-    session.add(AppliedEffect(event_id=envelope.event_id))
+async def record(uow, envelope: Envelope) -> None:  # noqa: ANN001
+    uow.session.add(AppliedEffect(event_id=envelope.event_id))
 
 
 def died(district: str) -> Envelope:

@@ -1,0 +1,205 @@
+"""The unit of work: the one thing that commits.
+
+Every write in every service has one shape: replay if this Idempotency-Key was seen; decide;
+record events; commit and return the result. `UnitOfWork` owns the session, the key's record and
+the outbox rows of one transaction, and rolls back unless `commit` is called. `@write` gives a use
+case that shape, so the use case itself only decides:
+
+    @write(replay=load_redemption)
+    async def redeem(uow: UnitOfWork, caller: Caller, data: RedemptionIn) -> Made[Redemption]:
+        ...  # load, check, change rows through uow.session
+        uow.record(PointsRedeemed(...), district=item.district, community=item.community)
+        return Made(redemption.id, redemption)
+
+A domain error raised while deciding ends the same way in every service: if a twin request (same
+key) committed meanwhile, its result is the answer; otherwise the error goes to the caller.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Annotated, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_shared.auth import Caller
+from linli_shared.clock import utc_now
+from linli_shared.errors import Conflict, DomainError
+from linli_shared.events import Envelope, Event
+from linli_shared.idempotency import IdempotencyDep, IdempotencyRecord, IdempotentRequest
+from linli_shared.outbox import add_event
+
+Result = TypeVar("Result")
+Arguments = ParamSpec("Arguments")
+
+
+@dataclass(frozen=True)
+class Made(Generic[Result]):
+    """What a write made: the id its Idempotency-Key remembers, and the value returned now."""
+
+    id: str
+    value: Result
+
+
+class Work(Protocol):
+    """What a use case may do with its transaction: the real unit of work and the fake both do it."""
+
+    session: AsyncSession
+    now: datetime
+    idempotency: IdempotentRequest | None
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None: ...
+
+    def record(
+        self, event: Event, *, district: str, community: str | None, occurred_at: datetime | None = None
+    ) -> Envelope: ...
+
+    async def previous(self) -> str | None: ...
+
+    async def commit(self, result_id: str = "") -> str | None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWork:
+    """One transaction: its session, its Idempotency-Key and its events; rolls back unless committed."""
+
+    session: AsyncSession
+    now: datetime
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        idempotency: IdempotentRequest | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._session_factory = session_factory
+        self._clock = clock
+        self.idempotency = idempotency
+        self.events: list[Envelope] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        self.now = self._clock()
+        self.events = []
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        # Closing rolls back whatever was not committed; unlike rollback() it does not expire the
+        # rows already loaded, so a result (a replayed one included) stays readable afterwards.
+        await self.session.close()
+
+    def record(
+        self, event: Event, *, district: str, community: str | None, occurred_at: datetime | None = None
+    ) -> Envelope:
+        """Stage an event in this transaction's outbox; it is published only if the work commits."""
+        when = occurred_at or self.now
+        envelope = Envelope.wrap(event, district=district, community=community, occurred_at=when)
+        add_event(self.session, envelope)
+        self.events.append(envelope)
+        return envelope
+
+    async def previous(self) -> str | None:
+        """The id of what this Idempotency-Key made before, or None; the key with another body is a 409."""
+        if self.idempotency is None:
+            return None
+        record = await self.session.get(IdempotencyRecord, (self.idempotency.scope, self.idempotency.key))
+        if record is None:
+            return None
+        if record.request_hash != self.idempotency.request_hash:
+            raise Conflict("this Idempotency-Key was used before with a different request body")
+        return record.result_id
+
+    async def commit(self, result_id: str = "") -> str | None:
+        """Commit the work together with its key. If a twin request with the same key committed
+        first, nothing of ours is kept and the twin's result id is returned; otherwise None."""
+        if self.idempotency is not None:
+            self.session.add(
+                IdempotencyRecord(
+                    scope=self.idempotency.scope,
+                    key=self.idempotency.key,
+                    request_hash=self.idempotency.request_hash,
+                    result_id=result_id,
+                    created_at=utc_now(),
+                )
+            )
+        try:
+            await self.session.commit()
+        except IntegrityError:
+            await self.session.rollback()
+            if (twin := await self.previous()) is None:
+                raise
+            return twin
+        return None
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self.events = []
+
+
+Replay = Callable[[AsyncSession, Caller, str], Awaitable[Result]]
+"""Loads, for this caller, what an earlier request with the same key made, from its id."""
+
+Decide = Callable[Concatenate[Work, Caller, Arguments], Awaitable[Made[Result]]]
+Carried = Callable[Concatenate[Work, Caller, Arguments], Awaitable[Result]]
+
+
+def write(
+    replay: Replay[Result],
+) -> Callable[[Decide[Arguments, Result]], Carried[Arguments, Result]]:
+    """Give a use case the shape of every write: replay if the key was seen; decide; commit; return."""
+
+    def shape(decide: Decide[Arguments, Result]) -> Carried[Arguments, Result]:
+        async def carried(
+            uow: Work, caller: Caller, /, *args: Arguments.args, **kwargs: Arguments.kwargs
+        ) -> Result:
+            async with uow:
+                if (previous := await uow.previous()) is not None:
+                    return await replay(uow.session, caller, previous)
+                try:
+                    made = await decide(uow, caller, *args, **kwargs)
+                except DomainError:
+                    # the state may show our effect because a twin (same key) made it first
+                    await uow.rollback()
+                    if (previous := await uow.previous()) is not None:
+                        return await replay(uow.session, caller, previous)
+                    raise
+                if (twin := await uow.commit(made.id)) is not None:
+                    return await replay(uow.session, caller, twin)
+                return made.value
+
+        functools.update_wrapper(carried, decide)  # its name and docstring stay the use case's
+        return carried
+
+    return shape
+
+
+async def unit_of_work(request: Request, idempotency: IdempotencyDep) -> UnitOfWork:
+    """A fresh, unopened unit of work for this request, carrying its Idempotency-Key if any."""
+    return UnitOfWork(request.app.state.session_factory, idempotency=idempotency)
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+async def keyless_unit_of_work(request: Request) -> UnitOfWork:
+    """A unit of work that honours no Idempotency-Key: for a route without sign-in (a signed link
+    in a message has no caller to scope a key to), or a read that must be recorded every time."""
+    return UnitOfWork(request.app.state.session_factory)
+
+
+KeylessUnitOfWorkDep = Annotated[UnitOfWork, Depends(keyless_unit_of_work)]
