@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from linli_shared.errors import problem
+from linli_shared.openapi import problem_response
 
 router = APIRouter(tags=["operations"])
 
@@ -16,7 +18,12 @@ async def healthz() -> dict[str, str]:
     return {"status": "alive"}
 
 
-@router.get("/readyz", response_model=None)
+NOT_READY: dict[int | str, dict[str, object]] = {
+    503: problem_response("The database or the bus does not answer; each check says which.")
+}
+
+
+@router.get("/readyz", response_model=None, responses=NOT_READY)
 async def readyz(request: Request) -> dict[str, str] | Response:
     checks: dict[str, str] = {}
     try:
@@ -31,6 +38,10 @@ async def readyz(request: Request) -> dict[str, str] | Response:
     return problem(503, "Not ready", ", ".join(f"{k}: {v}" for k, v in checks.items()), **checks)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "Prometheus text format.", "content": {"text/plain": {}}}},
+)
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

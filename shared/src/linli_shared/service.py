@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from faststream.nats import NatsBroker
 from faststream.specification import AsyncAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -28,6 +29,7 @@ from linli_shared.jetstream import (
     event_stream_config,
 )
 from linli_shared.migrations import upgrade_to_head
+from linli_shared.openapi import install_problem_openapi
 from linli_shared.outbox import OutboxRelay, relay_session_info
 from linli_shared.settings import ServiceSettings
 
@@ -45,6 +47,11 @@ class Subscription:
     producer: str
     apply: ApplyEvent
     description: str = ""
+
+    @classmethod
+    def to(cls, producer: str, *, service: str, apply: ApplyEvent, description: str = "") -> Subscription:
+        """`service` reads every event of `producer` through its own durable consumer."""
+        return cls(DurableConsumer.of_events(producer, consumer=service), producer, apply, description)
 
 
 @dataclass
@@ -88,7 +95,48 @@ async def run_periodically(
         await asyncio.sleep(every_seconds)
 
 
-def create_service_app(spec: ServiceSpec) -> FastAPI:
+async def build_bus(spec: ServiceSpec, session_factory: async_sessionmaker[AsyncSession]) -> Bus:
+    """The bus with every stream this service touches, its durable consumers, and which of them
+    must replay their stream from the start because this database has applied nothing yet."""
+    producers = {spec.name} | {s.producer for s in spec.subscriptions}
+    fresh = [
+        s.consumer.durable
+        for s in spec.subscriptions
+        if not await has_applied_anything(session_factory, s.consumer.durable)
+    ]
+    return Bus(
+        spec.settings.nats_url,
+        service=spec.name,
+        streams=[event_stream_config(p) for p in sorted(producers)] + [dead_letter_stream_config()],
+        consumers=[s.consumer for s in spec.subscriptions],
+        replay=frozenset(fresh),
+    )
+
+
+def subscribe_inboxes(spec: ServiceSpec, bus: Bus, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    for subscription in spec.subscriptions:
+        inbox = Inbox(
+            subscription.consumer, lambda: session_factory, subscription.apply, bus.publish_with_headers
+        )
+        subscribe_inbox(bus.broker, inbox, description=subscription.description)
+
+
+async def stop_tasks(
+    relay: OutboxRelay, jobs: list[asyncio.Task[None]], tasks: list[asyncio.Task[None]]
+) -> None:
+    """Let the relay end its pass (so what it published is marked sent), cancel the jobs, and
+    cancel whatever has not stopped within SHUTDOWN_SECONDS."""
+    relay.stop()
+    for job_task in jobs:
+        job_task.cancel()
+    _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_SECONDS) if tasks else ((), ())
+    for task in stuck:
+        log.error("task %s did not stop within %ss; cancelled", task.get_name(), SHUTDOWN_SECONDS)
+        task.cancel()
+
+
+def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Database, migrations, bus, relay, inboxes and periodic jobs, started and stopped in order."""
     settings = spec.settings
 
     @asynccontextmanager
@@ -96,63 +144,39 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         engine = make_engine(settings.database_url)
         await upgrade_to_head(engine, spec.migrations)
         session_factory = make_session_factory(engine)
-        producers = {spec.name} | {s.producer for s in spec.subscriptions}
-        bus = Bus(
-            settings.nats_url,
-            service=spec.name,
-            streams=[event_stream_config(p) for p in sorted(producers)] + [dead_letter_stream_config()],
-            consumers=[s.consumer for s in spec.subscriptions],
-            replay=frozenset(
-                [
-                    s.consumer.durable
-                    for s in spec.subscriptions
-                    if not await has_applied_anything(session_factory, s.consumer.durable)
-                ]
-            ),
-        )
+        bus = await build_bus(spec, session_factory)
         relay = OutboxRelay(session_factory, bus, service=spec.name, poll_seconds=settings.relay_poll_seconds)
         session_factory.configure(info=relay_session_info(relay))
         document_events(bus.broker, spec.publishes)
-        for subscription in spec.subscriptions:
-            inbox = Inbox(
-                subscription.consumer,
-                lambda: session_factory,
-                subscription.apply,
-                bus.publish_with_headers,
-            )
-            subscribe_inbox(bus.broker, inbox, description=subscription.description)
+        subscribe_inboxes(spec, bus, session_factory)
         bus.on_reconnect(relay.wake)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.session_factory = session_factory
-        app.state.bus = bus
-        app.state.relay = relay
+        app.state.settings, app.state.engine, app.state.bus = settings, engine, bus
+        app.state.session_factory, app.state.relay = session_factory, relay
         bus.start_in_background()
         jobs = [
             asyncio.create_task(run_periodically(job, session_factory, every))
             for job, every in spec.periodic_jobs
         ]
-        tasks = (
-            [*jobs, asyncio.create_task(relay.run(), name="outbox-relay")] if settings.relay_enabled else jobs
-        )
+        relaying = [asyncio.create_task(relay.run(), name="outbox-relay")] if settings.relay_enabled else []
         log.info("%s ready on port %s", spec.name, settings.http_port)
         try:
             yield
         finally:
-            relay.stop()  # it ends its pass, so what it published is marked sent
-            for job_task in jobs:
-                job_task.cancel()
-            _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_SECONDS) if tasks else ((), ())
-            for task in stuck:
-                log.error("task %s did not stop within %ss; cancelled", task.get_name(), SHUTDOWN_SECONDS)
-                task.cancel()
+            await stop_tasks(relay, jobs, [*jobs, *relaying])
             try:
                 await bus.stop()
             finally:
                 await engine.dispose()
 
-    app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan)
+    return lifespan
+
+
+def create_service_app(spec: ServiceSpec) -> FastAPI:
+    app = FastAPIOffline(
+        title=spec.title, version="1.0.0", lifespan=service_lifespan(spec)
+    )  # docs served locally
     install_problem_handlers(app)
+    install_problem_openapi(app)
     app.include_router(health.router)
     for router in spec.routers:
         app.include_router(router)
