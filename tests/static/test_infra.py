@@ -162,36 +162,35 @@ def test_district_leaf_has_its_own_domain_and_links_to_the_cluster() -> None:
 
 # --- Dockerfiles --------------------------------------------------------------------------
 
-DOCKERFILES = sorted(ROOT.glob("services/*/Dockerfile"))
+DOCKERFILE = ROOT / "services" / "Dockerfile"
 
 
-def test_registry_has_a_dockerfile() -> None:
-    assert ROOT / "services" / "registry" / "Dockerfile" in DOCKERFILES
-
-
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.parent.name)
-def test_dockerfile_port_matches_service_and_compose(dockerfile: Path) -> None:
-    service = dockerfile.parent.name
-    assert service in SERVICE_PORTS, f"no port assigned to {service}"
-    port = SERVICE_PORTS[service]
-    text = dockerfile.read_text()
-
-    exposed = re.findall(r"^EXPOSE\s+(.+)$", text, re.MULTILINE)
-    assert [p for line in exposed for p in line.split()] == [str(port)]
+def test_one_dockerfile_builds_any_service_as_a_non_root_user() -> None:
+    text = DOCKERFILE.read_text()
+    assert "ARG SERVICE" in text and "ARG PORT" in text
+    assert "-c constraints.txt ./shared ./services/${SERVICE}" in text
+    assert re.findall(r"^EXPOSE\s+(.+)$", text, re.MULTILINE) == ["${PORT}"]
     cmd = json.loads(re.findall(r"^CMD\s+(\[.*\])\s*$", text, re.MULTILINE)[-1])
-    assert cmd[:3] == ["uvicorn", "--factory", f"linli_{service}.app:create_app"]
-    assert cmd[cmd.index("--port") + 1] == str(port)
+    assert "uvicorn --factory linli_${LINLI_SERVICE}.app:create_app" in cmd[-1]
+    assert "--port ${LINLI_PORT}" in cmd[-1]
     users = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     healthcheck = re.search(r"^HEALTHCHECK\b.*?(?<!\\)$", text, re.MULTILINE | re.DOTALL)
-    assert healthcheck and f"127.0.0.1:{port}/healthz" in healthcheck.group(0)
-    assert f"-c constraints.txt ./shared ./services/{service}" in text
+    assert healthcheck and "127.0.0.1:${LINLI_PORT}/healthz" in healthcheck.group(0)
+    assert not list(ROOT.glob("services/*/Dockerfile")), "one Dockerfile for all, not one each"
 
+
+@pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
+def test_compose_builds_each_service_from_the_one_dockerfile_on_its_port(service: str) -> None:
+    port = SERVICE_PORTS[service]
     compose = compose_services().get(service)
     assert compose is not None, f"{service} is not in docker-compose.yml"
-    assert f"dockerfile: services/{service}/Dockerfile" in compose
+    assert "dockerfile: services/Dockerfile" in compose
+    assert re.search(rf"^\s+SERVICE: {service}$", compose, re.MULTILINE)
+    assert re.search(rf'^\s+PORT: "{port}"$', compose, re.MULTILINE)
     assert re.search(rf"^\s*- \"{port}:{port}\"$", compose, re.MULTILINE)
     assert f'LINLI_{service.upper()}_HTTP_PORT: "{port}"' in compose
+    assert f"127.0.0.1:{port}/healthz" in compose
 
 
 # --- docker-compose.yml -------------------------------------------------------------------
