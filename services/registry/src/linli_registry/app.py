@@ -8,8 +8,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_registry import api, care
+from linli_registry.api import routers
 from linli_registry.settings import RegistrySettings, get_settings
+from linli_registry.usecases import care
 from linli_shared.clock import utc_now
 from linli_shared.contracts import registry as registry_contracts  # noqa: F401 - registers them
 from linli_shared.events import events_of
@@ -26,7 +27,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             title="Linli registry",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[api.router],
+            routers=routers,
             periodic_jobs=[(check_overdue_visits, settings.care_check_seconds)],
             publishes=events_of("registry"),
         )

@@ -120,3 +120,37 @@ def latest_missed_due(since: datetime, every: timedelta, now: datetime) -> datet
         return None
     periods = (now - since) // every
     return since + periods * every
+
+
+VISIT_CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of our clock a caller's clock may run: a visit 'now' on their phone is not refused."""
+LATEST_BACKDATED_GROUP = timedelta(days=31)
+"""How long ago a care group may be entered as formed: one set up on paper last month, not older."""
+
+
+def check_visited_at(visited_at: datetime, now: datetime) -> datetime:
+    """A visit happened at a moment with a timezone, not in the future."""
+    if visited_at.tzinfo is None:
+        raise Invalid("visited_at needs a timezone")
+    if visited_at > now + VISIT_CLOCK_SKEW:
+        raise Invalid("visited_at is in the future")
+    return visited_at
+
+
+def check_formed_at(formed_at: datetime, now: datetime) -> datetime:
+    """A care group entered late keeps the day it was formed: not in the future, at most 31 days ago."""
+    if formed_at.tzinfo is None:
+        raise Invalid("formed_at needs a timezone")
+    if formed_at > now + VISIT_CLOCK_SKEW:
+        raise Invalid("formed_at is in the future")
+    if formed_at < now - LATEST_BACKDATED_GROUP:
+        raise Invalid("formed_at is more than 31 days ago")
+    return min(formed_at, now)
+
+
+def birth_date_at_most(today: date, years: int) -> date:
+    """Latest birth date of someone who is `years` old or more on `today`."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from linli_registry import care
 from linli_registry.models import CareGroup
+from linli_registry.usecases import care
 from linli_shared.auth import Role
 from linli_shared.outbox import OutboxMessage
 
@@ -198,3 +198,48 @@ async def test_future_visit_time_is_refused(client, place, elder) -> None:
         headers=place.as_(Role.GRID_WORKER, "grid-worker-1"),
     )
     assert response.status_code == 422
+
+
+async def test_a_group_entered_late_keeps_the_day_it_was_formed_and_is_overdue_from_then(
+    client, place, elder
+) -> None:
+    formed_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    response = await client.post(
+        "/v1/care-groups",
+        json={
+            "resident_id": elder["id"],
+            "community_worker": "community-worker-1",
+            "grid_worker": "grid-worker-1",
+            "neighbour_name": "对门张阿姨",
+            "formed_at": formed_at.isoformat(),
+        },
+        headers=place.as_(Role.COMMUNITY_WORKER),
+    )
+    assert response.status_code == 201, response.text
+    assert datetime.fromisoformat(response.json()["formed_at"]) == formed_at
+    factory = client.app.state.session_factory
+    assert await care.check_overdue_visits(factory, datetime.now(UTC)) == 1
+    [event] = await overdue_events(client)
+    assert event["payload"]["kind"] == "visit"
+    assert event["payload"]["due_at"] == (formed_at + timedelta(hours=48)).isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    ("formed", "problem"),
+    [(timedelta(days=32), "more than 31 days ago"), (-timedelta(hours=1), "in the future")],
+)
+async def test_a_group_formed_long_ago_or_in_the_future_is_refused(
+    client, place, elder, formed, problem
+) -> None:
+    response = await client.post(
+        "/v1/care-groups",
+        json={
+            "resident_id": elder["id"],
+            "community_worker": "community-worker-1",
+            "grid_worker": "grid-worker-1",
+            "neighbour_name": "对门张阿姨",
+            "formed_at": (datetime.now(UTC) - formed).isoformat(),
+        },
+        headers=place.as_(Role.COMMUNITY_WORKER),
+    )
+    assert response.status_code == 422 and problem in response.text

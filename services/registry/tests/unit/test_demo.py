@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-import httpx
 import pytest
 
-from linli_registry import demo, schemas
-from linli_registry.demo import DemoCommunity, DemoLoadError, demo_community, load_demo, needs_care_group
+from linli_registry import demo
+from linli_registry.api.care import CareGroupIn, VisitIn
+from linli_registry.api.fields import PHONE_PATTERN
+from linli_registry.api.health import HealthRecordIn
+from linli_registry.api.places import GridIn
+from linli_registry.api.residents_schemas import HouseholdIn, ResidentIn
+from linli_registry.demo import DemoCommunity, demo_community, needs_care_group
 from linli_registry.domain import Tag, VisitKind, age_on, birth_date_from_id, normalise_id_number
-from linli_shared.auth import Role, read_token
 
 TODAY = date(2025, 6, 1)
-SECRET = "test-secret-" + "x" * 40
 SEEDS = [7, 1, 2, 3, 42]
 
 
@@ -141,7 +141,9 @@ def test_care_groups_have_the_zone_worker_and_a_neighbour_from_another_household
 
 
 def test_care_groups_have_daily_visits_up_to_today_and_a_weekly_call(community: DemoCommunity) -> None:
-    for group in community.care_groups:
+    ordinary = [g for g in community.care_groups if g.formed is None]
+    assert len(ordinary) == len(community.care_groups) - 1, "all but the one overdue showcase group"
+    for group in ordinary:
         visits = [v for v in group.visits if v.kind is VisitKind.VISIT]
         calls = [v for v in group.visits if v.kind is VisitKind.CALL]
         assert len(calls) == 1 and 2 <= len(visits) <= 4
@@ -215,24 +217,26 @@ def test_demo_phone_numbers_reach_no_real_mobile(community: DemoCommunity) -> No
     phones += [n for p in community.people if p.health for n in p.health.children_phones]
     phones += [p.guardian_phone for p in community.people if p.guardian_phone]
     phones += [g.neighbour_phone for g in community.care_groups if g.neighbour_phone]
-    assert phones and all(re.fullmatch(schemas.PHONE_PATTERN, n) for n in phones)
+    assert phones and all(re.fullmatch(PHONE_PATTERN, n) for n in phones)
     assert all(len(n) == 11 and n.startswith("100") for n in phones)
 
 
 def test_demo_request_bodies_pass_the_api_schemas(community: DemoCommunity) -> None:
     now = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
     for grid in community.grids:
-        schemas.GridIn.model_validate(demo.grid_body(grid))
+        GridIn.model_validate(demo.grid_body(grid))
     for household in community.households:
-        schemas.HouseholdIn.model_validate(demo.household_body(household))
+        HouseholdIn.model_validate(demo.household_body(household))
     for person in community.people:
-        schemas.ResidentIn.model_validate(demo.resident_body(person, str(uuid.uuid4())))
+        ResidentIn.model_validate(demo.resident_body(person, str(uuid.uuid4())))
         if person.health:
-            schemas.HealthRecordIn.model_validate(demo.health_body(person.health))
+            HealthRecordIn.model_validate(demo.health_body(person.health))
     for group in community.care_groups:
-        schemas.CareGroupIn.model_validate(demo.care_group_body(group, str(uuid.uuid4())))
+        formed_at = now - timedelta(days=group.formed.days_ago) if group.formed else None
+        parsed_group = CareGroupIn.model_validate(demo.care_group_body(group, str(uuid.uuid4()), formed_at))
+        assert parsed_group.formed_at == formed_at
         for visit in group.visits:
-            parsed = schemas.VisitIn.model_validate(demo.visit_body(visit, str(uuid.uuid4()), now))
+            parsed = VisitIn.model_validate(demo.visit_body(visit, str(uuid.uuid4()), now))
             assert parsed.visited_at is not None and parsed.visited_at.tzinfo is not None
 
 
@@ -247,74 +251,16 @@ def test_visit_times_are_in_china_daytime_in_the_past_within_a_week(hour_utc: in
             assert moment.hour == visit.hour and moment.minute == visit.minute
 
 
-# --- the loader, against a fake registry -----------------------------------------------------------
-
-
-class FakeRegistry:
-    """Answers as the registry would, records who asked for what."""
-
-    def __init__(self, communities: list[dict[str, str]], fail_on: str | None = None) -> None:
-        self.communities = communities
-        self.fail_on = fail_on
-        self.calls: list[tuple[str, str, Role, str, Any]] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        caller = read_token(SECRET, request.headers["Authorization"].removeprefix("Bearer "))
-        body = json.loads(request.content) if request.content else None
-        self.calls.append((request.method, request.url.path, caller.role, caller.subject, body))
-        path = request.url.path
-        if path == self.fail_on:
-            return httpx.Response(500, json={"title": "Internal Server Error", "detail": "boom"})
-        if request.method == "GET":
-            return httpx.Response(200, json=self.communities if path == "/v1/communities" else [])
-        if request.method == "PUT":
-            return httpx.Response(200, json=body)
-        return httpx.Response(201, json={"id": str(uuid.uuid4()), **(body or {})})
-
-    def paths(self, method: str, path: str) -> list[tuple[str, str, Role, str, Any]]:
-        return [call for call in self.calls if call[0] == method and call[1].startswith(path)]
-
-
-def test_load_demo_does_nothing_when_the_community_exists() -> None:
-    registry = FakeRegistry([{"district": "gaoqiaoying", "code": "donglizhuang", "name": "东李庄社区"}])
-    lines: list[str] = []
-    loaded = load_demo(
-        "http://registry", SECRET, progress=lines.append, transport=httpx.MockTransport(registry)
-    )
-    assert loaded is False
-    assert [(m, p) for m, p, *_ in registry.calls] == [("GET", "/v1/communities")]
-    assert lines and "already" in lines[0]
-
-
-def test_load_demo_posts_the_whole_community_with_the_right_roles() -> None:
-    registry = FakeRegistry([])
-    lines: list[str] = []
-    loaded = load_demo(
-        "http://registry", SECRET, progress=lines.append, transport=httpx.MockTransport(registry)
-    )
-    expected = demo_community(7, datetime.now(UTC).date())
-    assert loaded is True
-    assert [c[2] for c in registry.paths("POST", "/v1/districts")] == [Role.CITY_ADMIN]
-    assert [c[2] for c in registry.paths("POST", "/v1/communities")] == [Role.CITY_ADMIN]
-    assert len(registry.paths("POST", "/v1/grids")) == 5
-    assert len(registry.paths("POST", "/v1/households")) == len(expected.households)
-    residents = registry.paths("POST", "/v1/residents")
-    assert len(residents) == len(expected.people)
-    assert {c[2] for c in residents} == {Role.COMMUNITY_WORKER}
-    assert len(registry.paths("PUT", "/v1/residents/")) == sum(p.health is not None for p in expected.people)
-    groups = registry.paths("POST", "/v1/care-groups")
-    assert len(groups) == len(expected.care_groups)
-    visits = registry.paths("POST", "/v1/visits")
-    assert len(visits) == sum(len(g.visits) for g in expected.care_groups)
-    grid_worker_of = {body["resident_id"]: body["grid_worker"] for *_, body in groups}
-    for _, _, role, subject, body in visits:
-        assert role is Role.GRID_WORKER and subject == grid_worker_of[body["resident_id"]]
-    assert sum("residents registered" in line for line in lines) == len(expected.people) // 50
-    assert f"{len(expected.people)} residents" in lines[-1]
-
-
-def test_load_demo_fails_with_the_status_and_body_of_an_unexpected_answer() -> None:
-    registry = FakeRegistry([], fail_on="/v1/residents")
-    with pytest.raises(DemoLoadError, match=r"POST /v1/residents returned 500 \(expected 201\).*boom"):
-        load_demo("http://registry", SECRET, progress=lambda _: None, transport=httpx.MockTransport(registry))
-    assert len(registry.paths("POST", "/v1/residents")) == 1
+@pytest.mark.parametrize("seed", SEEDS)
+def test_one_elder_living_alone_has_a_group_formed_days_ago_and_visited_only_then(seed: int) -> None:
+    community = demo_community(seed, TODAY)
+    [showcase] = [g for g in community.care_groups if g.formed is not None]
+    elder = next(p for p in community.people if p.key == showcase.person_key)
+    assert Tag.LIVING_ALONE in elder.tags and showcase.formed.days_ago >= 2
+    [visit] = showcase.visits
+    assert visit.kind is VisitKind.VISIT
+    now = datetime(2025, 6, 1, 3, 0, tzinfo=UTC)
+    formed_at = demo.care.moment_before(now, showcase.formed)
+    assert demo.visit_time(formed_at, visit) == formed_at, "the first visit is the forming itself"
+    last_visit_due = formed_at + timedelta(hours=24)
+    assert last_visit_due < now, "the daily visit is already overdue when the demo is loaded"

@@ -66,3 +66,24 @@ def test_missed_period_is_the_same_all_through_the_next_period() -> None:
 
 def test_each_further_period_missed_is_a_new_one() -> None:
     assert domain.latest_missed_due(START, DAY, START + 3 * DAY + timedelta(hours=1)) == START + 3 * DAY
+
+
+def test_a_care_group_may_be_entered_as_formed_up_to_31_days_ago() -> None:
+    now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    assert domain.check_formed_at(now - timedelta(days=31), now) == now - timedelta(days=31)
+    assert domain.check_formed_at(now + timedelta(minutes=2), now) == now, "a clock a little ahead: now"
+    with pytest.raises(Invalid, match="more than 31 days"):
+        domain.check_formed_at(now - timedelta(days=31, seconds=1), now)
+    with pytest.raises(Invalid, match="future"):
+        domain.check_formed_at(now + timedelta(hours=1), now)
+    with pytest.raises(Invalid, match="timezone"):
+        domain.check_formed_at(datetime(2026, 3, 9, 9, 0), now)
+
+
+def test_a_visit_needs_a_timezone_and_may_not_be_in_the_future() -> None:
+    now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    assert domain.check_visited_at(now + timedelta(minutes=4), now) == now + timedelta(minutes=4)
+    with pytest.raises(Invalid, match="future"):
+        domain.check_visited_at(now + timedelta(minutes=6), now)
+    with pytest.raises(Invalid, match="timezone"):
+        domain.check_visited_at(datetime(2026, 3, 9, 9, 0), now)

@@ -11,6 +11,8 @@ import sqlmodel
 import linli_shared.clock
 from alembic import op
 
+from linli_shared.migrations import create_inbox_table, create_outbox_table, drop_plumbing_tables
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -63,28 +65,8 @@ def upgrade() -> None:
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_household_district'), ['district'], unique=False)
 
-    op.create_table('inbox_entry',
-    sa.Column('consumer', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('applied_at', linli_shared.clock.UtcDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
-    op.create_table('outbox_message',
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('envelope', sa.Text(), nullable=False),
-    sa.Column('created_at', linli_shared.clock.UtcDateTime(), nullable=False),
-    sa.Column('sent_at', linli_shared.clock.UtcDateTime(), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', linli_shared.clock.UtcDateTime(), nullable=False),
-    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
-    sa.PrimaryKeyConstraint('position'),
-    sa.UniqueConstraint('event_id')
-    )
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_message_sent_at'), ['sent_at'], unique=False)
-
+    create_inbox_table()
+    create_outbox_table()
     op.create_table('community',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('district', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -223,11 +205,7 @@ def downgrade() -> None:
 
     op.drop_table('resident')
     op.drop_table('community')
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_message_sent_at'))
-
-    op.drop_table('outbox_message')
-    op.drop_table('inbox_entry')
+    drop_plumbing_tables(idempotency=False)  # the outbox and the inbox; the key table is 0003's
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_household_district'))
 

@@ -1,0 +1,77 @@
+"""Who may do what in the registry, and loaders that find a row only where the caller may see it."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_registry.models import CareGroup, Community, Grid, Resident, VisitLog
+from linli_shared.auth import Caller, Role
+from linli_shared.errors import Invalid, NotFound
+
+REGISTRY_WRITERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER, Role.GRID_WORKER)
+REGISTRY_READERS = (*REGISTRY_WRITERS, Role.FUND_OFFICER)
+HEALTH_RECORD_WRITERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER)
+HEALTH_RECORD_READERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER, Role.GRID_WORKER)
+HEALTH_READ_AUDITORS = (Role.DISTRICT_ADMIN, Role.AUDITOR)
+CARE_GROUP_FORMERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER)
+STATISTICS_READERS = (
+    Role.CITY_ADMIN,
+    Role.DISTRICT_ADMIN,
+    Role.COMMUNITY_WORKER,
+    Role.GRID_WORKER,
+    Role.AUDITOR,
+)
+
+
+async def load_community(session: AsyncSession, district: str, community: str) -> Community:
+    found = (
+        await session.exec(
+            select(Community).where(Community.district == district, Community.code == community)
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"community {community} not found in {district}")
+    return found
+
+
+async def check_grid_exists(
+    session: AsyncSession, district: str, community: str, grid_code: str | None
+) -> None:
+    if grid_code is None:
+        return
+    statement = select(Grid).where(
+        Grid.district == district, Grid.community == community, Grid.code == grid_code
+    )
+    if (await session.exec(statement)).first() is None:
+        raise Invalid(f"grid {grid_code} does not exist in {community}")
+
+
+async def load_resident(
+    session: AsyncSession, caller: Caller, resident_id: str, *, for_update: bool = False
+) -> Resident:
+    """The resident, if the caller may see them; otherwise NotFound, whatever the reason."""
+    if for_update:
+        resident = await session.get(Resident, resident_id, with_for_update=True)
+    else:
+        resident = await session.get(Resident, resident_id)
+    if resident is None:
+        raise NotFound("resident not found")
+    caller.check_sees(resident.district, resident.community, "resident")
+    return resident
+
+
+async def load_care_group(session: AsyncSession, caller: Caller, care_group_id: str) -> CareGroup:
+    group = await session.get(CareGroup, care_group_id)
+    if group is None:
+        raise NotFound("care group not found")
+    caller.check_sees(group.district, group.community, "care group")
+    return group
+
+
+async def load_visit(session: AsyncSession, caller: Caller, visit_id: str) -> VisitLog:
+    visit = await session.get(VisitLog, visit_id)
+    if visit is None:
+        raise NotFound("visit not found")
+    caller.check_sees(visit.district, visit.community, "visit")
+    return visit

@@ -1,0 +1,48 @@
+"""Statistics for the reports over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from linli_registry.usecases import statistics as counting
+from linli_shared.auth import CallerDep
+from linli_shared.clock import utc_now
+from linli_shared.service import SessionDep
+
+router = APIRouter(prefix="/v1", tags=["statistics"])
+
+
+class StatisticsRow(BaseModel):
+    district: str
+    community: str
+    grid_code: str | None = None
+    population: int
+    aged_60_plus: int
+    aged_70_plus: int
+    aged_80_plus: int
+    living_alone: int
+    lonely: int
+    disabled: int
+    bedridden: int
+    dibao: int
+    poor_household: int
+    orphans: int
+    children_in_difficulty: int
+    veterans: int
+    party_members: int
+
+
+@router.get("/statistics", response_model=list[StatisticsRow])
+async def statistics(
+    session: SessionDep,
+    caller: CallerDep,
+    by: Annotated[str, Query(pattern="^(community|grid)$")] = "community",
+    district: Annotated[str | None, Query(max_length=40)] = None,
+) -> object:
+    rows = await counting.statistics(
+        session, caller, by_grid=by == "grid", district=district, today=utc_now().date()
+    )
+    return [StatisticsRow(**row) for row in rows]

@@ -1,0 +1,202 @@
+"""Care groups (三人关爱小组), visit logs (民情日志) and the check that raises missed visits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_registry import domain
+from linli_registry.access import (
+    CARE_GROUP_FORMERS,
+    REGISTRY_READERS,
+    REGISTRY_WRITERS,
+    load_care_group,
+    load_resident,
+    load_visit,
+)
+from linli_registry.domain import VisitKind
+from linli_registry.models import CareGroup, OverdueAlert, VisitLog
+from linli_shared.auth import Caller
+from linli_shared.contracts.registry import CareGroupFormed, VisitLogged, VisitOverdue
+from linli_shared.database import flush_or_conflict
+from linli_shared.errors import Conflict
+from linli_shared.paging import Page, page_of
+from linli_shared.scoping import in_scope
+from linli_shared.unit_of_work import Made, UnitOfWork, Work, write
+
+if TYPE_CHECKING:
+    from linli_registry.api.care import CareGroupIn, VisitIn
+
+
+@write(replay=load_care_group)
+async def form_care_group(uow: Work, caller: Caller, data: CareGroupIn) -> Made[CareGroup]:
+    """Three people around one elder: a community worker, a grid worker and a neighbour."""
+    caller.check_role(*CARE_GROUP_FORMERS)
+    resident = await load_resident(uow.session, caller, data.resident_id)
+    domain.check_can_change_status(resident.status)
+    formed_at = domain.check_formed_at(data.formed_at, uow.now) if data.formed_at else uow.now
+    existing = (await uow.session.exec(select(CareGroup).where(CareGroup.resident_id == resident.id))).first()
+    if existing is not None:
+        raise Conflict("this resident already has a care group")
+    group = CareGroup(
+        id=str(uuid.uuid4()),
+        district=resident.district,
+        community=resident.community,
+        formed_at=formed_at,
+        **data.model_dump(exclude={"formed_at"}),
+    )
+    uow.session.add(group)
+    uow.record(formed(group), district=group.district, community=group.community)
+    await flush_or_conflict(uow.session, "this resident already has a care group")
+    return Made(group.id, group)
+
+
+def formed(group: CareGroup) -> CareGroupFormed:
+    return CareGroupFormed(
+        care_group_id=group.id,
+        resident_id=group.resident_id,
+        community_worker=group.community_worker,
+        grid_worker=group.grid_worker,
+        neighbour_name=group.neighbour_name,
+        neighbour_phone=group.neighbour_phone,
+        visit_every_hours=group.visit_every_hours,
+        call_every_days=group.call_every_days,
+    )
+
+
+async def list_care_groups(
+    session: AsyncSession, caller: Caller, *, mine: bool, cursor: str | None, limit: int
+) -> Page[CareGroup]:
+    caller.check_role(*REGISTRY_READERS)
+    statement = in_scope(select(CareGroup).where(col(CareGroup.active).is_(True)), CareGroup, caller)
+    if mine:
+        statement = statement.where(
+            (CareGroup.grid_worker == caller.subject) | (CareGroup.community_worker == caller.subject)
+        )
+    return await page_of(session, statement, col(CareGroup.id), cursor=cursor, limit=limit)
+
+
+@write(replay=load_visit)
+async def log_visit(uow: Work, caller: Caller, data: VisitIn) -> Made[VisitLog]:
+    """Write down a visit or call (民情日志); it counts for the resident's care group if any."""
+    caller.check_role(*REGISTRY_WRITERS)
+    resident = await load_resident(uow.session, caller, data.resident_id)
+    visited_at = domain.check_visited_at(data.visited_at or uow.now, uow.now)
+    group = (
+        await uow.session.exec(
+            select(CareGroup).where(CareGroup.resident_id == resident.id, col(CareGroup.active).is_(True))
+        )
+    ).first()
+    visit = VisitLog(
+        id=str(uuid.uuid4()),
+        district=resident.district,
+        community=resident.community,
+        resident_id=resident.id,
+        care_group_id=group.id if group else None,
+        kind=data.kind.value,
+        visitor=caller.subject,
+        visited_at=visited_at,
+        findings=data.findings,
+        follow_up=data.follow_up,
+    )
+    uow.session.add(visit)
+    logged = VisitLogged(
+        visit_id=visit.id,
+        resident_id=resident.id,
+        care_group_id=visit.care_group_id,
+        kind=visit.kind,
+        visitor=visit.visitor,
+        visited_at=visited_at,
+    )
+    uow.record(logged, district=visit.district, community=visit.community)
+    return Made(visit.id, visit)
+
+
+async def list_visits(
+    session: AsyncSession, caller: Caller, *, resident_id: str | None, cursor: str | None, limit: int
+) -> Page[VisitLog]:
+    caller.check_role(*REGISTRY_READERS)
+    statement = in_scope(select(VisitLog), VisitLog, caller)
+    if resident_id:
+        statement = statement.where(VisitLog.resident_id == resident_id)
+    return await page_of(session, statement, col(VisitLog.id), cursor=cursor, limit=limit)
+
+
+def period_of(group: CareGroup, kind: VisitKind) -> timedelta:
+    if kind is VisitKind.VISIT:
+        return timedelta(hours=group.visit_every_hours)
+    return timedelta(days=group.call_every_days)
+
+
+async def check_overdue_visits(session_factory: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Raise care.visit.overdue for each missed period of each active care group, once.
+
+    A visit counts as a call too (whoever sat with the elder also spoke with them). Each alert
+    is a row keyed by (group, kind, due_at), so a second check, or a second replica, finds the
+    key taken and raises nothing.
+    """
+    raised = 0
+    async with session_factory() as session:
+        groups = (await session.exec(select(CareGroup).where(col(CareGroup.active).is_(True)))).all()
+        latest = await latest_contacts(session)
+    for group in groups:
+        visited = [group.formed_at, *latest.get((group.id, VisitKind.VISIT.value), [])]
+        called = [*visited, *latest.get((group.id, VisitKind.CALL.value), [])]
+        for kind, contacts in ((VisitKind.VISIT, visited), (VisitKind.CALL, called)):
+            due_at = domain.latest_missed_due(max(contacts), period_of(group, kind), now)
+            if due_at is not None and await raise_overdue(session_factory, group, kind, due_at, now):
+                raised += 1
+    return raised
+
+
+async def latest_contacts(session: AsyncSession) -> dict[tuple[str, str], list[datetime]]:
+    """The latest visit and the latest call of every care group."""
+    statement = (
+        select(VisitLog.care_group_id, VisitLog.kind, func.max(VisitLog.visited_at))
+        .where(col(VisitLog.care_group_id).is_not(None))
+        .group_by(col(VisitLog.care_group_id), col(VisitLog.kind))
+    )
+    rows = (await session.exec(statement)).all()
+    return {(group_id, kind): [latest] for group_id, kind, latest in rows if group_id and latest}
+
+
+async def raise_overdue(
+    session_factory: async_sessionmaker[AsyncSession],
+    group: CareGroup,
+    kind: VisitKind,
+    due_at: datetime,
+    now: datetime,
+) -> bool:
+    """One alert in its own unit of work; False if this period's alert was raised before."""
+    async with UnitOfWork(session_factory, clock=lambda: now) as uow:
+        uow.session.add(
+            OverdueAlert(
+                district=group.district,
+                community=group.community,
+                care_group_id=group.id,
+                kind=kind.value,
+                due_at=due_at,
+                raised_at=now,
+            )
+        )
+        overdue = VisitOverdue(
+            care_group_id=group.id,
+            resident_id=group.resident_id,
+            kind=kind.value,
+            due_at=due_at,
+            grid_worker=group.grid_worker,
+            community_worker=group.community_worker,
+        )
+        uow.record(overdue, district=group.district, community=group.community)
+        try:
+            await uow.commit()
+        except IntegrityError:
+            return False  # raised before for this period
+        return True
