@@ -2,31 +2,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 
 from linli_points.app import create_app
-from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
 from linli_points.settings import PointsSettings
+from linli_points.subscribers import REGISTRY, handlers
 from linli_shared.auth import Role
-from linli_shared.contracts.registry import ResidentRegistered
-from linli_shared.events import Envelope
-from linli_shared.inbox import apply_once
-from linli_shared.testing.http import TEST_JWT_SECRET, bearer, running_app
+from linli_shared.testing.communities import Community, feed_resident
+from linli_shared.testing.http import TEST_JWT_SECRET, running_app
 
 NATS_AWAY = "nats://127.0.0.1:9"  # the discard port: nothing listens there
-
-
-@dataclass
-class Community:
-    district: str
-    community: str
-
-    def as_(self, role: Role, subject: str = "tester") -> dict[str, str]:
-        return bearer(role, self.district, self.community, subject)
 
 
 @pytest.fixture
@@ -44,36 +31,16 @@ async def client(points_settings: PointsSettings) -> AsyncIterator[httpx.AsyncCl
 
 @pytest.fixture
 def community() -> Community:
-    return Community(f"d{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}")
-
-
-def registered(community: Community, resident_id: str, *, tags: list[str] | None = None) -> Envelope:
-    event = ResidentRegistered(
-        resident_id=resident_id,
-        community=community.community,
-        full_name="王秀英",
-        birth_date=date(1950, 1, 1),
-        id_number_masked="110105********002X",
-        tags=tags or [],
-    )
-    return Envelope.wrap(
-        event,
-        district=community.district,
-        community=community.community,
-        occurred_at=datetime.now(UTC),
-    )
+    return Community.new()
 
 
 @pytest.fixture
 def known_resident(client: httpx.AsyncClient) -> Callable[..., object]:
     """Feed a resident into the read model through the real inbox path."""
 
-    async def feed(community: Community, **kwargs: object) -> str:
-        resident_id = str(uuid.uuid4())
-        envelope = registered(community, resident_id, **kwargs)  # type: ignore[arg-type]
+    async def feed(community: Community, **details: object) -> str:
         factory = client.app.state.session_factory  # type: ignore[attr-defined]
-        assert await apply_once(factory, REGISTRY_CONSUMER.durable, envelope, on_registry_event)
-        return resident_id
+        return await feed_resident(factory, REGISTRY.consumer.durable, handlers, community, **details)
 
     return feed
 

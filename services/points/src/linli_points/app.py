@@ -8,13 +8,14 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_points import activities_api, api, neighbours_api, rules, wishes, wishes_api
-from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
+from linli_points.api import ROUTERS
 from linli_points.settings import PointsSettings, get_settings
+from linli_points.subscribers import REGISTRY
+from linli_points.usecases import expiry
 from linli_shared.clock import utc_now
 from linli_shared.contracts import points as points_contracts  # noqa: F401 - registers them
 from linli_shared.events import events_of
-from linli_shared.service import ServiceSpec, Subscription, create_service_app
+from linli_shared.service import ServiceSpec, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,27 +28,20 @@ def create_app(settings: PointsSettings | None = None) -> FastAPI:
             title="Linli points",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[api.router, activities_api.router, wishes_api.router, neighbours_api.router],
+            routers=ROUTERS,
             periodic_jobs=[
                 (expire_wish_claims, settings.wish_check_seconds),
                 (expire_points, settings.points_expiry_check_seconds),
             ],
-            subscriptions=[
-                Subscription(
-                    consumer=REGISTRY_CONSUMER,
-                    producer="registry",
-                    apply=on_registry_event,
-                    description="Keeps the read model of residents from the registry's events.",
-                )
-            ],
+            subscriptions=[REGISTRY],
             publishes=events_of("points"),
         )
     )
 
 
 async def expire_wish_claims(session_factory: async_sessionmaker[AsyncSession]) -> int:
-    return await wishes.expire_claims(session_factory, utc_now())
+    return await expiry.expire_claims(session_factory, utc_now())
 
 
 async def expire_points(session_factory: async_sessionmaker[AsyncSession]) -> int:
-    return await rules.expire_points(session_factory, utc_now())
+    return await expiry.expire_points(session_factory, utc_now())

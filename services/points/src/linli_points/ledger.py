@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_points.domain import EntryKind, NotEnoughPoints
 from linli_points.models import PointsAccount, PointsEntry, Volunteer
 from linli_shared.contracts.points import PointsEarned
-from linli_shared.outbox import record_event
+from linli_shared.unit_of_work import Work
 
 
 async def move_points(
@@ -61,31 +61,22 @@ async def move_points(
 
 
 async def earn_points(
-    session: AsyncSession,
-    volunteer: Volunteer,
-    points: int,
-    *,
-    reason: str,
-    actor: str,
-    now: datetime,
-    reference: str,
+    uow: Work, volunteer: Volunteer, points: int, *, reason: str, actor: str, reference: str
 ) -> PointsEntry:
-    """Credit points earned (service, a wish, a visit) and announce them; the caller commits."""
+    """Credit points earned (service, a wish, a visit) and announce them; the unit of work commits."""
     entry = await move_points(
-        session,
+        uow.session,
         volunteer,
         points,
         kind=EntryKind.EARNED,
         reason=reason,
         actor=actor,
-        now=now,
+        now=uow.now,
         reference=reference,
     )
-    record_event(
-        session,
+    uow.record(
         PointsEarned(volunteer_id=volunteer.id, points=points, balance=entry.balance_after, reason=reason),
         district=volunteer.district,
         community=volunteer.community,
-        now=now,
     )
     return entry

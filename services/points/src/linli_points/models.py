@@ -11,19 +11,15 @@ from linli_shared.clock import UtcDateTime
 from linli_shared.idempotency import IdempotencyRecord  # noqa: F401 - part of this database's schema
 from linli_shared.inbox import InboxEntry  # noqa: F401 - part of this database's schema
 from linli_shared.outbox import OutboxMessage  # noqa: F401 - part of this database's schema
+from linli_shared.residents import KnownResidentBase
 
 
-class KnownResident(SQLModel, table=True):
+class KnownResident(KnownResidentBase, table=True):
     """Residents as the registry announced them: this service's read model, fed by its inbox."""
 
     __tablename__ = "known_resident"
-    resident_id: str = Field(primary_key=True, max_length=36)
-    district: str = Field(max_length=40, index=True)
-    community: str = Field(max_length=40)
     full_name: str = Field(max_length=100)
     party_member: bool = False
-    status: str = Field(default="active", max_length=20)
-    updated_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class Team(SQLModel, table=True):

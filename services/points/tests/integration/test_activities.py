@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from linli_points.activities import on_visit_logged
 from linli_points.models import CommunityRules, PointsEntry, SignUp
+from linli_points.subscribers import on_visit_logged
 from linli_shared.auth import Role
 from linli_shared.contracts.registry import VisitLogged
 from linli_shared.errors import PROBLEM_JSON
 from linli_shared.events import Envelope
 from linli_shared.outbox import OutboxMessage
+from linli_shared.unit_of_work import UnitOfWork
 
 pytestmark = [pytest.mark.integration]
 
@@ -647,9 +648,9 @@ def visit(community, visitor: str, visit_id: str | None = None) -> Envelope:
 
 
 async def apply_visit(client, envelope: Envelope) -> None:
-    async with client.app.state.session_factory() as session:
-        await on_visit_logged(session, envelope)
-        await session.commit()
+    async with UnitOfWork(client.app.state.session_factory) as uow:
+        await on_visit_logged(uow, envelope.open(VisitLogged), envelope)
+        await uow.commit()
 
 
 async def test_a_logged_visit_earns_the_community_visit_points_once(client, community, enrol) -> None:

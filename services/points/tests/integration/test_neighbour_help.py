@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from linli_points.models import HelpMatch, HelpOffer
-from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
+from linli_points.subscribers import REGISTRY, handlers
 from linli_shared.auth import Role
 from linli_shared.contracts.registry import ResidentMovedOut
 from linli_shared.events import Envelope
@@ -211,7 +211,7 @@ async def test_posting_for_a_resident_not_living_here_is_rejected(
             occurred_at=datetime.now(UTC),
         )
         factory = client.app.state.session_factory
-        assert await apply_once(factory, REGISTRY_CONSUMER.durable, moved, on_registry_event)
+        assert await apply_once(factory, REGISTRY.consumer.durable, moved, handlers)
 
     response = await post(client, community, kind, resident_id)
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from linli_points.models import CommunityRules, KnownResident
-from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
+from linli_points.subscribers import REGISTRY, handlers
 from linli_shared.auth import Role
 from linli_shared.contracts.registry import ResidentDied, ResidentMovedOut, ResidentTagsChanged, VisitLogged
 from linli_shared.events import Envelope
@@ -23,9 +23,7 @@ def wrap(community, event) -> Envelope:  # noqa: ANN001
 
 
 async def apply(client, envelope: Envelope) -> bool:
-    return await apply_once(
-        client.app.state.session_factory, REGISTRY_CONSUMER.durable, envelope, on_registry_event
-    )
+    return await apply_once(client.app.state.session_factory, REGISTRY.consumer.durable, envelope, handlers)
 
 
 async def resident(client, resident_id: str) -> KnownResident | None:

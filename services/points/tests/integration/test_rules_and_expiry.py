@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from linli_points import rules
+from linli_points.usecases import expiry
 from linli_shared.auth import Role
 from linli_shared.clock import utc_now
 
@@ -51,10 +51,10 @@ async def test_points_older_than_the_limit_expire_oldest_first_and_only_once(
     assert spent.status_code == 201
     factory = client.app.state.session_factory
 
-    assert await rules.expire_points(factory, utc_now()) == 0, "nothing is a year old yet"
+    assert await expiry.expire_points(factory, utc_now()) == 0, "nothing is a year old yet"
     a_year_on = utc_now() + timedelta(days=366)
-    assert await rules.expire_points(factory, a_year_on) == 70, "the 30 spent came from the oldest points"
-    assert await rules.expire_points(factory, a_year_on) == 0, "a second run finds nothing left"
+    assert await expiry.expire_points(factory, a_year_on) == 70, "the 30 spent came from the oldest points"
+    assert await expiry.expire_points(factory, a_year_on) == 0, "a second run finds nothing left"
     assert await balance(client, community, volunteer["id"]) == 0
 
     ledger = (await client.get(f"/v1/volunteers/{volunteer['id']}/ledger", headers=worker)).json()["items"]
@@ -64,5 +64,5 @@ async def test_points_older_than_the_limit_expire_oldest_first_and_only_once(
 async def test_points_never_expire_without_a_limit(client, community, enrol, credit) -> None:
     volunteer = await enrol(community)
     await credit(community, volunteer["id"], 40)
-    assert await rules.expire_points(client.app.state.session_factory, utc_now() + timedelta(days=3650)) == 0
+    assert await expiry.expire_points(client.app.state.session_factory, utc_now() + timedelta(days=3650)) == 0
     assert await balance(client, community, volunteer["id"]) == 40

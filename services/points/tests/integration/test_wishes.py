@@ -11,16 +11,18 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from linli_points import wishes
+from linli_points.api.wishes import FulfilmentIn
+from linli_points.domain.wishes import WrongWishState
 from linli_points.models import CommunityRules, PointsEntry, Wish
-from linli_points.residents import REGISTRY_CONSUMER, on_registry_event
-from linli_points.wish_rules import WrongWishState
+from linli_points.subscribers import REGISTRY, handlers
+from linli_points.usecases import expiry, wishes
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.registry import ResidentDied, ResidentMovedOut
 from linli_shared.events import Envelope
 from linli_shared.inbox import apply_once
 from linli_shared.outbox import OutboxMessage
 from linli_shared.testing.waiting import eventually
+from linli_shared.unit_of_work import UnitOfWork
 
 pytestmark = [pytest.mark.integration]
 
@@ -256,10 +258,10 @@ async def test_unfulfilled_claim_lapses_back_to_open_once(client, community, cla
     deadline = datetime.fromisoformat(str(wish["claim_expires_at"]))
     factory = client.app.state.session_factory
 
-    assert await wishes.expire_claims(factory, deadline - timedelta(seconds=1)) == 0
+    assert await expiry.expire_claims(factory, deadline - timedelta(seconds=1)) == 0
     assert (await get_wish(client, community, wish["id"])).json()["status"] == "claimed"
-    assert await wishes.expire_claims(factory, deadline + timedelta(seconds=1)) == 1
-    assert await wishes.expire_claims(factory, deadline + timedelta(seconds=2)) == 0
+    assert await expiry.expire_claims(factory, deadline + timedelta(seconds=1)) == 1
+    assert await expiry.expire_claims(factory, deadline + timedelta(seconds=2)) == 0
 
     reopened = (await get_wish(client, community, wish["id"])).json()
     assert (reopened["status"], reopened["claimant_id"], reopened["claim_expires_at"]) == ("open", None, None)
@@ -289,7 +291,7 @@ async def test_racing_deadline_checks_expire_a_claim_once(client, community, cla
 
     async with factory() as blocker:  # holds the row so all four checks read "claimed" before any writes
         await blocker.exec(select(Wish).where(Wish.id == wish["id"]).with_for_update())
-        runs = [asyncio.create_task(wishes.expire_claims(factory, late)) for _ in range(4)]
+        runs = [asyncio.create_task(expiry.expire_claims(factory, late)) for _ in range(4)]
         if blocker.bind.dialect.name == "postgresql":
 
             async def all_four_wait() -> bool:
@@ -307,12 +309,12 @@ async def test_deadline_check_leaves_a_fresh_claim_alone(client, community, clai
     wish, _ = await claimed_wish(community, "wang")
     first_deadline = datetime.fromisoformat(str(wish["claim_expires_at"]))
     factory = client.app.state.session_factory
-    assert await wishes.expire_claims(factory, first_deadline) == 1, "due at the deadline itself"
+    assert await expiry.expire_claims(factory, first_deadline) == 1, "due at the deadline itself"
     await enrol(community, subject="li")
     reclaimed = await claim(client, community, wish["id"], "li")
     assert reclaimed.status_code == 200
 
-    assert await wishes.expire_claims(factory, first_deadline) == 0
+    assert await expiry.expire_claims(factory, first_deadline) == 0
     assert (await get_wish(client, community, wish["id"])).json()["claimant_id"] == reclaimed.json()[
         "claimant_id"
     ]
@@ -340,9 +342,9 @@ async def test_fulfilment_after_the_deadline_is_refused(client, community, claim
         subject="wang", role=Role.VOLUNTEER, district=community.district, community=community.community
     )
 
-    async with client.app.state.session_factory() as session:
-        with pytest.raises(WrongWishState, match="lapsed"):
-            await wishes.fulfil_wish(session, wang, str(wish["id"]), note="late", now=deadline)
+    at_the_deadline = UnitOfWork(client.app.state.session_factory, clock=lambda: deadline)
+    with pytest.raises(WrongWishState, match="lapsed"):
+        await wishes.fulfil_wish(at_the_deadline, wang, str(wish["id"]), FulfilmentIn(note="late"))
 
     assert (await get_wish(client, community, wish["id"])).json()["status"] == "claimed"
 
@@ -384,12 +386,12 @@ async def test_death_closes_the_residents_unfinished_wishes(
     assert (await confirm(client, community, done["id"])).status_code == 200
     someone_else = await open_wish(community)
 
-    async def apply_death(session, envelope) -> None:  # as the inbox will: one transaction for both
-        await on_registry_event(session, envelope)
-        await wishes.close_wishes_of(session, resident_id, "the resident died", datetime.now(UTC))
+    async def apply_death(uow, envelope) -> None:  # as the inbox will: one transaction for both
+        await handlers(uow, envelope)
+        await wishes.close_wishes_of(uow, resident_id, "the resident died", uow.now)
 
     died = resident_event(community, ResidentDied(resident_id=resident_id, on=date.today()))
-    assert await apply_once(factory, REGISTRY_CONSUMER.durable, died, apply_death)
+    assert await apply_once(factory, REGISTRY.consumer.durable, died, apply_death)
 
     statuses = {w: (await get_wish(client, community, w)).json() for w in (pending["id"], claimed["id"])}
     assert {(w["status"], w["closed_reason"]) for w in statuses.values()} == {("closed", "the resident died")}
@@ -400,29 +402,23 @@ async def test_death_closes_the_residents_unfinished_wishes(
     assert sorted(closed) == sorted([pending["id"], claimed["id"]])
     assert (await fulfil(client, community, claimed["id"], "wang")).status_code == 409
     assert (await post_wish(client, community, resident_id)).status_code == 422
-    async with factory() as session:
-        assert await wishes.close_wishes_of(session, resident_id, "again", datetime.now(UTC)) == 0
+    async with UnitOfWork(factory) as uow:
+        assert await wishes.close_wishes_of(uow, resident_id, "again", uow.now) == 0
 
 
 async def test_close_wishes_of_leaves_the_commit_to_its_caller(client, community, open_wish) -> None:
     wish = await open_wish(community)
     factory = client.app.state.session_factory
 
-    async with factory() as session:
-        assert (
-            await wishes.close_wishes_of(session, str(wish["resident_id"]), "moved out", datetime.now(UTC))
-            == 1
-        )
-        await session.rollback()
+    async with UnitOfWork(factory) as uow:
+        assert await wishes.close_wishes_of(uow, str(wish["resident_id"]), "moved out", uow.now) == 1
+        await uow.rollback()
     assert (await get_wish(client, community, wish["id"])).json()["status"] == "open"
     assert await outbox_events(client, ".points.wish.closed", wish["id"]) == []
 
-    async with factory() as session:
-        assert (
-            await wishes.close_wishes_of(session, str(wish["resident_id"]), "moved out", datetime.now(UTC))
-            == 1
-        )
-        await session.commit()
+    async with UnitOfWork(factory) as uow:
+        assert await wishes.close_wishes_of(uow, str(wish["resident_id"]), "moved out", uow.now) == 1
+        await uow.commit()
     assert (await get_wish(client, community, wish["id"])).json()["status"] == "closed"
     assert len(await outbox_events(client, ".points.wish.closed", wish["id"])) == 1
 
@@ -440,7 +436,7 @@ async def test_wish_for_a_resident_not_active_here_is_refused(
         resident_id = await known_resident(community)
         moved = resident_event(community, ResidentMovedOut(resident_id=resident_id, on=date.today()))
         factory = client.app.state.session_factory
-        assert await apply_once(factory, REGISTRY_CONSUMER.durable, moved, on_registry_event)
+        assert await apply_once(factory, REGISTRY.consumer.durable, moved, handlers)
 
     response = await post_wish(client, community, resident_id)
 

@@ -14,8 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from linli_points import demo, schemas
-from linli_points.activities import ActivityIn
+from linli_points import demo
+from linli_points.api.activities import ActivityIn
+from linli_points.api.supermarket import IntakeIn, ItemIn
+from linli_points.api.volunteers import TeamIn, VolunteerIn
+from linli_points.api.wishes import WishIn
 from linli_points.demo import (
     ACTIVITIES,
     ITEMS,
@@ -29,13 +32,13 @@ from linli_points.demo import (
     plan_volunteers,
 )
 from linli_points.domain import TeamKind
-from linli_points.hours import Rounding, points_for, window_minutes
-from linli_points.wish_rules import MAX_POINTS_AWARD, WishStatus
-from linli_points.wishes_api import WishIn
+from linli_points.domain.hours import Rounding, points_for, window_minutes
+from linli_points.domain.wishes import MAX_POINTS_AWARD, WishStatus
 from linli_shared.auth import Role, read_token
 from linli_shared.clock import CHINA_TIME
 
 SECRET = "test-secret-" + "x" * 40
+NOW = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)  # the clock of every load: two loads send the same bodies
 POINTS = "http://points.test"
 REGISTRY = "http://registry.test"
 # Moments to lay activities out from: morning, a minute before midnight in China, a minute after.
@@ -54,7 +57,7 @@ def test_teams_are_one_of_each_kind_with_distinct_names() -> None:
     assert sorted(t.kind for t in TEAMS) == sorted(TeamKind)
     assert len({t.name for t in TEAMS}) == len({t.key for t in TEAMS}) == len(TEAMS)
     for team in TEAMS:
-        schemas.TeamIn.model_validate(demo.team_body(team))
+        TeamIn.model_validate(demo.team_body(team))
 
 
 def test_skill_slots_and_activities_name_existing_teams() -> None:
@@ -68,13 +71,13 @@ def test_skill_slots_and_activities_name_existing_teams() -> None:
 def test_items_have_positive_prices_limits_and_stock_above_the_low_mark() -> None:
     assert len({i.key for i in ITEMS}) == len({i.name for i in ITEMS}) == len(ITEMS)
     for item in ITEMS:
-        schemas.ItemIn.model_validate(demo.item_body(item))
+        ItemIn.model_validate(demo.item_body(item))
         assert item.points_price > 0
         assert item.monthly_limit is None or item.monthly_limit > 0
         assert item.intakes and all(quantity > 0 for quantity, _, _ in item.intakes)
         assert sum(quantity for quantity, _, _ in item.intakes) > item.low_stock_threshold
         for quantity, source, note in item.intakes:
-            schemas.IntakeIn.model_validate({"quantity": quantity, "source": source.value, "note": note})
+            IntakeIn.model_validate({"quantity": quantity, "source": source.value, "note": note})
     names = " ".join(i.name for i in ITEMS)
     for goods in ("米", "面粉", "油", "洗衣液", "毛巾", "雨伞"):
         assert goods in names
@@ -195,7 +198,7 @@ def test_volunteers_are_the_able_party_members_and_other_adults_about_33_in_all(
         assert plan.party_member == ("party_member" in person["tags"])
         assert plan.party_member or 20 <= person["age"] <= 65
         assert not {"bedridden", "disabled"} & set(person["tags"])
-        schemas.VolunteerIn.model_validate(demo.volunteer_body(plan, "team-id"))
+        VolunteerIn.model_validate(demo.volunteer_body(plan, "team-id"))
     assert Counter(p.team for p in plans)["medical"] >= 4
     assert sum("理发" in p.skills for p in plans) >= 3
 
@@ -222,13 +225,18 @@ class Call:
 
 @dataclass
 class FakeServices:
-    """Just enough of the registry and points APIs; answers like theirs, remembers every call."""
+    """Just enough of the registry and points APIs; answers like theirs, remembers every call.
+
+    Like the points service, it answers a repeated Idempotency-Key (same caller, path and body) with
+    the first answer, and numbers what it makes in order, so two loads can be compared row by row."""
 
     people: list[dict[str, Any]] = field(default_factory=community)
-    volunteers: list[dict[str, Any]] = field(default_factory=list)
     not_known_answers: int = 0  # the first enrolments answer 422 "not known"
     fail: tuple[str, str, int, str] | None = None  # (method, path pattern, status, body) to answer
     calls: list[Call] = field(default_factory=list)
+    made: list[tuple[str, Any]] = field(default_factory=list)  # (path, body) of each record made
+    answers: dict[tuple[str, str, str], tuple[Any, httpx.Response]] = field(default_factory=dict)
+    teams: list[dict[str, Any]] = field(default_factory=list)
     activities: dict[str, dict[str, Any]] = field(default_factory=dict)
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -243,7 +251,17 @@ class FakeServices:
             return httpx.Response(self.fail[2], text=self.fail[3])
         if request.url.host == "registry.test":
             return self.registry(request)
-        return self.points(request.method, path, body, request.url.params)
+        if key is None or request.method != "POST":
+            return self.points(request.method, path, body)
+        if (seen := self.answers.get((caller.subject, path, key))) is not None:
+            first_body, answer = seen
+            if first_body != body:
+                return httpx.Response(409, json={"detail": "this Idempotency-Key was used before"})
+            return answer
+        answer = self.points(request.method, path, body)
+        if answer.status_code < 400:
+            self.answers[(caller.subject, path, key)] = (body, answer)
+        return answer
 
     def registry(self, request: httpx.Request) -> httpx.Response:
         assert request.method == "GET" and request.url.path == "/v1/residents"
@@ -251,71 +269,117 @@ class FakeServices:
         found = [p for p in self.people if tag is None or tag in p["tags"]]
         return httpx.Response(200, json={"items": found[: int(request.url.params["limit"])]})
 
-    def points(self, method: str, path: str, body: Any, params: Any) -> httpx.Response:
-        new_id = str(uuid.uuid4())
-        if (method, path) == ("GET", "/v1/volunteers"):
-            return httpx.Response(200, json={"items": self.volunteers[: int(params["limit"])]})
-        if (method, path) == ("GET", "/v1/teams"):
-            return httpx.Response(200, json=[])
-        if (method, path) == ("POST", "/v1/volunteers"):
-            if self.not_known_answers:
-                self.not_known_answers -= 1
-                detail = f"resident {body['resident_id']} is not known in {body['community']}"
-                return httpx.Response(422, json={"status": 422, "detail": detail})
-            return httpx.Response(201, json={**body, "id": new_id, "balance": 0})
-        if (method, path) == ("POST", "/v1/activities"):
-            self.activities[new_id] = body
-            return httpx.Response(201, json={**body, "id": new_id})
-        if method == "POST" and (match := re.fullmatch(r"/v1/activities/([^/]+)/attendance", path)):
+    def points(self, method: str, path: str, body: Any) -> httpx.Response:
+        if method == "GET":
+            return self.read(path)
+        if method == "POST" and path == "/v1/volunteers" and self.not_known_answers:
+            self.not_known_answers -= 1
+            detail = f"resident {body['resident_id']} is not known in {body['community']}"
+            return httpx.Response(422, json={"status": 422, "detail": detail})
+        if method != "POST":
+            return httpx.Response(404, json={"detail": f"no route {method} {path} in the fake"})
+        self.made.append((path, body))
+        return self.create(path, body, f"id-{len(self.made)}")
+
+    def create(self, path: str, body: Any, new_id: str) -> httpx.Response:
+        if path == "/v1/teams":
+            self.teams.append({**body, "id": new_id})
+        if path == "/v1/activities":
+            self.activities[new_id] = {**body, "id": new_id}
+        if match := re.fullmatch(r"/v1/activities/([^/]+)/attendance", path):
             activity = self.activities[match[1]]
             awarded = points_for(body["minutes"], activity["points_per_hour"], Rounding(activity["rounding"]))
             return httpx.Response(201, json={**body, "id": new_id, "points_awarded": awarded})
-        if method == "POST" and re.fullmatch(r"/v1/activities/[^/]+/sign-ups", path):
+        if re.fullmatch(r"/v1/activities/[^/]+/sign-ups", path):
             return httpx.Response(201, json={"id": new_id, **body, "status": "signed_up"})
-        if (method, path) == ("POST", "/v1/items"):
+        if path == "/v1/items":
             self.items[new_id] = {**body, "id": new_id, "stock": 0}
             return httpx.Response(201, json=self.items[new_id])
-        if method == "POST" and (match := re.fullmatch(r"/v1/items/([^/]+)/intakes", path)):
+        if match := re.fullmatch(r"/v1/items/([^/]+)/intakes", path):
             self.items[match[1]]["stock"] += body["quantity"]
             return httpx.Response(201, json=self.items[match[1]])
-        if (method, path) == ("POST", "/v1/redemptions"):
+        if path == "/v1/redemptions":
             points = self.items[body["item_id"]]["points_price"] * body["quantity"]
             return httpx.Response(201, json={**body, "id": new_id, "points": points, "pickup_code": "123456"})
-        if method == "POST" and re.fullmatch(r"/v1/(wishes|redemptions)/[^/]+/(review|claim|pickup)", path):
+        if re.fullmatch(r"/v1/(wishes|redemptions)/[^/]+/(review|claim|pickup)", path):
             return httpx.Response(200, json={"id": path.split("/")[3]})
-        if method == "POST" and path in ("/v1/teams", "/v1/wishes", "/v1/help-offers", "/v1/help-requests"):
-            return httpx.Response(201, json={**body, "id": new_id})
-        if (method, path) == ("POST", "/v1/help-matches"):
-            return httpx.Response(201, json={**body, "id": new_id})
-        return httpx.Response(404, json={"detail": f"no route {method} {path} in the fake"})
+        return httpx.Response(201, json={**(body or {}), "id": new_id})
+
+    def read(self, path: str) -> httpx.Response:
+        if path == "/v1/teams":
+            return httpx.Response(200, json=self.teams)
+        if path == "/v1/activities":
+            return httpx.Response(200, json={"items": list(self.activities.values()), "next_cursor": None})
+        return httpx.Response(404, json={"detail": f"no route GET {path} in the fake"})
 
     def to(self, method: str, pattern: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.search(pattern, c.url)]
+
+
+class LostAfter(httpx.BaseTransport):
+    """Hands the first `requests` to the services; the last of them is done but its answer is lost,
+    as when Ctrl-C or a dropped connection strikes after the server committed."""
+
+    def __init__(self, services: FakeServices, requests: int) -> None:
+        self.services = services
+        self.left = requests
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        if self.left <= 0:
+            raise httpx.ConnectError("the stack stopped", request=request)
+        self.left -= 1
+        answer = self.services(request)
+        if self.left == 0:
+            raise httpx.ReadError("the answer was lost", request=request)
+        return answer
 
 
 def load(services: FakeServices, **kwargs: Any) -> tuple[bool, list[str], list[float]]:
     lines: list[str] = []
     pauses: list[float] = []
     loaded = load_demo(
-        POINTS,
-        REGISTRY,
+        {"points": POINTS, "registry": REGISTRY},
         SECRET,
         progress=lines.append,
-        transport=httpx.MockTransport(services),
+        transport=kwargs.pop("transport", None) or httpx.MockTransport(services),
         sleep=pauses.append,
+        clock=lambda: NOW,
         **kwargs,
     )
     return loaded, lines, pauses
 
 
-def test_load_demo_does_nothing_when_the_community_has_volunteers() -> None:
-    services = FakeServices(volunteers=[{"id": "v1", "subject": "someone"}])
+def test_a_second_load_makes_nothing_new() -> None:
+    services = FakeServices()
+    assert load(services)[0] is True
+    made = list(services.made)
+
     loaded, lines, _ = load(services)
-    assert loaded is False
-    assert [(c.method, c.url, c.role) for c in services.calls] == [
-        ("GET", f"{POINTS}/v1/volunteers", Role.COMMUNITY_WORKER)
-    ]
-    assert "nothing loaded" in lines[-1]
+
+    assert loaded is True and services.made == made, "everything was found or replayed"
+    assert "is loaded" in lines[-1]
+
+
+@pytest.mark.parametrize("part", [0.0, 0.1, 0.35, 0.6, 0.85, 0.95])
+def test_an_interrupted_load_resumes_to_the_same_result_as_one_clean_load(part: float) -> None:
+    clean = FakeServices()
+    load(clean)
+    interrupted = FakeServices()
+    requests = max(1, round(part * len(clean.calls)))  # the last one is done, its answer lost
+
+    with pytest.raises(DemoLoadError, match="points demo: (ConnectError|ReadError)"):
+        load(interrupted, transport=LostAfter(interrupted, requests))
+    assert len(interrupted.made) < len(clean.made), "it stopped part-way"
+    loaded, _, _ = load(interrupted)
+
+    assert loaded is True
+    assert interrupted.made == clean.made, "no duplicates, nothing missing, in the same order"
+
+
+def test_load_demo_needs_the_points_and_registry_urls() -> None:
+    with pytest.raises(DemoLoadError, match="no URL for the 'registry' service"):
+        load_demo({"points": POINTS}, SECRET, progress=lambda _: None)
 
 
 def test_load_demo_retries_an_enrolment_until_the_resident_is_known() -> None:

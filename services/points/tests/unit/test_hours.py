@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from linli_points import hours
-from linli_points.hours import Rounding
+from linli_points.domain import hours
+from linli_points.domain.hours import Rounding
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-from linli_points.rules import expirable_points
+from linli_points.domain import expirable_points
 
 
 def test_spending_uses_the_oldest_points_first() -> None:

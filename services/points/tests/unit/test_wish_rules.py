@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from linli_points import wish_rules
-from linli_points.wish_rules import WishStatus, WrongWishState
+from linli_points.domain import wishes as wish_rules
+from linli_points.domain.wishes import WishStatus, WrongWishState
 from linli_shared.errors import Forbidden, Invalid
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

@@ -4,33 +4,43 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_points import domain, schemas
+from linli_points import domain
+from linli_points.access import (
+    ORGANISERS,
+    load_item,
+    load_item_of_intake,
+    load_redemption,
+    load_volunteer,
+    volunteer_acted_for,
+    volunteer_of,
+)
 from linli_points.domain import EntryKind, OutOfStock, RedemptionStatus
 from linli_points.ledger import move_points
-from linli_points.models import Item, Redemption, StockIntake, Volunteer
-from linli_points.usecases import ORGANISERS, load_volunteer, volunteer_of
+from linli_points.models import Item, PointsEntry, Redemption, StockIntake, Volunteer
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import PointsRedeemed, RedemptionCancelled, StockLow
-from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
-from linli_shared.idempotency import IdempotentRequest, commit_once, previous_result, replay_or_raise
-from linli_shared.outbox import record_event
+from linli_shared.errors import Conflict, NotFound
 from linli_shared.paging import Page, page_of
-from linli_shared.scoping import get_visible, in_scope
+from linli_shared.scoping import in_scope
+from linli_shared.unit_of_work import Made, Work, write
+
+if TYPE_CHECKING:
+    from linli_points.api.supermarket import IntakeIn, ItemIn, PickupIn, RedemptionIn
 
 
-async def create_item(session: AsyncSession, caller: Caller, data: schemas.ItemIn) -> Item:
+@write(replay=load_item)
+async def create_item(uow: Work, caller: Caller, data: ItemIn) -> Made[Item]:
     caller.check_role(*ORGANISERS)
     caller.check_sees(data.district, data.community, "community")
     item = Item(id=str(uuid.uuid4()), **data.model_dump())
-    session.add(item)
-    await session.commit()
-    return item
+    uow.session.add(item)
+    return Made(item.id, item)
 
 
 async def list_items(session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int) -> Page[Item]:
@@ -38,24 +48,11 @@ async def list_items(session: AsyncSession, caller: Caller, *, cursor: str | Non
     return await page_of(session, statement, col(Item.id), cursor=cursor, limit=limit)
 
 
-async def load_item(session: AsyncSession, caller: Caller, item_id: str) -> Item:
-    return await get_visible(session, Item, item_id, caller, "item")
-
-
-async def receive_stock(
-    session: AsyncSession,
-    caller: Caller,
-    item_id: str,
-    data: schemas.IntakeIn,
-    *,
-    idempotency: IdempotentRequest | None,
-    now: datetime,
-) -> Item:
+@write(replay=load_item_of_intake)
+async def receive_stock(uow: Work, caller: Caller, item_id: str, data: IntakeIn) -> Made[Item]:
     """Stock comes in (bought, donated, from a neighbour); the same intake sent twice counts once."""
     caller.check_role(*ORGANISERS)
-    item = await load_item(session, caller, item_id)
-    if idempotency and await previous_result(session, idempotency):
-        return item
+    item = await load_item(uow.session, caller, item_id)
     intake = StockIntake(
         id=str(uuid.uuid4()),
         district=item.district,
@@ -65,14 +62,14 @@ async def receive_stock(
         source=data.source.value,
         note=data.note,
         received_by=caller.subject,
-        received_at=now,
+        received_at=uow.now,
     )
-    session.add(intake)
-    await session.exec(update(Item).where(col(Item.id) == item.id).values(stock=Item.stock + data.quantity))
-    await session.refresh(item)
-    return await commit_once(
-        session, idempotency, intake.id, lambda _: load_item(session, caller, item_id), item
+    uow.session.add(intake)
+    await uow.session.exec(
+        update(Item).where(col(Item.id) == item.id).values(stock=Item.stock + data.quantity)
     )
+    await uow.session.refresh(item)
+    return Made(intake.id, item)
 
 
 async def take_stock(session: AsyncSession, item: Item, quantity: int) -> int:
@@ -101,32 +98,24 @@ async def redeemed_this_month(session: AsyncSession, volunteer: Volunteer, item:
     return int((await session.exec(statement)).one())
 
 
-async def redeem(
-    session: AsyncSession,
-    caller: Caller,
-    data: schemas.RedemptionIn,
-    *,
-    idempotency: IdempotentRequest | None,
-    now: datetime,
-) -> Redemption:
-    """Spend points on goods: the debit, the stock and the pickup code commit together or not at all."""
-    if idempotency and (previous := await previous_result(session, idempotency)):
-        return await load_redemption(session, caller, previous)
-    if caller.role is Role.VOLUNTEER:
-        volunteer = await volunteer_of(session, caller)
-        if data.volunteer_id not in (None, volunteer.id):
-            raise Forbidden("volunteers may spend only their own points")
-    else:
-        caller.check_role(*ORGANISERS)
-        if data.volunteer_id is None:
-            raise Invalid("volunteer_id is required when a worker redeems for a volunteer")
-        volunteer = await load_volunteer(session, caller, data.volunteer_id)
+@write(replay=load_redemption)
+async def redeem(uow: Work, caller: Caller, data: RedemptionIn) -> Made[Redemption]:
+    """Spend points on goods: the debit, the stock and the pickup code commit together or not at all.
+
+    The points or the stock may be gone to a twin request (same key): @write then answers as it did."""
+    session = uow.session
+    volunteer = await volunteer_acted_for(
+        session,
+        caller,
+        data.volunteer_id,
+        only_own="volunteers may spend only their own points",
+        doing="redeems for a volunteer",
+    )
     item = await load_item(session, caller, data.item_id)
     if (item.district, item.community) != (volunteer.district, volunteer.community):
         raise NotFound("item not found")
     if not item.active:
         raise Conflict(f"{item.name} is no longer offered")
-    points = item.points_price * data.quantity
     redemption = Redemption(
         id=str(uuid.uuid4()),
         district=item.district,
@@ -134,59 +123,50 @@ async def redeem(
         item_id=item.id,
         volunteer_id=volunteer.id,
         quantity=data.quantity,
-        points=points,
+        points=item.points_price * data.quantity,
         pickup_code=domain.new_pickup_code(),
-        redeemed_at=now,
+        redeemed_at=uow.now,
     )
-    replay = partial(load_redemption, session, caller)
-    try:
-        entry = await move_points(  # first: it locks the volunteer's account for the checks below
-            session,
-            volunteer,
-            -points,
-            kind=EntryKind.REDEEMED,
-            reason=f"{data.quantity} × {item.name}",
-            actor=caller.subject,
-            now=now,
-            reference=redemption.id,
-        )
-        domain.check_monthly_limit(
-            await redeemed_this_month(session, volunteer, item, now), data.quantity, item.monthly_limit
-        )
-        left = await take_stock(session, item, data.quantity)
-    except Conflict as error:  # the points or stock may be gone to a twin (same key): its answer is ours
-        return await replay_or_raise(session, idempotency, error, replay)
+    entry, left = await take_points_and_stock(uow, caller, volunteer, item, redemption)
     session.add(redemption)
-    record_event(
-        session,
+    uow.record(
         PointsRedeemed(
             redemption_id=redemption.id,
             volunteer_id=volunteer.id,
             item_id=item.id,
             quantity=data.quantity,
-            points=points,
+            points=redemption.points,
             balance=entry.balance_after,
         ),
         district=item.district,
         community=item.community,
-        now=now,
     )
     if domain.crosses_low_stock(left + data.quantity, left, item.low_stock_threshold):
-        record_event(
-            session,
+        uow.record(
             StockLow(item_id=item.id, item_name=item.name, stock=left, threshold=item.low_stock_threshold),
             district=item.district,
             community=item.community,
-            now=now,
         )
-    return await commit_once(session, idempotency, redemption.id, replay, redemption)
+    return Made(redemption.id, redemption)
 
 
-async def load_redemption(session: AsyncSession, caller: Caller, redemption_id: str) -> Redemption:
-    redemption = await get_visible(session, Redemption, redemption_id, caller, "redemption")
-    if caller.role is Role.VOLUNTEER:
-        await load_volunteer(session, caller, redemption.volunteer_id)
-    return redemption
+async def take_points_and_stock(
+    uow: Work, caller: Caller, volunteer: Volunteer, item: Item, redemption: Redemption
+) -> tuple[PointsEntry, int]:
+    """Debit the points, check the monthly limit, take the stock; return the entry and what is left."""
+    entry = await move_points(  # first: it locks the volunteer's account for the checks below
+        uow.session,
+        volunteer,
+        -redemption.points,
+        kind=EntryKind.REDEEMED,
+        reason=f"{redemption.quantity} × {item.name}",
+        actor=caller.subject,
+        now=uow.now,
+        reference=redemption.id,
+    )
+    already = await redeemed_this_month(uow.session, volunteer, item, uow.now)
+    domain.check_monthly_limit(already, redemption.quantity, item.monthly_limit)
+    return entry, await take_stock(uow.session, item, redemption.quantity)
 
 
 async def settle(session: AsyncSession, redemption_id: str, to: RedemptionStatus, now: datetime) -> bool:
@@ -199,28 +179,26 @@ async def settle(session: AsyncSession, redemption_id: str, to: RedemptionStatus
     return bool(result.rowcount)
 
 
-async def confirm_pickup(
-    session: AsyncSession, caller: Caller, redemption_id: str, data: schemas.PickupIn, *, now: datetime
-) -> Redemption:
+@write(replay=load_redemption)
+async def confirm_pickup(uow: Work, caller: Caller, redemption_id: str, data: PickupIn) -> Made[Redemption]:
     caller.check_role(*ORGANISERS)
-    redemption = await load_redemption(session, caller, redemption_id)
+    redemption = await load_redemption(uow.session, caller, redemption_id)
     if data.pickup_code != redemption.pickup_code:
         raise Conflict("the pickup code does not match")
-    if not await settle(session, redemption.id, RedemptionStatus.PICKED_UP, now):
+    if not await settle(uow.session, redemption.id, RedemptionStatus.PICKED_UP, uow.now):
         raise Conflict(f"this redemption is already {redemption.status}")
-    await session.commit()
-    await session.refresh(redemption)
-    return redemption
+    await uow.session.refresh(redemption)
+    return Made(redemption.id, redemption)
 
 
-async def cancel_redemption(
-    session: AsyncSession, caller: Caller, redemption_id: str, *, now: datetime
-) -> Redemption:
+@write(replay=load_redemption)
+async def cancel_redemption(uow: Work, caller: Caller, redemption_id: str) -> Made[Redemption]:
     """Refund the points and put the goods back, exactly once however often it is asked."""
+    session = uow.session
     redemption = await load_redemption(session, caller, redemption_id)
     if caller.role is not Role.VOLUNTEER:
         caller.check_role(*ORGANISERS)
-    if not await settle(session, redemption.id, RedemptionStatus.CANCELLED, now):
+    if not await settle(session, redemption.id, RedemptionStatus.CANCELLED, uow.now):
         raise Conflict(f"this redemption is already {redemption.status}")
     volunteer = await load_volunteer(session, caller, redemption.volunteer_id)
     await move_points(
@@ -230,24 +208,21 @@ async def cancel_redemption(
         kind=EntryKind.REFUNDED,
         reason="redemption cancelled",
         actor=caller.subject,
-        now=now,
+        now=uow.now,
         reference=redemption.id,
     )
     await session.exec(
         update(Item).where(col(Item.id) == redemption.item_id).values(stock=Item.stock + redemption.quantity)
     )
-    record_event(
-        session,
+    uow.record(
         RedemptionCancelled(
             redemption_id=redemption.id, volunteer_id=volunteer.id, points_refunded=redemption.points
         ),
         district=redemption.district,
         community=redemption.community,
-        now=now,
     )
-    await session.commit()
     await session.refresh(redemption)
-    return redemption
+    return Made(redemption.id, redemption)
 
 
 async def list_redemptions(

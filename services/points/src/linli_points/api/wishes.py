@@ -1,4 +1,4 @@
-"""HTTP routes of wishes: translate requests to use cases and results to responses."""
+"""HTTP routes of the wish wall, with what they accept and return."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from linli_points import wishes
-from linli_points.schemas import Strict
-from linli_points.wish_rules import MAX_POINTS_AWARD, WishStatus
+from linli_points.access import load_wish
+from linli_points.domain.wishes import MAX_POINTS_AWARD, WishStatus
+from linli_points.usecases import wishes
 from linli_shared.auth import CallerDep
-from linli_shared.clock import utc_now
-from linli_shared.idempotency import IdempotencyDep
 from linli_shared.paging import CursorQuery, LimitQuery, Page
+from linli_shared.schema_types import Strict
 from linli_shared.service import SessionDep
+from linli_shared.unit_of_work import UnitOfWorkDep
 
 router = APIRouter(prefix="/v1")
 
@@ -68,13 +68,8 @@ ResidentQuery = Annotated[str | None, Query(max_length=36, description="Only thi
 
 
 @router.post("/wishes", status_code=201, response_model=WishOut, tags=["wishes"])
-async def post_wish(
-    data: WishIn, session: SessionDep, caller: CallerDep, idempotency: IdempotencyDep
-) -> object:
-    wish = await wishes.post_wish(
-        session, caller, **data.model_dump(), idempotency=idempotency, now=utc_now()
-    )
-    return wish.model_dump()
+async def post_wish(data: WishIn, uow: UnitOfWorkDep, caller: CallerDep) -> object:
+    return (await wishes.post_wish(uow, caller, data)).model_dump()
 
 
 @router.get("/wishes", response_model=Page[WishOut], tags=["wishes"])
@@ -94,30 +89,24 @@ async def list_wishes(
 
 @router.get("/wishes/{wish_id}", response_model=WishOut, tags=["wishes"])
 async def get_wish(wish_id: str, session: SessionDep, caller: CallerDep) -> object:
-    return (await wishes.load_wish(session, caller, wish_id)).model_dump()
+    return (await load_wish(session, caller, wish_id)).model_dump()
 
 
 @router.post("/wishes/{wish_id}/review", response_model=WishOut, tags=["wishes"])
-async def review_wish(wish_id: str, data: ReviewIn, session: SessionDep, caller: CallerDep) -> object:
-    wish = await wishes.review_wish(
-        session, caller, wish_id, approve=data.approve, note=data.note, now=utc_now()
-    )
-    return wish.model_dump()
+async def review_wish(wish_id: str, data: ReviewIn, uow: UnitOfWorkDep, caller: CallerDep) -> object:
+    return (await wishes.review_wish(uow, caller, wish_id, data)).model_dump()
 
 
 @router.post("/wishes/{wish_id}/claim", response_model=WishOut, tags=["wishes"])
-async def claim_wish(wish_id: str, session: SessionDep, caller: CallerDep) -> object:
-    return (await wishes.claim_wish(session, caller, wish_id, now=utc_now())).model_dump()
+async def claim_wish(wish_id: str, uow: UnitOfWorkDep, caller: CallerDep) -> object:
+    return (await wishes.claim_wish(uow, caller, wish_id)).model_dump()
 
 
 @router.post("/wishes/{wish_id}/fulfilment", response_model=WishOut, tags=["wishes"])
-async def fulfil_wish(wish_id: str, data: FulfilmentIn, session: SessionDep, caller: CallerDep) -> object:
-    return (await wishes.fulfil_wish(session, caller, wish_id, note=data.note, now=utc_now())).model_dump()
+async def fulfil_wish(wish_id: str, data: FulfilmentIn, uow: UnitOfWorkDep, caller: CallerDep) -> object:
+    return (await wishes.fulfil_wish(uow, caller, wish_id, data)).model_dump()
 
 
 @router.post("/wishes/{wish_id}/confirmation", response_model=WishOut, tags=["wishes"])
-async def confirm_wish(
-    wish_id: str, session: SessionDep, caller: CallerDep, idempotency: IdempotencyDep
-) -> object:
-    wish = await wishes.confirm_wish(session, caller, wish_id, idempotency=idempotency, now=utc_now())
-    return wish.model_dump()
+async def confirm_wish(wish_id: str, uow: UnitOfWorkDep, caller: CallerDep) -> object:
+    return (await wishes.confirm_wish(uow, caller, wish_id)).model_dump()

@@ -1,4 +1,8 @@
-"""Points rules as plain functions: no database, no broker, no clock of their own."""
+"""Points rules as plain functions: no database, no broker, no clock of their own.
+
+The points ledger and the love supermarket live here; service hours, the wish wall and neighbour
+help have their own modules in this package.
+"""
 
 from __future__ import annotations
 
@@ -62,3 +66,9 @@ def crosses_low_stock(before: int, after: int, threshold: int) -> bool:
 def check_monthly_limit(already_this_month: int, quantity: int, limit: int | None) -> None:
     if limit is not None and already_this_month + quantity > limit:
         raise Conflict(f"monthly limit of {limit} reached: {already_this_month} already redeemed this month")
+
+
+def expirable_points(credited_before_cutoff: int, debited_ever: int) -> int:
+    """Spending uses the oldest points first, so what was earned before the cutoff and not yet
+    spent (or expired) is what expires now."""
+    return max(0, credited_before_cutoff - debited_ever)

@@ -1,0 +1,230 @@
+"""Who may do what, and the loaders that fetch a row only for a caller allowed to see it.
+
+Every use-case module and every route takes its roles and scoped loaders from here. A row out of
+the caller's scope reads as missing (404), so a caller learns nothing about other communities.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_points.domain import hours
+from linli_points.domain import wishes as wish_rules
+from linli_points.models import (
+    Activity,
+    Certificate,
+    CommunityRules,
+    HelpMatch,
+    HelpOffer,
+    HelpRequest,
+    Item,
+    KnownResident,
+    PointsAccount,
+    PointsEntry,
+    Redemption,
+    ServiceRecord,
+    StockIntake,
+    Team,
+    Volunteer,
+    Wish,
+)
+from linli_shared.auth import Caller, Role
+from linli_shared.errors import Forbidden, Invalid, NotFound
+from linli_shared.residents import ACTIVE
+from linli_shared.scoping import get_visible
+
+ORGANISERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER)
+READERS = (*ORGANISERS, Role.AUDITOR, Role.GRID_WORKER)
+POSTERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)  # wishes, for a resident
+REVIEWERS = (Role.COMMUNITY_WORKER, Role.DISTRICT_ADMIN)  # "the branch"
+CONFIRMERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)
+RECORDERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)  # neighbour help, on a resident's behalf
+MATCHERS = (Role.COMMUNITY_WORKER,)
+
+Posting = TypeVar("Posting", HelpOffer, HelpRequest)
+
+
+# --- volunteers and their points ------------------------------------------------------------------
+
+
+async def load_volunteer(session: AsyncSession, caller: Caller, volunteer_id: str) -> Volunteer:
+    """The volunteer, if the caller may see them: volunteers see only themselves."""
+    volunteer = await get_visible(session, Volunteer, volunteer_id, caller, "volunteer")
+    if caller.role is Role.VOLUNTEER and volunteer.subject != caller.subject:
+        raise Forbidden("volunteers may see and spend only their own points")
+    return volunteer
+
+
+async def volunteer_of(session: AsyncSession, caller: Caller) -> Volunteer:
+    """The caller's own volunteer record."""
+    found = (
+        await session.exec(
+            select(Volunteer).where(
+                Volunteer.district == caller.district, Volunteer.subject == caller.subject
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound("you are not enrolled as a volunteer")
+    return found
+
+
+async def volunteer_acted_for(
+    session: AsyncSession, caller: Caller, volunteer_id: str | None, *, only_own: str, doing: str
+) -> Volunteer:
+    """The volunteer acted for: a volunteer acts for themselves, an organiser names whom."""
+    if caller.role is Role.VOLUNTEER:
+        volunteer = await volunteer_of(session, caller)
+        if volunteer_id not in (None, volunteer.id):
+            raise Forbidden(only_own)
+        return volunteer
+    caller.check_role(*ORGANISERS)
+    if volunteer_id is None:
+        raise Invalid(f"volunteer_id is required when a worker {doing}")
+    return await load_volunteer(session, caller, volunteer_id)
+
+
+async def balance_of(session: AsyncSession, volunteer_id: str) -> int:
+    account = await session.get(PointsAccount, volunteer_id)
+    return account.balance if account else 0
+
+
+async def load_volunteer_with_balance(
+    session: AsyncSession, caller: Caller, volunteer_id: str
+) -> tuple[Volunteer, int]:
+    volunteer = await load_volunteer(session, caller, volunteer_id)
+    return volunteer, await balance_of(session, volunteer.id)
+
+
+async def load_team(session: AsyncSession, caller: Caller, team_id: str) -> Team:
+    return await get_visible(session, Team, team_id, caller, "team")
+
+
+async def load_entry(session: AsyncSession, caller: Caller, entry_id: str) -> PointsEntry:
+    """A ledger entry, for whoever may see its volunteer."""
+    entry = await get_visible(session, PointsEntry, int(entry_id), caller, "ledger entry")
+    await load_volunteer(session, caller, entry.volunteer_id)
+    return entry
+
+
+async def active_resident(
+    session: AsyncSession, resident_id: str, district: str | None, community: str | None
+) -> KnownResident:
+    """A resident the registry announced, in this community, and still living there."""
+    resident = await session.get(KnownResident, resident_id)
+    if resident is None or (resident.district, resident.community) != (district, community):
+        raise Invalid(f"resident {resident_id} is not known in {community}")
+    if resident.status != ACTIVE:
+        raise Invalid(f"resident {resident_id} is {resident.status}")
+    return resident
+
+
+async def rules_of(session: AsyncSession, district: str, community: str) -> CommunityRules:
+    """The community's rules, or the defaults where it has set none."""
+    return await session.get(CommunityRules, (district, community)) or CommunityRules(
+        district=district, community=community
+    )
+
+
+# --- the love supermarket -------------------------------------------------------------------------
+
+
+async def load_item(session: AsyncSession, caller: Caller, item_id: str) -> Item:
+    return await get_visible(session, Item, item_id, caller, "item")
+
+
+async def load_item_of_intake(session: AsyncSession, caller: Caller, intake_id: str) -> Item:
+    """The item as it is now, for the caller who took in this stock."""
+    intake = await get_visible(session, StockIntake, intake_id, caller, "stock intake")
+    return await load_item(session, caller, intake.item_id)
+
+
+async def load_redemption(session: AsyncSession, caller: Caller, redemption_id: str) -> Redemption:
+    redemption = await get_visible(session, Redemption, redemption_id, caller, "redemption")
+    if caller.role is Role.VOLUNTEER:
+        await load_volunteer(session, caller, redemption.volunteer_id)
+    return redemption
+
+
+# --- activities and service hours -----------------------------------------------------------------
+
+
+async def load_activity(session: AsyncSession, caller: Caller, activity_id: str) -> Activity:
+    return await get_visible(session, Activity, activity_id, caller, "activity")
+
+
+async def load_record(session: AsyncSession, caller: Caller, record_id: str) -> ServiceRecord:
+    return await get_visible(session, ServiceRecord, record_id, caller, "service record")
+
+
+async def certificate_by_serial(session: AsyncSession, serial: str) -> tuple[Certificate, Volunteer]:
+    """The certificate under a serial, for anyone who holds the serial; no caller needed."""
+    normal = hours.normal_serial(serial)
+    certificate = await session.get(Certificate, normal) if normal else None
+    if certificate is None:
+        raise NotFound("no certificate has this serial")
+    volunteer = await session.get(Volunteer, certificate.volunteer_id)
+    assert volunteer is not None  # a foreign key
+    return certificate, volunteer
+
+
+async def load_certificate(
+    session: AsyncSession, caller: Caller, serial: str
+) -> tuple[Certificate, Volunteer]:
+    """The full certificate, for its volunteer and the workers of its community."""
+    certificate, _ = await certificate_by_serial(session, serial)
+    caller.check_sees(certificate.district, certificate.community, "certificate")
+    volunteer = await load_volunteer(session, caller, certificate.volunteer_id)
+    if caller.role is not Role.VOLUNTEER:
+        caller.check_role(*READERS)
+    return certificate, volunteer
+
+
+# --- the wish wall and neighbour help -------------------------------------------------------------
+
+
+async def load_wish(
+    session: AsyncSession, caller: Caller, wish_id: str, volunteer: Volunteer | None = None
+) -> Wish:
+    """The wish, if the caller may see it: volunteers see the wall and their own claims only."""
+    wish = await get_visible(session, Wish, wish_id, caller, "wish")
+    if caller.role is Role.RESIDENT:
+        if wish.resident_id != caller.subject:
+            raise NotFound("wish not found")
+    elif caller.role is Role.VOLUNTEER:
+        volunteer = volunteer or await volunteer_of(session, caller)
+        if (volunteer.district, volunteer.community) != (wish.district, wish.community):
+            raise NotFound("wish not found")
+        if not wish_rules.visible_to_volunteer(wish.status, wish.claimant_id, volunteer.id):
+            raise NotFound("wish not found")
+    else:
+        caller.check_role(*READERS)
+    return wish
+
+
+def kind_of(model: type[HelpOffer] | type[HelpRequest]) -> str:
+    return "offer" if model is HelpOffer else "request"
+
+
+async def load_posting(
+    session: AsyncSession, caller: Caller, model: type[Posting], posting_id: str
+) -> Posting:
+    """The offer or request, if the caller may see it; out of scope reads as missing."""
+    caller.check_role(*READERS)
+    return await get_visible(session, model, posting_id, caller, kind_of(model))
+
+
+async def load_offer(session: AsyncSession, caller: Caller, offer_id: str) -> HelpOffer:
+    return await load_posting(session, caller, HelpOffer, offer_id)
+
+
+async def load_request(session: AsyncSession, caller: Caller, request_id: str) -> HelpRequest:
+    return await load_posting(session, caller, HelpRequest, request_id)
+
+
+async def load_match(session: AsyncSession, caller: Caller, match_id: str) -> HelpMatch:
+    caller.check_role(*READERS)
+    return await get_visible(session, HelpMatch, match_id, caller, "match")

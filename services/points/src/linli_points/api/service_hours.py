@@ -1,0 +1,198 @@
+"""HTTP routes of service hours: attendance, late entries, a volunteer's record, certificates."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from linli_points.access import certificate_by_serial, load_certificate
+from linli_points.api.service_hours_schemas import (
+    AttendanceIn,
+    CertificateCheckOut,
+    CertificateOut,
+    LateServiceIn,
+    ServiceLineOut,
+    ServiceRecordOut,
+    ServiceSummaryOut,
+)
+from linli_points.domain import hours
+from linli_points.models import Certificate, ServiceRecord, Volunteer
+from linli_points.usecases import service_hours
+from linli_points.usecases.service_hours import ServiceSummary
+from linli_shared.auth import CallerDep
+from linli_shared.clock import china_day
+from linli_shared.service import SessionDep
+from linli_shared.unit_of_work import UnitOfWorkDep
+
+router = APIRouter(prefix="/v1")
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+CSV_COLUMNS = (
+    "volunteer",
+    "served_on",
+    "activity",
+    "kind",
+    "minutes",
+    "hours",
+    "earns_points",
+    "points_awarded",
+    "record_id",
+)
+
+
+def record_out(record: ServiceRecord) -> ServiceRecordOut:
+    return ServiceRecordOut(**record.model_dump(), hours=hours.hours_of(record.minutes))
+
+
+def summary_out(summary: ServiceSummary) -> ServiceSummaryOut:
+    lines = [
+        ServiceLineOut(
+            record_id=record.id,
+            served_on=record.served_on,
+            activity_id=record.activity_id,
+            activity_title=activity.title if activity else None,
+            activity_kind=activity.kind if activity else None,
+            minutes=record.minutes,
+            hours=hours.hours_of(record.minutes),
+            earns_points=record.earns_points,
+            points_awarded=record.points_awarded,
+        )
+        for record, activity in summary.records
+    ]
+    volunteer = summary.volunteer
+    return ServiceSummaryOut(
+        volunteer_id=volunteer.id,
+        full_name=volunteer.full_name,
+        district=volunteer.district,
+        community=volunteer.community,
+        total_minutes=summary.total_minutes,
+        total_hours=hours.hours_of(summary.total_minutes),
+        points_from_service=summary.points_from_service,
+        activity_count=len({line.activity_id for line in lines if line.activity_id}),
+        records=lines,
+    )
+
+
+def summary_csv(summary: ServiceSummary) -> str:
+    """One row per service record under a header; the volunteer's name is the only personal datum."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    name = hours.spreadsheet_safe(summary.volunteer.full_name)
+    for record, activity in summary.records:
+        writer.writerow(
+            (
+                name,
+                record.served_on.isoformat(),
+                hours.spreadsheet_safe(activity.title) if activity else "(entered late)",
+                activity.kind if activity else "",
+                record.minutes,
+                f"{hours.hours_of(record.minutes):.2f}",
+                "yes" if record.earns_points else "no",
+                record.points_awarded,
+                record.id,
+            )
+        )
+    return "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheet programs read the Chinese right
+
+
+def certificate_out(certificate: Certificate, volunteer: Volunteer) -> CertificateOut:
+    return CertificateOut(
+        **certificate.model_dump(),
+        volunteer_name=volunteer.full_name,
+        total_hours=hours.hours_of(certificate.total_minutes),
+        verify_path=f"/v1/certificates/{certificate.serial}",
+        print_path=f"/v1/certificates/{certificate.serial}/print",
+    )
+
+
+def certificate_page(certificate: Certificate, volunteer: Volunteer) -> str:
+    """A plain page to print; every value escaped by the template."""
+    return TEMPLATES.get_template("certificate.html").render(
+        serial=certificate.serial,
+        full_name=volunteer.full_name,
+        community=certificate.community,
+        total_hours=f"{hours.hours_of(certificate.total_minutes):.2f}",
+        issued_on=china_day(certificate.issued_at).isoformat(),
+    )
+
+
+@router.post(
+    "/activities/{activity_id}/attendance",
+    status_code=201,
+    response_model=ServiceRecordOut,
+    tags=["service hours"],
+)
+async def confirm_attendance(
+    activity_id: str,
+    data: AttendanceIn,
+    uow: UnitOfWorkDep,
+    caller: CallerDep,
+) -> object:
+    return record_out(await service_hours.confirm_attendance(uow, caller, activity_id, data))
+
+
+@router.post("/service-records", status_code=201, response_model=ServiceRecordOut, tags=["service hours"])
+async def enter_service_hours(data: LateServiceIn, uow: UnitOfWorkDep, caller: CallerDep) -> object:
+    return record_out(await service_hours.enter_service_hours(uow, caller, data))
+
+
+@router.get(
+    "/volunteers/{volunteer_id}/service-record",
+    response_model=ServiceSummaryOut,
+    tags=["service hours"],
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv."}},
+)
+async def service_record(
+    volunteer_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    format: Annotated[Literal["json", "csv"], Query(description="csv: one row per record.")] = "json",
+) -> object:
+    summary = await service_hours.service_record(session, caller, volunteer_id)
+    if format == "csv":
+        return Response(
+            summary_csv(summary),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="service-record-{volunteer_id}.csv"'},
+        )
+    return summary_out(summary)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/certificates",
+    status_code=201,
+    response_model=CertificateOut,
+    tags=["service hours"],
+)
+async def issue_certificate(volunteer_id: str, uow: UnitOfWorkDep, caller: CallerDep) -> object:
+    return certificate_out(*await service_hours.issue_certificate(uow, caller, volunteer_id))
+
+
+@router.get("/certificates/{serial}", response_model=CertificateCheckOut, tags=["service hours"])
+async def verify_certificate(serial: str, session: SessionDep) -> object:
+    """Public on purpose: anyone holding a paper certificate can check its serial, without a token."""
+    certificate, volunteer = await certificate_by_serial(session, serial)
+    return CertificateCheckOut(
+        serial=certificate.serial,
+        volunteer_name=hours.mask_name(volunteer.full_name),
+        community=certificate.community,
+        total_hours=hours.hours_of(certificate.total_minutes),
+        issued_at=certificate.issued_at,
+    )
+
+
+@router.get("/certificates/{serial}/print", response_class=HTMLResponse, tags=["service hours"])
+async def print_certificate(serial: str, session: SessionDep, caller: CallerDep) -> HTMLResponse:
+    """The printable certificate carries the full name, so only its volunteer and their workers get it."""
+    certificate, volunteer = await load_certificate(session, caller, serial)
+    return HTMLResponse(certificate_page(certificate, volunteer))

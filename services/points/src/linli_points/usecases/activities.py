@@ -1,0 +1,203 @@
+"""Activities and their sign-ups: publish, take a place while one is left, free it again."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_points.access import (
+    ORGANISERS,
+    READERS,
+    load_activity,
+    load_volunteer,
+    volunteer_acted_for,
+)
+from linli_points.domain import hours
+from linli_points.domain.hours import SignUpStatus
+from linli_points.models import Activity, SignUp, Volunteer
+from linli_shared.auth import Caller, Role
+from linli_shared.contracts.points import ActivityPublished
+from linli_shared.database import flush_or_conflict
+from linli_shared.errors import Conflict, Invalid, NotFound
+from linli_shared.paging import Page, page_of
+from linli_shared.scoping import in_scope
+from linli_shared.unit_of_work import Made, Work, write
+
+if TYPE_CHECKING:
+    from linli_points.api.activities import ActivityIn, SignUpIn
+
+PUBLISHED = "published"
+ALREADY_SIGNED_UP = "this volunteer is already signed up for this activity"
+
+
+@write(replay=load_activity)
+async def publish_activity(uow: Work, caller: Caller, data: ActivityIn) -> Made[Activity]:
+    caller.check_role(*ORGANISERS)
+    caller.check_sees(data.district, data.community, "community")
+    activity = Activity(
+        id=str(uuid.uuid4()),
+        **data.model_dump(exclude={"rounding"}),
+        rounding=data.rounding.value,
+        organiser=caller.subject,
+        status=PUBLISHED,
+        published_at=uow.now,
+    )
+    uow.session.add(activity)
+    uow.record(
+        ActivityPublished(
+            activity_id=activity.id,
+            title=activity.title,
+            kind=activity.kind,
+            starts_at=activity.starts_at,
+            capacity=activity.capacity,
+        ),
+        district=activity.district,
+        community=activity.community,
+    )
+    return Made(activity.id, activity)
+
+
+async def list_activities(
+    session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
+) -> Page[Activity]:
+    statement = in_scope(select(Activity), Activity, caller)
+    return await page_of(session, statement, col(Activity.id), cursor=cursor, limit=limit)
+
+
+def check_same_community(activity: Activity, volunteer: Volunteer) -> None:
+    if (volunteer.district, volunteer.community) != (activity.district, activity.community):
+        raise Invalid(f"the volunteer does not belong to {activity.community}, where the activity is")
+
+
+async def load_sign_up(session: AsyncSession, caller: Caller, sign_up_id: str) -> SignUp:
+    entry = await session.get(SignUp, sign_up_id)
+    if entry is None:
+        raise NotFound("sign-up not found")
+    await load_activity(session, caller, entry.activity_id)
+    return entry
+
+
+@write(replay=load_sign_up)
+async def sign_up(uow: Work, caller: Caller, activity_id: str, data: SignUpIn) -> Made[SignUp]:
+    """Take a place, if one is left: the count and the sign-up commit together or not at all."""
+    session = uow.session
+    activity = await load_activity(session, caller, activity_id)
+    volunteer = await volunteer_acted_for(
+        session,
+        caller,
+        data.volunteer_id,
+        only_own="volunteers may sign up only themselves",
+        doing="signs up a volunteer",
+    )
+    check_same_community(activity, volunteer)
+    if activity.status != PUBLISHED:
+        raise Conflict(f"this activity is {activity.status}")
+    if uow.now >= activity.ends_at:
+        raise Conflict("this activity has ended")
+    existing = await sign_up_of(session, activity.id, volunteer.id)
+    if existing is not None and existing.status != SignUpStatus.CANCELLED:
+        raise Conflict(ALREADY_SIGNED_UP)
+    await take_place(session, activity)
+    if existing is None:
+        entry = SignUp(
+            id=str(uuid.uuid4()),
+            activity_id=activity.id,
+            volunteer_id=volunteer.id,
+            status=SignUpStatus.SIGNED_UP.value,
+            signed_up_at=uow.now,
+        )
+        session.add(entry)
+        await flush_or_conflict(session, ALREADY_SIGNED_UP)
+        return Made(entry.id, entry)
+    if not await move_sign_up(
+        session, existing.id, SignUpStatus.CANCELLED, SignUpStatus.SIGNED_UP, now=uow.now
+    ):
+        raise Conflict(ALREADY_SIGNED_UP)
+    await session.refresh(existing)
+    return Made(existing.id, existing)
+
+
+async def take_place(session: AsyncSession, activity: Activity) -> int:
+    """Count one more sign-up only while places are left, in one statement; return the count."""
+    taken = (
+        await session.exec(
+            update(Activity)
+            .where(col(Activity.id) == activity.id, col(Activity.signed_up) < col(Activity.capacity))
+            .values(signed_up=Activity.signed_up + 1)
+            .returning(col(Activity.signed_up))
+        )
+    ).scalar_one_or_none()
+    if taken is None:
+        raise Conflict(f"{activity.title} is full: all {activity.capacity} places are taken")
+    return int(taken)
+
+
+async def sign_up_of(session: AsyncSession, activity_id: str, volunteer_id: str) -> SignUp | None:
+    statement = select(SignUp).where(SignUp.activity_id == activity_id, SignUp.volunteer_id == volunteer_id)
+    return (await session.exec(statement)).first()
+
+
+async def move_sign_up(
+    session: AsyncSession, sign_up_id: str, before: SignUpStatus, after: SignUpStatus, *, now: datetime
+) -> bool:
+    """Move a sign-up on only from the state it was read in, so two racing requests can't both."""
+    values: dict[str, object] = {"status": after.value}
+    if after is SignUpStatus.SIGNED_UP:
+        values["signed_up_at"] = now
+    result = await session.exec(
+        update(SignUp)
+        .where(col(SignUp.id) == sign_up_id, col(SignUp.status) == before.value)
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def mark_attended(uow: Work, activity: Activity, volunteer: Volunteer, minutes: int) -> None:
+    """Move the volunteer's sign-up to attended, once: of two racing confirmations one gets a 409."""
+    if uow.now < activity.starts_at:
+        raise Conflict("hours can be confirmed once the activity has started")
+    window = hours.window_minutes(activity.starts_at, activity.ends_at)
+    if minutes > window:
+        raise Invalid(f"{minutes} minutes is longer than the activity ({window} minutes)")
+    entry = await sign_up_of(uow.session, activity.id, volunteer.id)
+    if entry is None or entry.status == SignUpStatus.CANCELLED:
+        raise Conflict("this volunteer is not signed up for this activity")
+    moved = entry.status != SignUpStatus.ATTENDED and await move_sign_up(
+        uow.session, entry.id, SignUpStatus.SIGNED_UP, SignUpStatus.ATTENDED, now=uow.now
+    )
+    if not moved:  # already: by a twin request (same key), which @write then replays, or another
+        raise Conflict("hours were already confirmed for this volunteer and activity, or cancelled")
+
+
+@write(replay=load_sign_up)
+async def cancel_sign_up(uow: Work, caller: Caller, activity_id: str, volunteer_id: str) -> Made[SignUp]:
+    """Free the place, exactly once however often it is asked; confirmed hours cannot be cancelled."""
+    session = uow.session
+    activity = await load_activity(session, caller, activity_id)
+    volunteer = await load_volunteer(session, caller, volunteer_id)
+    if caller.role is not Role.VOLUNTEER:
+        caller.check_role(*ORGANISERS)
+    entry = await sign_up_of(session, activity.id, volunteer.id)
+    if entry is None:
+        raise NotFound("sign-up not found")
+    if not await move_sign_up(session, entry.id, SignUpStatus.SIGNED_UP, SignUpStatus.CANCELLED, now=uow.now):
+        raise Conflict("this sign-up was already cancelled, or its hours confirmed")
+    await session.exec(
+        update(Activity).where(col(Activity.id) == activity.id).values(signed_up=Activity.signed_up - 1)
+    )
+    await session.refresh(entry)
+    return Made(entry.id, entry)
+
+
+async def list_sign_ups(
+    session: AsyncSession, caller: Caller, activity_id: str, *, cursor: str | None, limit: int
+) -> Page[SignUp]:
+    caller.check_role(*READERS)
+    activity = await load_activity(session, caller, activity_id)
+    statement = select(SignUp).where(SignUp.activity_id == activity.id)
+    return await page_of(session, statement, col(SignUp.id), cursor=cursor, limit=limit)

@@ -1,0 +1,59 @@
+"""A volunteer's points: the ledger they can read and the corrections a worker makes to it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_points.access import ORGANISERS, load_entry, load_volunteer
+from linli_points.domain import EntryKind
+from linli_points.ledger import move_points
+from linli_points.models import PointsEntry
+from linli_shared.auth import Caller
+from linli_shared.contracts.points import PointsAdjusted
+from linli_shared.errors import Invalid
+from linli_shared.paging import Page, page_of
+from linli_shared.unit_of_work import Made, Work, write
+
+if TYPE_CHECKING:
+    from linli_points.api.volunteers import AdjustmentIn
+
+
+async def list_entries(
+    session: AsyncSession, caller: Caller, volunteer_id: str, *, cursor: str | None, limit: int
+) -> Page[PointsEntry]:
+    volunteer = await load_volunteer(session, caller, volunteer_id)
+    statement = select(PointsEntry).where(PointsEntry.volunteer_id == volunteer.id)
+    return await page_of(session, statement, col(PointsEntry.id), cursor=cursor, limit=limit)
+
+
+@write(replay=load_entry)
+async def adjust_points(uow: Work, caller: Caller, data: AdjustmentIn) -> Made[PointsEntry]:
+    """A worker's correction, with a reason; it can never take a balance below zero."""
+    caller.check_role(*ORGANISERS)
+    if data.points == 0:
+        raise Invalid("an adjustment of 0 points changes nothing")
+    volunteer = await load_volunteer(uow.session, caller, data.volunteer_id)
+    entry = await move_points(  # a twin (same key) may have taken the points: @write replays its answer
+        uow.session,
+        volunteer,
+        data.points,
+        kind=EntryKind.ADJUSTED,
+        reason=data.reason,
+        actor=caller.subject,
+        now=uow.now,
+    )
+    uow.record(
+        PointsAdjusted(
+            volunteer_id=volunteer.id,
+            points=data.points,
+            balance=entry.balance_after,
+            reason=data.reason,
+            adjusted_by=caller.subject,
+        ),
+        district=volunteer.district,
+        community=volunteer.community,
+    )
+    return Made(str(entry.id), entry)
