@@ -1,31 +1,26 @@
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date, timedelta
 
 import httpx
 import pytest
+from fastapi import Request
 
 from linli_fund.app import create_app
-from linli_fund.residents import REGISTRY_CONSUMER, on_registry_event
 from linli_fund.settings import FundSettings
+from linli_fund.subscribers import REGISTRY, handlers
 from linli_shared.auth import Role
-from linli_shared.contracts.registry import ResidentRegistered
-from linli_shared.events import Envelope
-from linli_shared.inbox import apply_once
-from linli_shared.testing.http import TEST_JWT_SECRET, bearer, running_app
+from linli_shared.clock import utc_now
+from linli_shared.idempotency import IdempotencyDep
+from linli_shared.testing.communities import Community as SharedCommunity
+from linli_shared.testing.communities import feed_resident
+from linli_shared.testing.http import TEST_JWT_SECRET, running_app
+from linli_shared.unit_of_work import UnitOfWork, unit_of_work
 
 
-@dataclass
-class Community:
-    district: str
-    community: str
-
-    def as_(self, role: Role, subject: str = "tester") -> dict[str, str]:
-        return bearer(role, self.district, self.community, subject)
-
+class Community(SharedCommunity):
     @property
     def fund_path(self) -> str:
         return f"/v1/funds/{self.district}/{self.community}"
@@ -45,35 +40,45 @@ async def client(fund_settings: FundSettings) -> AsyncIterator[httpx.AsyncClient
 
 
 @pytest.fixture
+def writes_later(client: httpx.AsyncClient) -> Callable[[timedelta], AbstractContextManager[None]]:
+    """Within it, every write through the API runs `later` than now (its unit of work's clock)."""
+
+    @contextmanager
+    def shifted(later: timedelta) -> Iterator[None]:
+        async def unit_of_work_later(request: Request, idempotency: IdempotencyDep) -> UnitOfWork:
+            factory = request.app.state.session_factory
+            return UnitOfWork(factory, idempotency=idempotency, clock=lambda: utc_now() + later)
+
+        overrides = client.app.dependency_overrides  # type: ignore[attr-defined]
+        overrides[unit_of_work] = unit_of_work_later
+        try:
+            yield
+        finally:
+            overrides.pop(unit_of_work, None)
+
+    return shifted
+
+
+@pytest.fixture
 def community() -> Community:
-    return Community(f"d{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}")
-
-
-def registered(community: Community, resident_id: str) -> Envelope:
-    event = ResidentRegistered(
-        resident_id=resident_id,
-        community=community.community,
-        full_name="张小明",
-        birth_date=date(2012, 5, 1),
-        id_number_masked="110105********0011",
-        tags=["orphan"],
-    )
-    return Envelope.wrap(
-        event, district=community.district, community=community.community, occurred_at=datetime.now(UTC)
-    )
+    return Community.new()
 
 
 @pytest.fixture
 def known_resident(client: httpx.AsyncClient) -> Callable[..., object]:
-    """Feed a resident into the read model through the real inbox path."""
+    """Feed an orphan into the read model through the real inbox path."""
 
     async def feed(community: Community) -> str:
-        resident_id = str(uuid.uuid4())
         factory = client.app.state.session_factory  # type: ignore[attr-defined]
-        assert await apply_once(
-            factory, REGISTRY_CONSUMER.durable, registered(community, resident_id), on_registry_event
+        return await feed_resident(
+            factory,
+            REGISTRY.consumer.durable,
+            handlers,
+            community,
+            full_name="张小明",
+            birth_date=date(2012, 5, 1),
+            tags=["orphan"],
         )
-        return resident_id
 
     return feed
 

@@ -9,13 +9,14 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_fund import api, instalments
-from linli_fund.residents import REGISTRY_CONSUMER, on_registry_event
+from linli_fund.api import routers
 from linli_fund.settings import FundSettings, get_settings
+from linli_fund.subscribers import REGISTRY
+from linli_fund.usecases import instalments
 from linli_shared.clock import utc_now
 from linli_shared.contracts import fund as fund_contracts  # noqa: F401 - registers them
 from linli_shared.events import events_of
-from linli_shared.service import ServiceSpec, Subscription, create_service_app
+from linli_shared.service import ServiceSpec, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,15 +29,8 @@ def create_app(settings: FundSettings | None = None) -> FastAPI:
             title="Linli love fund",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[api.router],
-            subscriptions=[
-                Subscription(
-                    consumer=REGISTRY_CONSUMER,
-                    producer="registry",
-                    apply=on_registry_event,
-                    description="Keeps the read model of residents (who may receive help) from the registry.",
-                )
-            ],
+            routers=routers,
+            subscriptions=[REGISTRY],
             periodic_jobs=(
                 [(partial(request_due_instalments, settings), settings.instalment_check_seconds)]
                 if settings.request_instalments

@@ -69,6 +69,12 @@ async def lock_guarded(session: AsyncSession, district: str, community: str, nam
     )
 
 
+async def lock_books(session: AsyncSession, district: str, community: str) -> None:
+    """Lock all the community's guarded rows (name order): a publication and a gift booked on an
+    earlier day both take them, so one waits for the other and sees what it committed."""
+    await lock_guarded(session, district, community, domain.GUARDED)
+
+
 async def move_guarded(
     session: AsyncSession, district: str, community: str, name: str, move: GuardedMove
 ) -> None:

@@ -17,23 +17,19 @@ from linli_shared.clock import UtcDateTime
 from linli_shared.idempotency import IdempotencyRecord  # noqa: F401 - part of this database's schema
 from linli_shared.inbox import InboxEntry  # noqa: F401 - part of this database's schema
 from linli_shared.outbox import OutboxMessage  # noqa: F401 - part of this database's schema
+from linli_shared.residents import KnownResidentBase
 
 
-class KnownResident(SQLModel, table=True):
+class KnownResident(KnownResidentBase, table=True):
     """Residents as the registry announced them: this service's read model, fed by its inbox."""
 
     __tablename__ = "beneficiary"  # not known_resident: table names are unique across services
-    resident_id: str = Field(primary_key=True, max_length=36)
-    district: str = Field(max_length=40, index=True)
-    community: str = Field(max_length=40)
-    status: str = Field(default="active", max_length=20)
     masked_name: str = Field(
         default="",
         max_length=40,
         sa_column_kwargs={"server_default": ""},
         description="Initials only (张**, J. S.), for the public report; the name itself is never kept.",
     )
-    updated_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class Account(SQLModel, table=True):

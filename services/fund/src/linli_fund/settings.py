@@ -5,6 +5,7 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from linli_fund.domain import BACKDATE_DAYS
 from linli_shared.settings import ServiceSettings
 
 
@@ -24,6 +25,12 @@ class FundSettings(ServiceSettings):
     request_instalments: bool = Field(
         default=True,
         description="Request scheduled instalments as they fall due (tests run the job themselves).",
+    )
+    donation_backdate_days: int = Field(
+        default=BACKDATE_DAYS,
+        ge=0,
+        le=366,
+        description="Days back a donation may be booked (received_on); never into a published period.",
     )
     instalment_check_seconds: float = Field(
         default=3600, gt=0, description="Pace of the check that requests scheduled instalments falling due."

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from linli_fund.residents import REGISTRY_CONSUMER, on_registry_event
+from linli_fund.subscribers import REGISTRY, handlers
 from linli_shared.auth import Role
 from linli_shared.contracts.registry import ResidentDied
 from linli_shared.events import Envelope
@@ -115,6 +115,6 @@ async def test_payments_racing_a_death_from_the_registry_never_deadlock_and_keep
             occurred_at=datetime.now(UTC),
         )
         factory = client.app.state.session_factory
-        return await apply_once(factory, REGISTRY_CONSUMER.durable, death, on_registry_event)
+        return await apply_once(factory, REGISTRY.consumer.durable, death, handlers)
 
     await race_rounds(client, community, donate, known_resident, commit, approved_term, die)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from linli_fund.residents import REGISTRY_CONSUMER, on_registry_event
+from linli_fund.subscribers import REGISTRY, handlers
 from linli_shared.auth import Role
 from linli_shared.clock import utc_now
 from linli_shared.contracts.registry import ResidentDied
@@ -50,9 +50,7 @@ async def test_instalments_fall_due_are_paid_and_are_cancelled_when_the_benefici
         community=community.community,
         occurred_at=datetime.now(UTC),
     )
-    assert await apply_once(
-        client.app.state.session_factory, REGISTRY_CONSUMER.durable, death, on_registry_event
-    )
+    assert await apply_once(client.app.state.session_factory, REGISTRY.consumer.durable, death, handlers)
     after = (await client.get(path, headers=community.as_(Role.AUDITOR))).json()
     assert after["status"] == "suspended"
     assert [i["status"] for i in after["instalments"]] == ["paid", "cancelled", "cancelled", "cancelled"]

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from linli_fund import api
 from linli_shared.auth import Role
 from linli_shared.clock import utc_now
 
@@ -16,11 +15,10 @@ pytestmark = [pytest.mark.integration]
 
 
 @pytest.fixture
-def days_later(monkeypatch):
+def days_later(writes_later):
     @contextmanager
     def shifted(days: int) -> Iterator[None]:
-        with monkeypatch.context() as patch:
-            patch.setattr(api, "utc_now", lambda: utc_now() + timedelta(days=days))
+        with writes_later(timedelta(days=days)):
             yield
 
     return shifted

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from linli_fund.instalments import request_due_instalments
+from linli_fund.usecases.instalments import request_due_instalments
 from linli_shared.auth import Role
 
 from .test_donations import outbox_events

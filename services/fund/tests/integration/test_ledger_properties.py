@@ -24,12 +24,19 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from linli_fund import commitments, disbursements, domain, ledger, schemas, usecases
+from linli_fund import domain, ledger
+from linli_fund.api.commitments_schemas import CommitmentIn
+from linli_fund.api.disbursements_schemas import DisbursementIn, PaymentIn
+from linli_fund.api.donations_schemas import DonationIn
+from linli_fund.api.ledger_schemas import ReversalIn
 from linli_fund.app import MIGRATIONS
 from linli_fund.beancount_export import account_name
 from linli_fund.domain import AlreadyReversed, Fund, InsufficientFunds
 from linli_fund.models import Donation, JournalEntry, Posting
-from linli_fund.residents import REGISTRY_CONSUMER, on_registry_event
+from linli_fund.subscribers import REGISTRY, handlers
+from linli_fund.usecases import commitments, disbursements
+from linli_fund.usecases import ledger as books
+from linli_fund.usecases.donations import record_donation
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.registry import ResidentRegistered
 from linli_shared.database import make_engine, make_session_factory
@@ -38,6 +45,7 @@ from linli_shared.events import Envelope
 from linli_shared.inbox import apply_once
 from linli_shared.migrations import upgrade_to_head
 from linli_shared.testing.plugin import fresh_pg_database
+from linli_shared.unit_of_work import UnitOfWork
 
 SECOND_APPROVAL_ABOVE = 30_000
 CHANNELS = ["cash", "bank_transfer", "mobile_payment"]
@@ -127,7 +135,7 @@ async def run(url: str, sequence: list[tuple[object, ...]]) -> None:
     envelope = Envelope.wrap(
         registration, district=district, community=community, occurred_at=datetime.now(UTC)
     )
-    assert await apply_once(factory, REGISTRY_CONSUMER.durable, envelope, on_registry_event)
+    assert await apply_once(factory, REGISTRY.consumer.durable, envelope, handlers)
 
     model: Counter[str] = Counter()  # guarded balances as the test alone works them out
     reserved: Counter[str] = Counter()  # and what commitments hold of them
@@ -137,26 +145,22 @@ async def run(url: str, sequence: list[tuple[object, ...]]) -> None:
     receipts = 0
     try:
         for step in sequence:
-            now = datetime.now(UTC)
             if step[0] == "donate":
                 _, amount, channel, purpose = step
                 fund = purpose or "general"
-                async with factory() as session:
-                    donation = await usecases.record_donation(
-                        session,
-                        worker,
-                        schemas.DonationIn(
-                            district=district,
-                            community=community,
-                            donor_kind="resident",
-                            donor_name="王",
-                            channel=channel,
-                            restricted_to=purpose,
-                            amount_fen=amount,
-                        ),
-                        idempotency=None,
-                        now=now,
-                    )
+                donation = await record_donation(
+                    UnitOfWork(factory),
+                    worker,
+                    DonationIn(
+                        district=district,
+                        community=community,
+                        donor_kind="resident",
+                        donor_name="王",
+                        channel=channel,
+                        restricted_to=purpose,
+                        amount_fen=amount,
+                    ),
+                )
                 receipts += 1
                 moves = {ASSET[channel]: amount, f"funds:{fund}": amount}
                 model.update(moves)
@@ -164,198 +168,162 @@ async def run(url: str, sequence: list[tuple[object, ...]]) -> None:
             elif step[0] == "disburse":
                 _, amount, channel, purpose, from_general = step
                 fund = "general" if from_general else purpose
-                async with factory() as session:
-                    requested = await disbursements.request_disbursement(
-                        session,
-                        officers[0],
-                        schemas.DisbursementIn(
-                            district=district,
-                            community=community,
-                            resident_id=resident_id,
-                            purpose=purpose,
-                            fund=Fund(fund),
-                            amount_fen=amount,
-                            reason="fees",
-                        ),
-                        second_approval_above=SECOND_APPROVAL_ABOVE,
-                        idempotency=None,
-                        now=now,
-                    )
+                requested = await disbursements.request_disbursement(
+                    UnitOfWork(factory),
+                    officers[0],
+                    DisbursementIn(
+                        district=district,
+                        community=community,
+                        resident_id=resident_id,
+                        purpose=purpose,
+                        fund=Fund(fund),
+                        amount_fen=amount,
+                        reason="fees",
+                    ),
+                    second_approval_above=SECOND_APPROVAL_ABOVE,
+                )
                 for approver in officers[1 : 1 + requested.approvals_needed]:
-                    async with factory() as session:
-                        await disbursements.approve_disbursement(
-                            session, approver, requested.id, idempotency=None, now=now
-                        )
+                    await disbursements.approve_disbursement(UnitOfWork(factory), approver, requested.id)
                 spare = model[f"funds:{fund}"] - reserved[f"funds:{fund}"]
                 enough = spare >= amount and model[ASSET[channel]] >= amount
-                async with factory() as session:
-                    try:
-                        paid = await disbursements.pay_disbursement(
-                            session,
+                try:
+                    paid = await disbursements.pay_disbursement(
+                        UnitOfWork(factory),
+                        officers[3],
+                        requested.id,
+                        PaymentIn(channel=channel),
+                        balance_low_below=100_000,
+                    )
+                except InsufficientFunds:
+                    assert not enough, "a payment the fund could afford was refused"
+                else:
+                    assert enough, "a payment the fund could not afford went through"
+                    assert paid.entry_id is not None
+                    moves = {ASSET[channel]: -amount, f"funds:{fund}": -amount}
+                    model.update(moves)
+                    posted.append((paid.entry_id, moves, None, amount))
+                    with pytest.raises(Conflict):
+                        await disbursements.pay_disbursement(
+                            UnitOfWork(factory),
                             officers[3],
                             requested.id,
-                            schemas.PaymentIn(channel=channel),
+                            PaymentIn(),
                             balance_low_below=100_000,
-                            idempotency=None,
-                            now=now,
                         )
-                    except InsufficientFunds:
-                        assert not enough, "a payment the fund could afford was refused"
-                    else:
-                        assert enough, "a payment the fund could not afford went through"
-                        assert paid.entry_id is not None
-                        moves = {ASSET[channel]: -amount, f"funds:{fund}": -amount}
-                        model.update(moves)
-                        posted.append((paid.entry_id, moves, None, amount))
-                        async with factory() as again:
-                            with pytest.raises(Conflict):
-                                await disbursements.pay_disbursement(
-                                    again,
-                                    officers[3],
-                                    requested.id,
-                                    schemas.PaymentIn(),
-                                    balance_low_below=100_000,
-                                    idempotency=None,
-                                    now=now,
-                                )
             elif step[0] == "commit":
                 _, amount, purpose, from_general = step
                 key = "funds:general" if from_general else f"funds:{purpose}"
                 enough = model[key] - reserved[key] >= amount
-                async with factory() as session:
-                    try:
-                        made = await commitments.make_commitment(
-                            session,
-                            officers[0],
-                            schemas.CommitmentIn(
-                                district=district,
-                                community=community,
-                                resident_id=resident_id,
-                                purpose=purpose,
-                                fund=Fund(key.removeprefix("funds:")),
-                                total_fen=amount,
-                                until=date(2099, 1, 1),
-                                reason="school fees until 18",
-                            ),
-                            idempotency=None,
-                            now=now,
-                        )
-                    except InsufficientFunds:
-                        assert not enough, "a commitment the fund could afford was refused"
-                    else:
-                        assert enough, "a commitment beyond what is available was made"
-                        reserved[key] += amount
-                        promised.append(
-                            {
-                                "id": made.id,
-                                "key": key,
-                                "purpose": purpose,
-                                "remaining": amount,
-                                "status": "active",
-                            }
-                        )
+                try:
+                    made = await commitments.make_commitment(
+                        UnitOfWork(factory),
+                        officers[0],
+                        CommitmentIn(
+                            district=district,
+                            community=community,
+                            resident_id=resident_id,
+                            purpose=purpose,
+                            fund=Fund(key.removeprefix("funds:")),
+                            total_fen=amount,
+                            until=date(2099, 1, 1),
+                            reason="school fees until 18",
+                        ),
+                    )
+                except InsufficientFunds:
+                    assert not enough, "a commitment the fund could afford was refused"
+                else:
+                    assert enough, "a commitment beyond what is available was made"
+                    reserved[key] += amount
+                    promised.append(
+                        {
+                            "id": made.id,
+                            "key": key,
+                            "purpose": purpose,
+                            "remaining": amount,
+                            "status": "active",
+                        }
+                    )
             elif step[0] == "pay_commitment" and promised:
                 _, index, share, channel = step
                 promise = promised[index % len(promised)]
                 amount = max(1, int(promise["remaining"]) * share // 100)  # type: ignore[call-overload]
                 key = str(promise["key"])
-                async with factory() as session:
-                    try:
-                        requested = await disbursements.request_disbursement(
-                            session,
-                            officers[0],
-                            schemas.DisbursementIn(
-                                district=district,
-                                community=community,
-                                resident_id=resident_id,
-                                purpose=str(promise["purpose"]),
-                                fund=Fund(key.removeprefix("funds:")),
-                                amount_fen=amount,
-                                reason="term fees",
-                                commitment_id=str(promise["id"]),
-                            ),
-                            second_approval_above=SECOND_APPROVAL_ABOVE,
-                            idempotency=None,
-                            now=now,
-                        )
-                    except Invalid:
-                        assert promise["status"] != "active" or amount > int(promise["remaining"])  # type: ignore[call-overload]
-                        requested = None
+                try:
+                    requested = await disbursements.request_disbursement(
+                        UnitOfWork(factory),
+                        officers[0],
+                        DisbursementIn(
+                            district=district,
+                            community=community,
+                            resident_id=resident_id,
+                            purpose=str(promise["purpose"]),
+                            fund=Fund(key.removeprefix("funds:")),
+                            amount_fen=amount,
+                            reason="term fees",
+                            commitment_id=str(promise["id"]),
+                        ),
+                        second_approval_above=SECOND_APPROVAL_ABOVE,
+                    )
+                except Invalid:
+                    assert promise["status"] != "active" or amount > int(promise["remaining"])  # type: ignore[call-overload]
+                    requested = None
                 if requested is not None:
                     assert promise["status"] == "active" and amount <= int(promise["remaining"])  # type: ignore[call-overload]
                     for approver in officers[1 : 1 + requested.approvals_needed]:
-                        async with factory() as session:
-                            await disbursements.approve_disbursement(
-                                session, approver, requested.id, idempotency=None, now=now
-                            )
-                    async with factory() as session:
-                        try:
-                            paid = await disbursements.pay_disbursement(
-                                session,
-                                officers[3],
-                                requested.id,
-                                schemas.PaymentIn(channel=channel),
-                                balance_low_below=100_000,
-                                idempotency=None,
-                                now=now,
-                            )
-                        except InsufficientFunds:
-                            assert model[ASSET[channel]] < amount, "reserved money was refused to its promise"
-                        else:
-                            assert model[ASSET[channel]] >= amount
-                            assert paid.entry_id is not None
-                            moves = {ASSET[channel]: -amount, key: -amount}
-                            model.update(moves)
-                            reserved[key] -= amount
-                            promise["remaining"] = int(promise["remaining"]) - amount  # type: ignore[call-overload]
-                            promise["status"] = "fulfilled" if promise["remaining"] == 0 else "active"
-                            posted.append((paid.entry_id, moves, promise, amount))
+                        await disbursements.approve_disbursement(UnitOfWork(factory), approver, requested.id)
+                    try:
+                        paid = await disbursements.pay_disbursement(
+                            UnitOfWork(factory),
+                            officers[3],
+                            requested.id,
+                            PaymentIn(channel=channel),
+                            balance_low_below=100_000,
+                        )
+                    except InsufficientFunds:
+                        assert model[ASSET[channel]] < amount, "reserved money was refused to its promise"
+                    else:
+                        assert model[ASSET[channel]] >= amount
+                        assert paid.entry_id is not None
+                        moves = {ASSET[channel]: -amount, key: -amount}
+                        model.update(moves)
+                        reserved[key] -= amount
+                        promise["remaining"] = int(promise["remaining"]) - amount  # type: ignore[call-overload]
+                        promise["status"] = "fulfilled" if promise["remaining"] == 0 else "active"
+                        posted.append((paid.entry_id, moves, promise, amount))
             elif step[0] == "release" and promised:
                 promise = promised[step[1] % len(promised)]
-                async with factory() as session:
-                    try:
-                        await commitments.release_commitment(
-                            session, officers[2], str(promise["id"]), idempotency=None, now=now
-                        )
-                    except Conflict:
-                        assert promise["status"] == "released"
-                    else:
-                        assert promise["status"] != "released"
-                        reserved[str(promise["key"])] -= int(promise["remaining"])  # type: ignore[call-overload]
-                        promise["remaining"], promise["status"] = 0, "released"
+                try:
+                    await commitments.release_commitment(UnitOfWork(factory), officers[2], str(promise["id"]))
+                except Conflict:
+                    assert promise["status"] == "released"
+                else:
+                    assert promise["status"] != "released"
+                    reserved[str(promise["key"])] -= int(promise["remaining"])  # type: ignore[call-overload]
+                    promise["remaining"], promise["status"] = 0, "released"
             elif step[0] == "reverse" and posted:
                 entry_id, moves, promise, amount = posted[step[1] % len(posted)]
                 undo = {name: -delta for name, delta in moves.items()}
                 affordable = all(model[name] - reserved[name] + delta >= 0 for name, delta in undo.items())
-                reason = schemas.ReversalIn(reason="correction")
-                async with factory() as session:
-                    try:
-                        reversal = await usecases.reverse_entry(
-                            session, officers[0], entry_id, reason, idempotency=None, now=now
-                        )
-                    except AlreadyReversed:
-                        assert entry_id in reversed_ids
-                    except InsufficientFunds:
-                        assert entry_id not in reversed_ids and not affordable
-                    else:
-                        assert entry_id not in reversed_ids and affordable
-                        reversed_ids.add(entry_id)
-                        model.update(undo)
-                        if promise is not None and promise["status"] != "released":
-                            reserved[str(promise["key"])] += amount
-                            promise["remaining"] = int(promise["remaining"]) + amount  # type: ignore[call-overload]
-                            promise["status"] = "active"
-                        async with factory() as again:
-                            with pytest.raises(AlreadyReversed):
-                                await usecases.reverse_entry(
-                                    again, officers[0], entry_id, reason, idempotency=None, now=now
-                                )
-                        async with factory() as again:
-                            assert reversal.id is not None
-                            with pytest.raises(Conflict):
-                                await usecases.reverse_entry(
-                                    again, officers[0], reversal.id, reason, idempotency=None, now=now
-                                )
+                reason = ReversalIn(reason="correction")
+                try:
+                    reversal = await books.reverse_entry(UnitOfWork(factory), officers[0], entry_id, reason)
+                except AlreadyReversed:
+                    assert entry_id in reversed_ids
+                except InsufficientFunds:
+                    assert entry_id not in reversed_ids and not affordable
+                else:
+                    assert entry_id not in reversed_ids and affordable
+                    reversed_ids.add(entry_id)
+                    model.update(undo)
+                    if promise is not None and promise["status"] != "released":
+                        reserved[str(promise["key"])] += amount
+                        promise["remaining"] = int(promise["remaining"]) + amount  # type: ignore[call-overload]
+                        promise["status"] = "active"
+                    with pytest.raises(AlreadyReversed):
+                        await books.reverse_entry(UnitOfWork(factory), officers[0], entry_id, reason)
+                    assert reversal.id is not None
+                    with pytest.raises(Conflict):
+                        await books.reverse_entry(UnitOfWork(factory), officers[0], reversal.id, reason)
             await check_invariants(factory, district, community, model, reserved, receipts)
         await check_beancount_agrees(factory, caller(Role.AUDITOR, "auditor"), district, community)
     finally:
@@ -405,8 +373,8 @@ async def check_beancount_agrees(factory, auditor: Caller, district: str, commun
     """Beancount reads the service's export without an error and sums every account to our trial
     balance, to the fen (once per example: loading is too slow for every step)."""
     async with factory() as session:
-        exported = await usecases.export_beancount(session, auditor, district, community)
-        trial = await usecases.get_trial_balance(session, auditor, district, community, None)
+        exported = await books.export_beancount(session, auditor, district, community)
+        trial = await books.get_trial_balance(session, auditor, district, community, None)
     entries, errors, _ = loader.load_string(exported)
     assert errors == []
     sums: Counter[str] = Counter()

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import text, update
 from sqlmodel import col
 
-from linli_fund import api
 from linli_fund.models import PublishedDisclosure
 from linli_shared.auth import Role
 from linli_shared.clock import utc_now
@@ -25,13 +24,12 @@ pytestmark = [pytest.mark.integration]
 
 
 @pytest.fixture
-def a_day_later(monkeypatch):
+def a_day_later(writes_later):
     """Publish as if a day later: only periods that have ended can be published (donations stay today)."""
 
     @contextmanager
     def shifted() -> Iterator[None]:
-        with monkeypatch.context() as patch:
-            patch.setattr(api, "utc_now", lambda: utc_now() + timedelta(days=1))
+        with writes_later(timedelta(days=1)):
             yield
 
     return shifted

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from linli_fund.models import KnownResident
-from linli_fund.residents import REGISTRY_CONSUMER, on_registry_event
+from linli_fund.subscribers import REGISTRY, handlers
 from linli_shared.auth import Role
 from linli_shared.contracts.registry import ResidentMovedOut
 from linli_shared.events import Envelope
@@ -17,9 +17,7 @@ pytestmark = [pytest.mark.integration]
 
 
 async def apply(client, envelope: Envelope) -> bool:
-    return await apply_once(
-        client.app.state.session_factory, REGISTRY_CONSUMER.durable, envelope, on_registry_event
-    )
+    return await apply_once(client.app.state.session_factory, REGISTRY.consumer.durable, envelope, handlers)
 
 
 async def resident(client, resident_id: str) -> KnownResident | None:

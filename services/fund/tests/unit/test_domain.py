@@ -172,3 +172,21 @@ def test_a_gift_counts_toward_a_campaign_only_while_it_runs() -> None:
     for day in (date(2026, 9, 30), date(2027, 1, 1)):
         with pytest.raises(Invalid, match="campaign runs from 2026-10-01 to 2026-12-31"):
             domain.check_within_campaign(starts, ends, day)
+
+
+def test_a_gift_is_booked_on_a_day_between_the_oldest_allowed_and_today() -> None:
+    today = date(2026, 12, 1)
+    domain.check_received_on(today, today, oldest_days=0)
+    domain.check_received_on(date(2026, 10, 1), today, oldest_days=61)
+    with pytest.raises(Invalid, match="after today"):
+        domain.check_received_on(date(2026, 12, 2), today, oldest_days=61)
+    with pytest.raises(Invalid, match="at most 60 days back"):
+        domain.check_received_on(date(2026, 10, 1), today, oldest_days=60)
+
+
+def test_nothing_is_booked_on_or_before_the_last_published_day() -> None:
+    domain.check_period_open(date(2026, 12, 1), None)
+    domain.check_period_open(date(2026, 12, 1), date(2026, 11, 30))
+    for day in (date(2026, 11, 30), date(2026, 1, 1)):
+        with pytest.raises(domain.PeriodClosed, match="periods up to 2026-11-30 are published"):
+            domain.check_period_open(day, date(2026, 11, 30))

@@ -1,4 +1,4 @@
-"""Love-fund rules as plain functions: no database, no broker, no clock of their own.
+"""The journal's rules: the chart of accounts, balanced entries and how they move guarded balances.
 
 The chart of accounts (one per community, created on first use):
 
@@ -27,17 +27,12 @@ holds for its commitments: the same figure as its guarded row's `reserved`, move
 
 from __future__ import annotations
 
-import calendar
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 
-from linli_shared.clock import CHINA_TIME
-from linli_shared.errors import Conflict, DomainError, Forbidden, Invalid
-
-ANONYMOUS = "匿名"
+from linli_shared.errors import Conflict, DomainError, Invalid
 
 
 class FundError(DomainError):
@@ -82,38 +77,11 @@ class Channel(enum.StrEnum):
     MOBILE_PAYMENT = "mobile_payment"
 
 
-class DonorKind(enum.StrEnum):
-    RESIDENT = "resident"
-    PARTY_MEMBER = "party_member"
-    ENTERPRISE = "enterprise"
-    OUTSIDER = "outsider"
-
-
 class EntryKind(enum.StrEnum):
     DONATION = "donation"
     DISBURSEMENT = "disbursement"
     RESERVATION = "reservation"
     REVERSAL = "reversal"
-
-
-class DonationStatus(enum.StrEnum):
-    RECEIVED = "received"
-    REVERSED = "reversed"
-
-
-class DisbursementStatus(enum.StrEnum):
-    REQUESTED = "requested"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    PAID = "paid"
-    REVERSED = "reversed"
-
-
-class CommitmentStatus(enum.StrEnum):
-    ACTIVE = "active"
-    FULFILLED = "fulfilled"
-    RELEASED = "released"
-    SUSPENDED = "suspended"
 
 
 ASSET_OF_CHANNEL = {
@@ -177,25 +145,6 @@ def check_balanced(lines: Sequence[Line]) -> None:
         raise Unbalanced(f"postings sum to {total} fen, not 0")
 
 
-def check_within_campaign(starts_on: date, ends_on: date, received_on: date) -> None:
-    """A gift counts toward a drive only if it is received (China day) while the drive runs."""
-    if not starts_on <= received_on <= ends_on:
-        raise Invalid(
-            f"the campaign runs from {starts_on} to {ends_on}; a gift received on {received_on} "
-            "cannot count toward it (record it without campaign_id)"
-        )
-
-
-def fund_for_donation(restricted_to: Purpose | None) -> Fund:
-    return Fund.GENERAL if restricted_to is None else Fund(restricted_to.value)
-
-
-def check_fund_fits_purpose(purpose: Purpose, fund: Fund) -> None:
-    """Restricted money goes only to its own purpose; general money to any."""
-    if fund not in (Fund.GENERAL, Fund(purpose.value)):
-        raise Invalid(f"the {fund.value} fund cannot pay for {purpose.value}")
-
-
 def donation_lines(channel: Channel, fund: Fund, amount: int) -> list[Line]:
     return [Line(ASSET_OF_CHANNEL[channel], amount), Line(income_account(fund), -amount)]
 
@@ -250,109 +199,5 @@ def guarded_deltas(lines: Iterable[Line]) -> dict[str, int]:
     return {name: move.balance for name, move in guarded_moves(lines).items() if move.balance}
 
 
-def approvals_needed(amount: int, second_approval_above: int) -> int:
-    return 2 if amount > second_approval_above else 1
-
-
-def falls_below(before: int, after: int, threshold: int) -> bool:
-    """True once, when available money goes from at or above the threshold to below it, not while low."""
-    return before >= threshold > after
-
-
-def check_approver(requested_by: str, approved_by: Sequence[str], approver: str) -> None:
-    """Nobody approves their own request, and the second approval must come from a third person."""
-    if approver == requested_by:
-        raise Forbidden("a requester cannot approve their own request")
-    if approver in approved_by:
-        raise Forbidden("the second approval must come from a different person")
-
-
-def receipt_year(now: datetime) -> int:
-    return now.astimezone(CHINA_TIME).year
-
-
-def receipt_number(year: int, sequence: int) -> str:
-    return f"{year}-{sequence:06d}"
-
-
-def donor_display(name: str, anonymous: bool) -> str:
-    return ANONYMOUS if anonymous else name
-
-
-def mask_name(full_name: str) -> str:
-    """Initials for a public page: 张小明 → 张**, John Smith → J. S.; never the whole name."""
-    name = full_name.strip()
-    if not name:
-        return "*"
-    if any(not char.isascii() for char in name) and " " not in name:
-        return name[0] + "*" * max(len(name) - 1, 1)
-    return " ".join(f"{part[0].upper()}." for part in name.split())
-
-
-def allocate_first_in_first_out(
-    gifts: Sequence[tuple[str, int]], payments: Sequence[tuple[str, int]]
-) -> dict[str, list[tuple[str, int]]]:
-    """Which payments of a restricted fund each gift paid for: the oldest unspent money goes first.
-
-    `gifts` and `payments` are (id, fen) in the order they happened; a payment larger than what is
-    left of the oldest gift is split across the following ones. Money not yet spent is not listed.
-    """
-    paid_for: dict[str, list[tuple[str, int]]] = {gift_id: [] for gift_id, _ in gifts}
-    gift_ids = [gift_id for gift_id, _ in gifts]
-    remaining = [amount for _, amount in gifts]  # fen left of each gift, by position
-    current = 0
-    for payment_id, amount in payments:
-        due = amount
-        while due and current < len(remaining):
-            share = min(remaining[current], due)
-            if share:
-                paid_for[gift_ids[current]].append((payment_id, share))
-            remaining[current] -= share
-            due -= share
-            if remaining[current] == 0:
-                current += 1
-    return paid_for
-
-
-MAX_INSTALMENTS = 240
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day if it is shorter (31 Aug + 6 → 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def due_dates(first_due_on: date, months_between: int, until: date) -> list[date]:
-    """When a commitment's instalments fall due: from the first, every few months, up to its last day."""
-    if months_between < 1:
-        raise Invalid("instalments must be at least a month apart")
-    if first_due_on > until:
-        raise Invalid("the first instalment must fall due before the commitment ends")
-    dates: list[date] = []
-    while (due := add_months(first_due_on, months_between * len(dates))) <= until:
-        dates.append(due)
-        if len(dates) > MAX_INSTALMENTS:
-            raise Invalid(f"a commitment has at most {MAX_INSTALMENTS} instalments")
-    return dates
-
-
-def check_schedule(total_fen: int, instalment_fen: int, dates: Sequence[date]) -> None:
-    """A schedule's instalments add up to exactly what the commitment reserves."""
-    if instalment_fen * len(dates) != total_fen:
-        raise Invalid(
-            f"{len(dates)} instalments of {instalment_fen} fen make {instalment_fen * len(dates)} fen, "
-            f"not the {total_fen} fen committed"
-        )
-
-
-def instalment_states(
-    dates: Sequence[date], instalment_fen: int, paid_fen: int, running: bool, today: date
-) -> list[str]:
-    """paid (covered by payments so far, in order), then due or upcoming, or cancelled once it stopped."""
-    paid = paid_fen // instalment_fen
-    return [
-        "paid" if number < paid else "cancelled" if not running else "due" if due <= today else "upcoming"
-        for number, due in enumerate(dates)
-    ]
+MAX_FEN = 10_000_000_000
+"""The largest amount of one request: 100 million yuan, far above any community fund, inside 64 bits."""

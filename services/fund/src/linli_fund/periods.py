@@ -1,24 +1,22 @@
-"""The public disclosure (公示) of a community fund: where every yuan came from and where it went.
+"""What a period of a community fund holds: its donations, payments, reversals and corrections.
 
-Donors appear as they agreed to (匿名 when anonymous); beneficiaries never appear, only the
-purpose and amount of what was paid.
+One set of queries, shared by the readers' disclosure and the published report, so both say the
+same of the same period.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_fund import domain, ledger, schemas
+from linli_fund import ledger
 from linli_fund.domain import EntryKind
 from linli_fund.models import Campaign, Disbursement, Donation, JournalEntry, KnownResident
-from linli_fund.usecases import check_fund_scope
-from linli_shared.auth import Caller
 from linli_shared.clock import china_day
-from linli_shared.errors import Invalid
 
 MAX_DAYS = 366
 
@@ -92,16 +90,7 @@ async def period_rows(
             .order_by(col(Disbursement.paid_at), col(Disbursement.id))
         )
     ).all()
-    reversals = (
-        await session.exec(
-            select(JournalEntry).where(
-                JournalEntry.district == district,
-                JournalEntry.community == community,
-                JournalEntry.kind == EntryKind.REVERSAL.value,
-                col(JournalEntry.posted_at) < end,
-            )
-        )
-    ).all()
+    reversals = await reversals_before(session, district, community, end)
     reversed_on = {
         entry.reverses_entry_id: china_day(entry.posted_at)
         for entry in reversals
@@ -113,6 +102,19 @@ async def period_rows(
         reversed_entries={entry.reverses_entry_id for entry in reversals if entry.reverses_entry_id},
         corrections=await corrections_of_earlier_periods(session, reversed_on, start),
     )
+
+
+async def reversals_before(
+    session: AsyncSession, district: str, community: str, end: datetime
+) -> Sequence[JournalEntry]:
+    """The reversal entries posted before `end`: what a period's records count as reversed by then."""
+    statement = select(JournalEntry).where(
+        JournalEntry.district == district,
+        JournalEntry.community == community,
+        JournalEntry.kind == EntryKind.REVERSAL.value,
+        col(JournalEntry.posted_at) < end,
+    )
+    return (await session.exec(statement)).all()
 
 
 async def corrections_of_earlier_periods(
@@ -159,50 +161,3 @@ async def corrections_of_earlier_periods(
         for p, r in payments
     ]
     return sorted(found, key=lambda c: (c.corrected_on, c.kind, c.original_on, c.reference))
-
-
-async def disclose(
-    session: AsyncSession, caller: Caller, district: str, community: str, first_day: date, last_day: date
-) -> schemas.DisclosureOut:
-    """Donations received and disbursements paid in a period, with totals and the funds at its end."""
-    check_fund_scope(caller, district, community)
-    if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
-        raise Invalid(f"the period must run forwards and last at most {MAX_DAYS} days")
-    rows = await period_rows(session, district, community, first_day, last_day)
-    donations = [donation for donation, _ in rows.donations]
-    paid = [disbursement for disbursement, _ in rows.paid]
-    balances = ledger.fund_balances(await ledger.account_balances(session, district, community, last_day))
-    return schemas.DisclosureOut(
-        district=district,
-        community=community,
-        first_day=first_day,
-        last_day=last_day,
-        donations=[
-            schemas.DisclosedDonation(
-                receipt_number=d.receipt_number,
-                received_on=china_day(d.received_at),
-                donor=domain.donor_display(d.donor_name, d.anonymous),
-                donor_kind=d.donor_kind,
-                fund=d.fund,
-                amount_fen=d.amount_fen,
-                reversed=rows.donation_reversed(d),
-            )
-            for d in donations
-        ],
-        disbursements=[
-            schemas.DisclosedDisbursement(
-                disbursement_id=d.id,
-                paid_on=china_day(d.paid_at),
-                purpose=d.purpose,
-                fund=d.fund,
-                amount_fen=d.amount_fen,
-                reversed=rows.payment_reversed(d),
-            )
-            for d in paid
-            if d.paid_at is not None
-        ],
-        corrections=[schemas.DisclosedCorrection(**vars(c)) for c in rows.corrections],
-        received_fen=sum(d.amount_fen for d in donations if not rows.donation_reversed(d)),
-        paid_fen=sum(d.amount_fen for d in paid if not rows.payment_reversed(d)),
-        funds_at_end={fund.value: amount for fund, amount in balances.items()},
-    )

@@ -1,0 +1,76 @@
+"""A published report as people read it: a CSV table a spreadsheet opens, and the notice-board page.
+
+Both are Jinja2 templates (templates/disclosure.csv, templates/disclosure.html) over the frozen
+report's JSON: what a page says is decided when the period is published, never when it is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from linli_fund.domain import ANONYMOUS
+from linli_fund.models import PublishedDisclosure
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+PAGES = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+TABLES = Environment(  # CSV: no HTML escaping; rows end in CRLF, as RFC 4180 and spreadsheets expect
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    newline_sequence="\r\n",
+)
+PURPOSE_LABELS = {"education": "助学", "medical": "医疗救助", "relief": "困难帮扶"}
+FUND_LABELS = {"general": "综合基金", "education": "助学基金", "medical": "医疗基金", "relief": "帮扶基金"}
+SOURCE_LABELS = {"resident": "居民", "party_member": "党员", "enterprise": "爱心企业", "outsider": "社会人士"}
+
+
+def yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+def csv_row(fields: Sequence[object]) -> str:
+    """One CSV line, quoted where a field needs it, without its line end (the template adds it)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(fields)
+    return out.getvalue()
+
+
+TABLES.filters.update(csv_row=csv_row, yuan=yuan)
+
+
+def as_csv(published: PublishedDisclosure) -> str:
+    """One table a spreadsheet opens (UTF-8 with BOM): every line of the report, then its totals."""
+    return "\ufeff" + TABLES.get_template("disclosure.csv").render(
+        report=json.loads(published.report),
+        sha256=published.sha256,
+        previous_sha256=published.previous_sha256,
+    )
+
+
+def as_html(published: PublishedDisclosure) -> str:
+    report = json.loads(published.report)
+    return PAGES.get_template("disclosure.html").render(
+        report=report,
+        sha256=published.sha256,
+        previous_sha256=published.previous_sha256,
+        yuan=yuan,
+        purpose_label=lambda purpose: PURPOSE_LABELS.get(purpose, purpose),
+        fund_label=lambda fund: FUND_LABELS.get(fund, fund),
+        source_label=lambda kind: SOURCE_LABELS.get(kind, kind),
+        anonymous=ANONYMOUS,
+    )

@@ -1,0 +1,156 @@
+"""Campaigns and donations: a drive opens once per key; a gift's receipt, entry and event commit together."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_fund import domain, ledger
+from linli_fund.access import (
+    RECORDERS,
+    check_fund_scope,
+    check_known_resident,
+    latest_published,
+    load_campaign,
+    load_donation,
+)
+from linli_fund.api.donations_schemas import CampaignIn, DonationIn
+from linli_fund.domain import DonationStatus, DonorKind, EntryKind
+from linli_fund.models import Campaign, Donation, ReceiptCounter
+from linli_shared.auth import Caller
+from linli_shared.clock import CHINA_TIME, china_day
+from linli_shared.contracts.fund import DonationReceived
+from linli_shared.errors import Invalid
+from linli_shared.unit_of_work import Made, Work, write
+
+
+@write(replay=load_campaign)
+async def create_campaign(uow: Work, caller: Caller, data: CampaignIn) -> Made[Campaign]:
+    """Open a donation drive; the same Idempotency-Key opens it once."""
+    check_fund_scope(caller, data.district, data.community, *RECORDERS)
+    campaign = Campaign(
+        id=str(uuid.uuid4()), created_by=caller.subject, created_at=uow.now, **data.model_dump()
+    )
+    uow.session.add(campaign)
+    return Made(campaign.id, campaign)
+
+
+async def campaign_progress(session: AsyncSession, campaign_id: str) -> tuple[int, int]:
+    """What a drive raised so far (reversed donations do not count) and from how many donations."""
+    statement = select(func.coalesce(func.sum(Donation.amount_fen), 0), func.count()).where(
+        Donation.campaign_id == campaign_id, Donation.status == DonationStatus.RECEIVED.value
+    )
+    raised, count = (await session.exec(statement)).one()
+    return int(raised), int(count)
+
+
+async def next_receipt_sequence(session: AsyncSession, district: str, community: str, year: int) -> int:
+    """Take the next receipt number in the donation's own transaction: a rollback gives it back.
+
+    One conditional UPDATE … RETURNING on the counter row, which holds the row lock until the
+    transaction ends, so concurrent donations queue and each gets the next number, no gaps.
+    """
+    await ledger.insert_missing(
+        session, ReceiptCounter, [{"district": district, "community": community, "year": year}]
+    )
+    statement = (
+        update(ReceiptCounter)
+        .where(
+            col(ReceiptCounter.district) == district,
+            col(ReceiptCounter.community) == community,
+            col(ReceiptCounter.year) == year,
+        )
+        .values(last_number=ReceiptCounter.last_number + 1)
+        .returning(col(ReceiptCounter.last_number))
+    )
+    return int((await session.exec(statement)).scalar_one())
+
+
+async def booked_at(uow: Work, data: DonationIn, day: date) -> datetime:
+    """When the gift is booked: now, or noon (China time) of the earlier day it came in, if that day
+    is in no published period. The community's books are locked first (after the receipt counter,
+    the one lock order), so a publication running meanwhile either sees this gift or makes it wait
+    and then refuses it."""
+    if day == china_day(uow.now):
+        return uow.now
+    await ledger.ensure_chart(uow.session, data.district, data.community)
+    await ledger.lock_books(uow.session, data.district, data.community)
+    published = await latest_published(uow.session, data.district, data.community)
+    domain.check_period_open(day, published.last_day if published else None)
+    return datetime.combine(day, time(12), CHINA_TIME)
+
+
+async def check_donor(uow: Work, data: DonationIn, day: date) -> None:
+    """The drive runs on the day the gift came in; a resident donor is one the registry announced."""
+    if data.campaign_id is not None:
+        campaign = await uow.session.get(Campaign, data.campaign_id)
+        if campaign is None or (campaign.district, campaign.community) != (data.district, data.community):
+            raise Invalid(f"campaign {data.campaign_id} does not exist in {data.community}")
+        domain.check_within_campaign(campaign.starts_on, campaign.ends_on, day)
+    if data.donor_resident_id is not None:
+        if data.donor_kind not in (DonorKind.RESIDENT, DonorKind.PARTY_MEMBER):
+            raise Invalid(f"a donor of kind {data.donor_kind.value} is not a registered resident")
+        await check_known_resident(uow.session, data.district, data.community, data.donor_resident_id)
+
+
+@write(replay=load_donation)
+async def record_donation(
+    uow: Work, caller: Caller, data: DonationIn, *, oldest_days: int = domain.BACKDATE_DAYS
+) -> Made[Donation]:
+    """Receipt and post a donation: receipt number, entry and event commit together or not at all."""
+    check_fund_scope(caller, data.district, data.community, *RECORDERS)
+    today = china_day(uow.now)
+    day = data.received_on or today
+    domain.check_received_on(day, today, oldest_days=oldest_days)
+    await check_donor(uow, data, day)
+    fund = domain.fund_for_donation(data.restricted_to)
+    year = domain.receipt_year(uow.now)
+    sequence = await next_receipt_sequence(uow.session, data.district, data.community, year)
+    when = await booked_at(uow, data, day)  # after the receipt counter: the one lock order
+    donation = Donation(
+        id=str(uuid.uuid4()),
+        receipt_number=domain.receipt_number(year, sequence),
+        receipt_year=year,
+        receipt_sequence=sequence,
+        fund=fund.value,
+        entry_id=0,
+        recorded_by=caller.subject,
+        received_at=when,
+        **data.model_dump(exclude={"received_on"}),
+    )
+    entry = await ledger.post_entry(
+        uow.session,
+        district=data.district,
+        community=data.community,
+        kind=EntryKind.DONATION,
+        lines=domain.donation_lines(data.channel, fund, data.amount_fen),
+        narration=f"donation {donation.receipt_number} ({data.donor_kind.value}) to the {fund.value} fund",
+        actor=caller.subject,
+        now=when,  # booked on the day the money came in
+        reference=donation.id,
+    )
+    assert entry.id is not None
+    donation.entry_id = entry.id
+    uow.session.add(donation)
+    uow.record(received_event(donation), district=donation.district, community=donation.community)
+    return Made(donation.id, donation)
+
+
+def received_event(donation: Donation) -> DonationReceived:
+    return DonationReceived(
+        donation_id=donation.id,
+        receipt_number=donation.receipt_number,
+        campaign_id=donation.campaign_id,
+        donor_kind=donation.donor_kind,
+        donor_display=domain.donor_display(donation.donor_name, donation.anonymous),
+        donor_resident_id=donation.donor_resident_id,
+        donor_phone=donation.donor_phone,
+        channel=donation.channel,
+        fund=donation.fund,
+        amount_fen=donation.amount_fen,
+        entry_id=donation.entry_id,
+    )
