@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -12,16 +11,15 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_notify.app import create_app
-from linli_notify.digest import send_digests
-from linli_notify.dispatch import AppriseSender, dispatch_due
-from linli_notify.escalation import escalate_unacknowledged
+from linli_notify.app import create_app, subscriptions
+from linli_notify.channels import AppriseSender
 from linli_notify.models import Contact, Delivery, Notification
-from linli_notify.notifications import CONSUMERS, on_event
 from linli_notify.settings import NotifySettings
-from linli_shared.auth import Role
+from linli_notify.subscribers import applying
+from linli_notify.usecases.digest import send_digests
+from linli_notify.usecases.dispatch import dispatch_due
+from linli_notify.usecases.escalation import escalate_unacknowledged
 from linli_shared.contracts.registry import (
     CareGroupFormed,
     ResidentContactChanged,
@@ -32,21 +30,14 @@ from linli_shared.events import Envelope, Event
 from linli_shared.inbox import apply_once
 from linli_shared.natsserver import free_port
 from linli_shared.outbox import OutboxMessage
-from linli_shared.testing.http import TEST_JWT_SECRET, bearer, running_app
-
-
-@dataclass
-class Community:
-    district: str
-    community: str
-
-    def as_(self, role: Role, subject: str = "tester") -> dict[str, str]:
-        return bearer(role, self.district, self.community, subject)
+from linli_shared.testing.communities import Community
+from linli_shared.testing.http import TEST_JWT_SECRET, running_app
+from linli_shared.unit_of_work import Work
 
 
 @pytest.fixture
 def community() -> Community:
-    return Community(f"d{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}")
+    return Community.new()
 
 
 @dataclass
@@ -215,13 +206,15 @@ class Harness:
         self.settings.sms_gateway = {self.community.community: url}
 
     async def feed(self, envelope: Envelope, now: datetime) -> bool:
-        """Apply an event through the real inbox, with the clock the test chooses."""
-        consumer = CONSUMERS[envelope.producer]
+        """Apply an event through the real inbox and the app's handlers, with the clock the test chooses."""
+        (subscription,) = [s for s in subscriptions(self.settings) if s.producer == envelope.producer]
+        apply = applying(self.settings)
 
-        async def apply(session: AsyncSession, event: Envelope) -> None:
-            await on_event(session, event, settings=self.settings, now=now)
+        async def apply_at_now(uow: Work, event: Envelope) -> None:
+            uow.now = now  # the inbox's unit of work reads the real clock; the test sets its own
+            await apply(uow, event)
 
-        return await apply_once(self.session_factory, consumer.durable, envelope, apply)
+        return await apply_once(self.session_factory, subscription.consumer.durable, envelope, apply_at_now)
 
     async def dispatch(self, now: datetime) -> int:
         sender = AppriseSender(self.settings)

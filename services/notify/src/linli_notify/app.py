@@ -8,52 +8,53 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_notify import api
-from linli_notify.digest import send_digests
-from linli_notify.dispatch import AppriseSender, dispatch_due
-from linli_notify.escalation import escalate_unacknowledged
-from linli_notify.notifications import FUND_CONSUMER, POINTS_CONSUMER, REGISTRY_CONSUMER, event_applier
+from linli_notify.api import routers
+from linli_notify.channels import AppriseSender
 from linli_notify.settings import NotifySettings, get_settings
+from linli_notify.subscribers import applying
+from linli_notify.usecases.digest import send_digests
+from linli_notify.usecases.dispatch import dispatch_due
+from linli_notify.usecases.escalation import escalate_unacknowledged
 from linli_shared.clock import utc_now
 from linli_shared.contracts import notify as notify_contracts  # noqa: F401 - registers them
 from linli_shared.events import events_of
 from linli_shared.service import PeriodicJob, ServiceSpec, Subscription, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE = "notify"
+
+
+def subscriptions(settings: NotifySettings) -> list[Subscription]:
+    """Registry, points and fund events, each through notify's own durable consumer."""
+    apply = applying(settings)
+    return [
+        Subscription.to(
+            "registry",
+            service=SERVICE,
+            apply=apply,
+            description="Care-group alerts and the contacts of residents and workers.",
+        ),
+        Subscription.to(
+            "points", service=SERVICE, apply=apply, description="Wish, redemption and low-stock notices."
+        ),
+        Subscription.to(
+            "fund", service=SERVICE, apply=apply, description="Thanks and a receipt number to each donor."
+        ),
+    ]
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    apply = event_applier(settings)
     return create_service_app(
         ServiceSpec(
-            name="notify",
+            name=SERVICE,
             title="Linli notify",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[api.router],
+            routers=routers,
             periodic_jobs=background_jobs(settings) if settings.background_jobs else [],
-            subscriptions=[
-                Subscription(
-                    consumer=REGISTRY_CONSUMER,
-                    producer="registry",
-                    apply=apply,
-                    description="Care-group alerts and the contacts of residents and workers.",
-                ),
-                Subscription(
-                    consumer=POINTS_CONSUMER,
-                    producer="points",
-                    apply=apply,
-                    description="Wish, redemption and low-stock notices.",
-                ),
-                Subscription(
-                    consumer=FUND_CONSUMER,
-                    producer="fund",
-                    apply=apply,
-                    description="Thanks and a receipt number to each donor.",
-                ),
-            ],
-            publishes=events_of("notify"),
+            subscriptions=subscriptions(settings),
+            publishes=events_of(SERVICE),
         )
     )
 

@@ -15,7 +15,7 @@ DEFAULT_QUIET_END = time(7, 0)
 INBOX = "inbox"
 APPRISE = "apprise"
 SMS = "sms"  # one person's phone, through the community's SMS gateway webhook
-FILE = "file"  # development and demos only: see linli_notify.dispatch
+FILE = "file"  # development and demos only: see linli_notify.channels
 CHANNELS = (INBOX, APPRISE, SMS)
 # People, reached one by one: never on a community's group bot or mailing list (the `apprise` channel)
 PERSONAL = ("resident:", "volunteer:", "donor:", "guardian:", "neighbour:")

@@ -13,6 +13,10 @@ from linli_notify.domain import (
     role_recipient,
     volunteer_recipient,
 )
+from linli_shared.contracts.fund import CommitmentInstalmentDue, DonationReceived
+from linli_shared.contracts.points import PointsRedeemed, StockLow, WishClaimed, WishConfirmed, WishFulfilled
+from linli_shared.contracts.registry import VisitOverdue
+from linli_shared.events import Event
 
 Payload = dict[str, object]
 Recipients = Callable[[Payload, str | None], list[str]]
@@ -21,7 +25,7 @@ ON_THE_LADDER = None
 
 @dataclass(frozen=True)
 class Rule:
-    event_type: str
+    contract: type[Event]
     template: str
     urgency: Urgency
     recipients: Recipients | None  # None: the lowest reachable rung of the community's ladder
@@ -41,52 +45,51 @@ def _donor(payload: Payload, _community: str | None) -> list[str]:
 
 RULES: list[Rule] = [
     # urgent: goes at once, breaks quiet hours, must be acknowledged, climbs the ladder until it is
-    Rule("registry.care.visit.overdue", "visit_overdue", Urgency.URGENT, ON_THE_LADDER),
+    Rule(VisitOverdue, "visit_overdue", Urgency.URGENT, ON_THE_LADDER),
     Rule(  # the elder's guardian, if on record, hears of it too: not on the ladder, not at night
-        "registry.care.visit.overdue",
+        VisitOverdue,
         "visit_overdue_guardian",
         Urgency.NORMAL,
         _field("resident_id", guardian_recipient),
         known_only=True,
     ),
-    Rule("points.wish.claimed", "wish_claimed", Urgency.NORMAL, _field("resident_id", resident_recipient)),
-    Rule(
-        "points.wish.fulfilled", "wish_fulfilled", Urgency.NORMAL, _field("resident_id", resident_recipient)
-    ),
+    Rule(WishClaimed, "wish_claimed", Urgency.NORMAL, _field("resident_id", resident_recipient)),
+    Rule(WishFulfilled, "wish_fulfilled", Urgency.NORMAL, _field("resident_id", resident_recipient)),
     Rule(  # the claimant volunteer hears that the fulfilment was confirmed and what it earned them
-        "points.wish.confirmed",
+        WishConfirmed,
         "wish_confirmed",
         Urgency.NORMAL,
         _field("volunteer_id", volunteer_recipient),
     ),
     Rule(
-        "points.stock.low",
+        StockLow,
         "stock_low",
         Urgency.NORMAL,
         lambda _, community: [role_recipient("community_worker", community)],
     ),
     Rule(
-        "points.points.redeemed",
+        PointsRedeemed,
         "points_redeemed",
         Urgency.NORMAL,
         _field("volunteer_id", volunteer_recipient),
     ),
-    Rule("fund.donation.received", "donation_thanks", Urgency.NORMAL, _donor),
+    Rule(DonationReceived, "donation_thanks", Urgency.NORMAL, _donor),
     Rule(  # the fund officers' desk: a promised term is due, its payment waits for their approval
-        "fund.commitment.instalment_due",
+        CommitmentInstalmentDue,
         "instalment_due",
         Urgency.NORMAL,
         lambda _, community: [role_recipient("fund_officer", community)],
     ),
 ]
 
-RULES_BY_EVENT: dict[str, list[Rule]] = {}
+RULES_BY_CONTRACT: dict[type[Event], list[Rule]] = {}
 for _rule in RULES:
-    RULES_BY_EVENT.setdefault(_rule.event_type, []).append(_rule)
+    RULES_BY_CONTRACT.setdefault(_rule.contract, []).append(_rule)
 
 
-def rules_for(event_type: str) -> list[Rule]:
-    return RULES_BY_EVENT.get(event_type, [])
+def rules_for(contract: type[Event]) -> list[Rule]:
+    """The rules an event of this contract is notified by, in table order; none for most events."""
+    return RULES_BY_CONTRACT.get(contract, [])
 
 
 SAMPLES: dict[str, Payload] = {

@@ -58,7 +58,8 @@ class NotifySettings(ServiceSettings):
     escalate_after_seconds: float = Field(default=900, gt=0, description="Unacknowledged urgent → next rung.")
     escalate_after_by_community: dict[str, float] = Field(
         default_factory=dict,
-        description="JSON: community code → seconds before an unacknowledged alert climbs (default above).",
+        description="JSON: community code → seconds before an unacknowledged alert climbs (default above), "
+        'e.g. {"donglizhuang": 120} for a demo community whose ladder should climb within minutes.',
     )
     max_attempts: int = Field(default=6, ge=1, le=50, description="Tries per delivery before it fails.")
     retry_base_seconds: float = Field(default=30, gt=0, description="First retry delay; doubles each try.")
@@ -98,6 +99,14 @@ class NotifySettings(ServiceSettings):
         for community, ladder in value.items():
             if not ladder or set(ladder) - set(RUNGS) or len(set(ladder)) != len(ladder):
                 raise ValueError(f"the ladder of {community!r} must list distinct rungs among {list(RUNGS)}")
+        return value
+
+    @field_validator("escalate_after_by_community")
+    @classmethod
+    def positive_waits(cls, value: dict[str, float]) -> dict[str, float]:
+        for community, seconds in value.items():
+            if not seconds > 0:
+                raise ValueError(f"the escalation wait of {community!r} must be a positive number of seconds")
         return value
 
     def ladder(self, community: str | None) -> list[str]:

@@ -138,6 +138,37 @@ async def test_inbox_shows_own_delivered_alerts_and_acknowledgement_happens_once
     assert_problem(await client.post("/v1/inbox/999999/read", headers=me), 404)
 
 
+@pytest.mark.parametrize(
+    "notification_id", ["9223372036854775808", "9223372036854775807", "2147483648", "0", "-1", "1" + "0" * 30]
+)
+async def test_a_notification_id_outside_a_row_id_is_refused_not_a_server_error(
+    client, community, notification_id
+) -> None:
+    me = community.as_(Role.GRID_WORKER, "grid-li")
+    for path in (f"/v1/inbox/{notification_id}/read", f"/v1/notifications/{notification_id}/acknowledgement"):
+        response = await client.post(path, headers=me)
+        assert response.status_code in (404, 422), response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    for token in (f"{'9' * 18}.abc", f"{2**31}.abc", f"{'9' * 30}.abc"):  # a link naming no notification
+        for method in (client.get, client.post):
+            assert_problem(await method(f"/v1/acknowledgements/{token}"), 404)
+
+
+async def test_an_acknowledgement_sent_again_with_its_idempotency_key_answers_alike(
+    notify, client, community
+) -> None:
+    await notify.feed(notify.wrap(notify.overdue(grid_worker="grid-li")), NOON)
+    (alert,) = await notify.notifications(recipient="grid-li")
+    me = {**community.as_(Role.GRID_WORKER, "grid-li"), "Idempotency-Key": "ack-1"}
+    first = await client.post(f"/v1/notifications/{alert.id}/acknowledgement", headers=me)
+    again = await client.post(f"/v1/notifications/{alert.id}/acknowledgement", headers=me)
+    assert first.status_code == again.status_code == 200, again.text
+    assert first.json() == again.json()
+    assert len(await notify.outbox_events("notify.notification.acknowledged")) == 1
+    elsewhere = await client.post("/v1/inbox/999999/read", headers=me)
+    assert_problem(elsewhere, 404)
+
+
 async def test_low_stock_reaches_the_community_workers_shared_inbox(notify, client, community) -> None:
     await notify.feed(notify.wrap(StockLow(item_id="i-1", item_name="米 5kg", stock=2, threshold=5)), NOON)
     await notify.dispatch(NOON)

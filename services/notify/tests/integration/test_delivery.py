@@ -10,8 +10,9 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy.exc import IntegrityError
 
-from linli_notify.dispatch import AppriseSender, Claimed, claim_due, dispatch_due, record_outcome
+from linli_notify.channels import AppriseSender, Claimed
 from linli_notify.models import Delivery
+from linli_notify.usecases.dispatch import claim_due, dispatch_due, record_outcome
 from linli_shared.auth import Role
 from linli_shared.contracts.points import StockLow, WishClaimed
 from linli_shared.contracts.registry import ResidentDied

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from linli_notify.digest import DIGEST_EVENT, digest_day
+from linli_notify.usecases.digest import DIGEST_EVENT, digest_day
 from linli_shared.auth import Role
 from linli_shared.contracts.points import WishClaimed
 from linli_shared.contracts.registry import CareGroupFormed

@@ -18,6 +18,9 @@ from linli_notify.domain import (
     rungs_above,
 )
 from linli_notify.rules import rules_for
+from linli_shared.contracts.fund import DonationReceived
+from linli_shared.contracts.points import StockLow, VolunteerEnrolled, WishClaimed
+from linli_shared.contracts.registry import VisitOverdue
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NIGHT = {"start": time(22), "end": time(7), "timezone": "Asia/Shanghai"}
@@ -83,19 +86,19 @@ def test_ladder_skips_rungs_nobody_can_be_reached_on() -> None:
 
 def test_missed_visit_climbs_the_ladder_and_tells_a_known_guardian_and_wish_claim_the_resident() -> None:
     payload = {"grid_worker": "grid-li", "community_worker": "cw", "resident_id": "r-9"}
-    visit, guardian = rules_for("registry.care.visit.overdue")
-    (wish,) = rules_for("points.wish.claimed")
-    (stock,) = rules_for("points.stock.low")
+    visit, guardian = rules_for(VisitOverdue)
+    (wish,) = rules_for(WishClaimed)
+    (stock,) = rules_for(StockLow)
     assert (visit.urgency, visit.recipients) == (Urgency.URGENT, None), "on the ladder"
     assert guardian.urgency is Urgency.NORMAL and guardian.known_only
     assert guardian.recipients is not None and guardian.recipients(payload, "c1") == ["guardian:r-9"]
     assert (wish.urgency, wish.recipients(payload, "c1")) == (Urgency.NORMAL, ["resident:r-9"])
     assert stock.recipients({}, "c1") == ["role:c1:community_worker"]
-    assert rules_for("points.volunteer.enrolled") == []
+    assert rules_for(VolunteerEnrolled) == []
 
 
 def test_donation_thanks_a_registered_resident_in_the_app_and_anyone_else_by_the_donation() -> None:
-    (thanks,) = rules_for("fund.donation.received")
+    (thanks,) = rules_for(DonationReceived)
     assert thanks.recipients is not None
     assert thanks.recipients({"donation_id": "don-1", "donor_resident_id": "r-3"}, "c1") == ["resident:r-3"]
     assert thanks.recipients({"donation_id": "don-1", "donor_resident_id": None}, "c1") == ["donor:don-1"]

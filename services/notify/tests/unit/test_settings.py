@@ -23,6 +23,20 @@ def test_channels_and_ladders_are_read_per_community_from_json(monkeypatch: pyte
     assert settings.ladder("c2") == DEFAULT_LADDER == ["neighbour", "grid_worker", "community_worker"]
 
 
+def test_a_community_sets_a_shorter_wait_before_an_alert_climbs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """How a demo community gets a ladder that climbs within minutes, not after a quarter hour."""
+    monkeypatch.setenv("LINLI_JWT_SECRET", TEST_JWT_SECRET)
+    monkeypatch.setenv("LINLI_NOTIFY_ESCALATE_AFTER_BY_COMMUNITY", '{"donglizhuang": 120}')
+    monkeypatch.setenv("LINLI_NOTIFY_ESCALATION_CHECK_SECONDS", "15")
+    settings = NotifySettings()  # type: ignore[call-arg]
+    assert settings.escalate_after("donglizhuang") == 120 and settings.escalation_check_seconds == 15
+    assert settings.escalate_after("elsewhere") == settings.escalate_after(None) == 900
+    for wait in ("0", "-5"):
+        monkeypatch.setenv("LINLI_NOTIFY_ESCALATE_AFTER_BY_COMMUNITY", f'{{"donglizhuang": {wait}}}')
+        with pytest.raises(ValueError, match="positive number of seconds"):
+            NotifySettings()  # type: ignore[call-arg]
+
+
 def test_outbox_file_quiet_hours_and_digest_come_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -11,6 +11,8 @@ import sqlmodel
 import linli_shared.clock
 from alembic import op
 
+from linli_shared.migrations import create_plumbing_tables, drop_plumbing_tables
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -46,20 +48,7 @@ def upgrade() -> None:
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_community'), ['community'], unique=False)
 
-    op.create_table('idempotency_record',
-    sa.Column('scope', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('request_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('result_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('created_at', linli_shared.clock.UtcDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('scope', 'key')
-    )
-    op.create_table('inbox_entry',
-    sa.Column('consumer', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('applied_at', linli_shared.clock.UtcDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
+    create_plumbing_tables()
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('district', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -87,22 +76,6 @@ def upgrade() -> None:
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notification_district'), ['district'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_recipient'), ['recipient'], unique=False)
-
-    op.create_table('outbox_message',
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('envelope', sa.Text(), nullable=False),
-    sa.Column('created_at', linli_shared.clock.UtcDateTime(), nullable=False),
-    sa.Column('sent_at', linli_shared.clock.UtcDateTime(), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', linli_shared.clock.UtcDateTime(), nullable=False),
-    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
-    sa.PrimaryKeyConstraint('position'),
-    sa.UniqueConstraint('event_id')
-    )
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_message_sent_at'), ['sent_at'], unique=False)
 
     op.create_table('delivery',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -141,17 +114,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_delivery_district'))
 
     op.drop_table('delivery')
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_message_sent_at'))
-
-    op.drop_table('outbox_message')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_recipient'))
         batch_op.drop_index(batch_op.f('ix_notification_district'))
 
     op.drop_table('notification')
-    op.drop_table('inbox_entry')
-    op.drop_table('idempotency_record')
+    drop_plumbing_tables()
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_community'))
 

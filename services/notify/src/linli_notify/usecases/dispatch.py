@@ -1,59 +1,30 @@
-"""The dispatcher: due deliveries out, with retries (the escalation ladder is in linli_notify.escalation).
+"""The dispatcher: due deliveries out, with retries, in short units of work (the channels are in
+linli_notify.channels, the escalation ladder in linli_notify.usecases.escalation).
 
-Channels:
-
-- ``inbox``: the in-app inbox (GET /v1/inbox); the notification row is the message, nothing is sent.
-- ``apprise``: the community's outside channels, Apprise URLs from LINLI_NOTIFY_CHANNELS (json://,
-  mailto://, …), sent from a worker thread.
-- ``sms``: one person's phone, through the community's SMS gateway (LINLI_NOTIFY_SMS_GATEWAY, an
-  Apprise json:// URL): the JSON body Apprise posts (title, message, …) gains ``phone``, read from
-  the contact when the delivery is sent, so a changed number is used by the next try.
-- ``file``: a built-in channel for development and demos, on only when LINLI_NOTIFY_OUTBOX_FILE names
-  a path. Every notification then also gets a ``file`` delivery, whatever the recipient chose, which
-  appends one JSON object per line (delivery_id, district, community, recipient, event_id, urgent,
-  title, body, written_at) to that file; its directory is made if missing. ``tail -f`` the file to
-  watch messages flow (meant for ``make run`` with the demo community). Each line is one delivery,
-  so like every channel it is written once per (event, recipient); a crash between the write and
-  the commit can, as with any channel, repeat a line after the claim period.
+A pass claims due rows in one short transaction (FOR UPDATE SKIP LOCKED), sends outside any
+transaction, and records each outcome in a transaction of its own, so no send holds a lock.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Protocol
-from urllib.parse import quote
 
-import apprise
 from prometheus_client import Counter, Gauge
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_notify.domain import (
-    APPRISE,
-    DEFAULT_TIMEZONE,
-    FILE,
-    INBOX,
-    SMS,
-    DeliveryStatus,
-    parse_clock,
-    release_time,
-    retry_delay,
-)
+from linli_notify.channels import Claimed, Sender
+from linli_notify.domain import DEFAULT_TIMEZONE, SMS, DeliveryStatus, parse_clock, release_time, retry_delay
 from linli_notify.models import Contact, Delivery, Notification
 from linli_notify.settings import NotifySettings
-from linli_shared.clock import utc_now
 from linli_shared.contracts.notify import NotificationFailed
-from linli_shared.outbox import record_event
+from linli_shared.unit_of_work import UnitOfWork, Work
 
 log = logging.getLogger(__name__)
 
@@ -90,113 +61,6 @@ BATCH = 100
 SEND_WITHIN = 0.5  # a pass starts sends only in the first half of the claim period: no claim outlives it
 
 
-class DeliveryError(Exception):
-    """A channel refused or could not take the message."""
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A delivery taken for sending, with what its channel needs to know."""
-
-    delivery_id: int
-    channel: str
-    district: str
-    community: str | None
-    recipient: str
-    source_event_id: str
-    urgent: bool
-    title: str
-    body: str
-    attempt: int  # the attempt this claim made: its outcome is recorded only while it is still the latest
-    due_at: datetime  # when it was due before the claim, to hand it back unsent
-    phone: str | None = None  # sms only
-
-
-class Sender(Protocol):
-    async def send(self, message: Claimed) -> None: ...
-
-
-class AppriseSender:
-    """The in-app inbox needs no sending; outside channels go through Apprise, in a worker thread;
-    the file channel appends a JSON line (see the module docstring)."""
-
-    def __init__(self, settings: NotifySettings) -> None:
-        self._settings = settings
-
-    async def send(self, message: Claimed) -> None:
-        if message.channel == INBOX:
-            return  # the notification row is the in-app message
-        if message.channel == FILE:
-            if self._settings.outbox_file is None:
-                raise DeliveryError("no outbox file is configured (LINLI_NOTIFY_OUTBOX_FILE)")
-            await asyncio.to_thread(append_line, self._settings.outbox_file, file_line(message))
-            return
-        if message.channel == SMS:
-            await self.send_sms(message)
-            return
-        if message.channel != APPRISE:
-            raise DeliveryError(f"unknown channel {message.channel!r}")
-        urls = self._settings.apprise_urls(message.community)
-        if not urls:
-            raise DeliveryError(f"no outside channel is configured for community {message.community!r}")
-        await asyncio.to_thread(notify_blocking, urls, message.title, message.body)
-
-    async def send_sms(self, message: Claimed) -> None:
-        gateway = self._settings.sms_url(message.community)
-        if not gateway:
-            raise DeliveryError(f"no SMS gateway is configured for community {message.community!r}")
-        if not message.phone:
-            raise DeliveryError("no phone number is on record for this recipient")
-        await asyncio.to_thread(
-            notify_blocking, [with_phone(gateway, message.phone)], message.title, message.body
-        )
-
-
-def with_phone(gateway: str, phone: str) -> str:
-    """Apprise's json:// adds each `:key=value` query parameter to the JSON body it posts."""
-    return f"{gateway}{'&' if '?' in gateway else '?'}:phone={quote(phone, safe='')}"
-
-
-def file_line(message: Claimed) -> str:
-    return json.dumps(
-        {
-            "delivery_id": message.delivery_id,
-            "district": message.district,
-            "community": message.community,
-            "recipient": message.recipient,
-            "event_id": message.source_event_id,
-            "urgent": message.urgent,
-            "title": message.title,
-            "body": message.body,
-            "written_at": utc_now().isoformat(),
-        },
-        ensure_ascii=False,
-    )
-
-
-def append_line(path: Path, line: str) -> None:
-    """Blocking: one write of one line in append mode, so lines of replicas do not interleave."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as file:
-            file.write(line + "\n")
-    except OSError as error:
-        raise DeliveryError(f"cannot append to the outbox file: {error.strerror}") from error
-
-
-def notify_blocking(urls: list[str], title: str, body: str) -> None:
-    """Apprise's notify blocks on the network: call this only from a worker thread."""
-    target = apprise.Apprise()
-    for url in urls:
-        if not target.add(url):
-            raise DeliveryError("an Apprise URL of this community is not valid")  # never echo the URL
-    # apprise ships py.typed but leaves LogCapture.__init__ unannotated
-    with apprise.LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]
-        delivered = target.notify(title=title, body=body)
-    if not delivered:
-        raise DeliveryError(captured.getvalue().strip()[-900:] or "apprise could not deliver")
-
-
 async def claim_due(
     session_factory: async_sessionmaker[AsyncSession], *, settings: NotifySettings, now: datetime
 ) -> list[Claimed]:
@@ -205,7 +69,7 @@ async def claim_due(
     FOR UPDATE SKIP LOCKED keeps two replicas off the same rows on PostgreSQL; on SQLite every
     transaction holds the write lock. A crash mid-send makes the row due again after the claim.
     """
-    async with session_factory() as session:
+    async with UnitOfWork(session_factory, clock=lambda: now) as uow:
         statement = (
             select(Delivery, Notification)
             .join(Notification, col(Notification.id) == col(Delivery.notification_id))
@@ -214,32 +78,35 @@ async def claim_due(
             .limit(BATCH)
             .with_for_update(skip_locked=True, of=Delivery)
         )
-        claimed: list[Claimed] = []
-        for delivery, notification in (await session.exec(statement)).all():
-            due_at = delivery.next_attempt_at
-            delivery.attempts += 1
-            delivery.next_attempt_at = now + timedelta(seconds=settings.claim_seconds)
-            session.add(delivery)
-            assert delivery.id is not None
-            phone = await phone_of(session, delivery) if delivery.channel == SMS else None
-            claimed.append(
-                Claimed(
-                    delivery_id=delivery.id,
-                    channel=delivery.channel,
-                    district=delivery.district,
-                    community=delivery.community,
-                    recipient=delivery.recipient,
-                    source_event_id=delivery.source_event_id,
-                    urgent=delivery.urgent,
-                    title=notification.title,
-                    body=notification.body,
-                    attempt=delivery.attempts,
-                    due_at=due_at,
-                    phone=phone,
-                )
-            )
-        await session.commit()
+        rows = (await uow.session.exec(statement)).all()
+        claimed = [await claim(uow, delivery, notification, settings) for delivery, notification in rows]
+        await uow.commit()
     return claimed
+
+
+async def claim(
+    uow: Work, delivery: Delivery, notification: Notification, settings: NotifySettings
+) -> Claimed:
+    """Count the attempt and hide the delivery for a claim period; what its channel needs to send it."""
+    due_at = delivery.next_attempt_at
+    delivery.attempts += 1
+    delivery.next_attempt_at = uow.now + timedelta(seconds=settings.claim_seconds)
+    uow.session.add(delivery)
+    assert delivery.id is not None
+    return Claimed(
+        delivery_id=delivery.id,
+        channel=delivery.channel,
+        district=delivery.district,
+        community=delivery.community,
+        recipient=delivery.recipient,
+        source_event_id=delivery.source_event_id,
+        urgent=delivery.urgent,
+        title=notification.title,
+        body=notification.body,
+        attempt=delivery.attempts,
+        due_at=due_at,
+        phone=await phone_of(uow.session, delivery) if delivery.channel == SMS else None,
+    )
 
 
 async def phone_of(session: AsyncSession, delivery: Delivery) -> str | None:
@@ -298,7 +165,7 @@ async def record_outcome(
     jitter: float,
 ) -> int:
     """Record a send (1) or a failed attempt (0), if this pass's claim still holds; else nothing."""
-    async with session_factory() as session:
+    async with UnitOfWork(session_factory, clock=lambda: now) as uow:
         statement = (
             select(Delivery)
             .where(
@@ -308,7 +175,7 @@ async def record_outcome(
             )
             .with_for_update()
         )
-        delivery = (await session.exec(statement)).first()
+        delivery = (await uow.session.exec(statement)).first()
         if delivery is None:
             LOST.labels(claim.channel).inc()
             log.warning(
@@ -323,17 +190,17 @@ async def record_outcome(
             delivery.sent_at = now
             SENT.labels(claim.channel).inc()
         else:
-            await record_failure(session, delivery, error, settings=settings, now=now, jitter=jitter)
-        session.add(delivery)
-        await session.commit()
+            await record_failure(uow, delivery, error, settings=settings, jitter=jitter)
+        uow.session.add(delivery)
+        await uow.commit()
     return 1 if error is None else 0
 
 
 async def release(session_factory: async_sessionmaker[AsyncSession], claims: list[Claimed]) -> None:
     """Hand claimed deliveries back unsent, due as before, if their claims still hold."""
-    async with session_factory() as session:
+    async with UnitOfWork(session_factory) as uow:
         for claim in claims:
-            await session.exec(
+            await uow.session.exec(
                 update(Delivery)
                 .where(
                     col(Delivery.id) == claim.delivery_id,
@@ -343,7 +210,7 @@ async def release(session_factory: async_sessionmaker[AsyncSession], claims: lis
                 .values(attempts=claim.attempt - 1, next_attempt_at=claim.due_at)
             )
             RELEASED.labels(claim.channel).inc()
-        await session.commit()
+        await uow.commit()
     log.warning("%d claimed deliveries handed back unsent: the pass ran out of claim time", len(claims))
 
 
@@ -363,13 +230,7 @@ async def measure_backlog(session_factory: async_sessionmaker[AsyncSession], *, 
 
 
 async def record_failure(
-    session: AsyncSession,
-    delivery: Delivery,
-    error: Exception,
-    *,
-    settings: NotifySettings,
-    now: datetime,
-    jitter: float,
+    uow: Work, delivery: Delivery, error: Exception, *, settings: NotifySettings, jitter: float
 ) -> None:
     """Retry after a backoff, held like a first try by the recipient's quiet hours unless urgent;
     after the last try, `failed` with an event."""
@@ -381,9 +242,9 @@ async def record_failure(
             cap_seconds=settings.retry_cap_seconds,
             jitter=jitter,
         )
-        contact = await session.get(Contact, (delivery.district, delivery.recipient))
+        contact = await uow.session.get(Contact, (delivery.district, delivery.recipient))
         delivery.next_attempt_at = release_time(
-            now + delay,
+            uow.now + delay,
             start=parse_clock(contact.quiet_start if contact else settings.quiet_start),
             end=parse_clock(contact.quiet_end if contact else settings.quiet_end),
             timezone=contact.timezone if contact else DEFAULT_TIMEZONE,
@@ -396,8 +257,7 @@ async def record_failure(
     FAILED.labels(delivery.channel).inc()
     log.error("delivery %s failed after %d attempts: %s", delivery.id, delivery.attempts, delivery.last_error)
     assert delivery.id is not None
-    record_event(
-        session,
+    uow.record(
         NotificationFailed(
             notification_id=delivery.notification_id,
             delivery_id=delivery.id,
@@ -410,5 +270,4 @@ async def record_failure(
         ),
         district=delivery.district,
         community=delivery.community,
-        now=now,
     )

@@ -23,8 +23,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.domain import DEFAULT_TIMEZONE, Urgency
 from linli_notify.models import CareGroup, Notification
-from linli_notify.notifications import create_notification
 from linli_notify.settings import NotifySettings
+from linli_notify.usecases.notifications import Message, create_notification
+from linli_shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -95,50 +96,54 @@ async def digest_for(
     settings: NotifySettings,
     now: datetime,
 ) -> int:
+    """Make the worker's digest for `day` unless made already or nothing happened; 1 if made."""
     event_id = digest_event_id(worker.district, worker.subject, day)
-    async with session_factory() as session:
+    async with UnitOfWork(session_factory, clock=lambda: now) as uow:
         mine = select(Notification).where(
             Notification.district == worker.district, Notification.recipient == worker.subject
         )
-        if (await session.exec(mine.where(Notification.source_event_id == event_id))).first() is not None:
+        made = mine.where(Notification.source_event_id == event_id)
+        if (await uow.session.exec(made)).first() is not None:
             return 0
         last = (
-            await session.exec(
+            await uow.session.exec(
                 mine.where(Notification.event_type == DIGEST_EVENT)
                 .order_by(col(Notification.created_at).desc())
                 .limit(1)
             )
         ).first()
         since = last.created_at if last is not None else now - FIRST_WINDOW
-        items = await happenings(session, worker, since=since, until=now)
+        items = await happenings(uow.session, worker, since=since, until=now)
         if not items:
             return 0
-        data: dict[str, object] = {
+        digest = await create_notification(uow, digest_message(worker, day, event_id, since, items), settings)
+        await uow.commit()
+    if digest is None:
+        return 0
+    DIGESTS.inc()
+    return 1
+
+
+def digest_message(
+    worker: GridWorker, day: date, event_id: str, since: datetime, items: list[dict[str, str]]
+) -> Message:
+    return Message(
+        district=worker.district,
+        community=worker.community,
+        source_event_id=event_id,
+        event_type=DIGEST_EVENT,
+        recipient=worker.subject,
+        template=DIGEST_TEMPLATE,
+        urgency=Urgency.NORMAL,
+        rung=None,
+        data={
             "day": day.isoformat(),
             "since": since.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
             "count": len(items),
             "items": items[:MAX_ITEMS],
             "more": max(0, len(items) - MAX_ITEMS),
-        }
-        digest = await create_notification(
-            session,
-            district=worker.district,
-            community=worker.community,
-            source_event_id=event_id,
-            event_type=DIGEST_EVENT,
-            recipient=worker.subject,
-            template=DIGEST_TEMPLATE,
-            urgency=Urgency.NORMAL,
-            rung=None,
-            data=data,
-            settings=settings,
-            now=now,
-        )
-        await session.commit()
-    if digest is None:
-        return 0
-    DIGESTS.inc()
-    return 1
+        },
+    )
 
 
 async def happenings(

@@ -1,5 +1,5 @@
-"""The contacts read model: who can be reached, by which address, built from registry, points and fund
-events inside the inbox's transaction; and who stands on each rung of an alert's ladder."""
+"""The contacts read model: who can be reached, by which address, learnt from registry, points and fund
+events inside the inbox's unit of work; and who stands on each rung of an alert's ladder."""
 
 from __future__ import annotations
 
@@ -20,101 +20,50 @@ from linli_notify.domain import (
 )
 from linli_notify.models import CareGroup, Contact, Delivery, KnownWish
 from linli_notify.settings import NotifySettings
+from linli_shared.contracts.fund import DonationReceived
+from linli_shared.contracts.points import VolunteerEnrolled, WishPosted
+from linli_shared.contracts.registry import CareGroupFormed, ResidentContactChanged, ResidentRegistered
 from linli_shared.events import Envelope
+from linli_shared.unit_of_work import Work
 
-GONE = {
-    "registry.resident.died": "the resident died",
-    "registry.resident.moved_out": "the resident moved out",
-}
 ANONYMOUS = "匿名"
 
 
-async def update_contacts(
-    session: AsyncSession,
-    envelope: Envelope,
-    payload: dict[str, object],
-    settings: NotifySettings,
-    now: datetime,
+async def learn_resident(
+    uow: Work, event: ResidentRegistered, envelope: Envelope, settings: NotifySettings
 ) -> None:
-    district, community = envelope.district, envelope.community
-    if envelope.event_type == "registry.resident.registered":
-        contact = await contact_for(
-            session,
-            district,
-            str(payload["community"]),
-            resident_recipient(str(payload["resident_id"])),
-            now,
-            settings,
-        )
-        contact.display_name = str(payload["full_name"])[:100]
-        session.add(contact)
-    elif envelope.event_type == "registry.resident.contact_changed":
-        await record_resident_contact(session, envelope, payload, settings, now)
-    elif envelope.event_type == "registry.care.group.formed":
-        await record_care_group(session, envelope, payload, settings, now)
-    elif envelope.event_type in GONE:
-        resident_id = str(payload["resident_id"])
-        for recipient in (resident_recipient(resident_id), guardian_recipient(resident_id)):
-            await cancel_pending(session, district, recipient, GONE[envelope.event_type])
-    elif envelope.event_type == "points.volunteer.enrolled":
-        contact = await contact_for(
-            session, district, community, volunteer_recipient(str(payload["volunteer_id"])), now, settings
-        )
-        if payload.get("subject"):  # the volunteer reads volunteer:<id> messages with their own token
-            contact.token_subject = str(payload["subject"])[:100]
-            session.add(contact)
-        if payload.get("resident_id"):
-            resident = await session.get(Contact, (district, resident_recipient(str(payload["resident_id"]))))
-            if resident is not None:
-                contact.display_name = resident.display_name
-    elif envelope.event_type == "points.wish.posted":
-        if await session.get(KnownWish, str(payload["wish_id"])) is None:
-            session.add(
-                KnownWish(
-                    wish_id=str(payload["wish_id"]),
-                    district=district,
-                    community=community,
-                    resident_id=str(payload["resident_id"]),
-                    title=str(payload["title"])[:200],
-                )
-            )
-    elif envelope.event_type == "fund.donation.received":
-        await record_donor(session, envelope, payload, settings, now)
-
-
-def phone_of(value: object) -> str | None:
-    """A phone as the registry wrote it, trimmed; None (or blank) means none on record."""
-    phone = str(value).strip() if value is not None else ""
-    return phone[:30] or None
+    """A registered resident becomes a contact under their name."""
+    recipient = resident_recipient(event.resident_id)
+    contact = await contact_for(uow.session, envelope.district, event.community, recipient, uow.now, settings)
+    contact.display_name = event.full_name[:100]
+    uow.session.add(contact)
 
 
 async def record_resident_contact(
-    session: AsyncSession,
-    envelope: Envelope,
-    payload: dict[str, object],
-    settings: NotifySettings,
-    now: datetime,
+    uow: Work, event: ResidentContactChanged, envelope: Envelope, settings: NotifySettings
 ) -> None:
     """The event states the whole contact: a missing phone or guardian is removed, not kept.
 
     Events may arrive out of order (a retried delivery comes after a later one): a statement older
     than the one already applied changes nothing.
     """
-    district, stated_at = envelope.district, envelope.occurred_at
-    resident_id, community = str(payload["resident_id"]), str(payload["community"])
-    resident = await contact_for(session, district, community, resident_recipient(resident_id), now, settings)
+    session, now = uow.session, uow.now
+    district, stated_at, community = envelope.district, envelope.occurred_at, event.community
+    resident = await contact_for(
+        session, district, community, resident_recipient(event.resident_id), now, settings
+    )
     if resident.contact_as_of is not None and resident.contact_as_of > stated_at:
         return
     resident.contact_as_of = stated_at
-    resident.display_name = str(payload["full_name"])[:100]
-    resident.phone = phone_of(payload.get("phone"))
+    resident.display_name = event.full_name[:100]
+    resident.phone = phone_of(event.phone)
     resident.updated_at = now
     session.add(resident)
-    recipient = guardian_recipient(resident_id)
-    name, phone = payload.get("guardian_name"), phone_of(payload.get("guardian_phone"))
+    recipient = guardian_recipient(event.resident_id)
+    name, phone = event.guardian_name, phone_of(event.guardian_phone)
     if name or phone:
         guardian = await contact_for(session, district, community, recipient, now, settings, channels=[SMS])
-        guardian.display_name = str(name or f"{payload['full_name']}的家属")[:100]
+        guardian.display_name = (name or f"{event.full_name}的家属")[:100]
         guardian.phone = phone
         guardian.updated_at = now
         session.add(guardian)
@@ -124,62 +73,96 @@ async def record_resident_contact(
 
 
 async def record_care_group(
-    session: AsyncSession,
-    envelope: Envelope,
-    payload: dict[str, object],
-    settings: NotifySettings,
-    now: datetime,
+    uow: Work, event: CareGroupFormed, envelope: Envelope, settings: NotifySettings
 ) -> None:
     """The group (who to escalate to) and its neighbour, who has no login: a contact reached by phone."""
+    session, now = uow.session, uow.now
     district, community = envelope.district, envelope.community
-    care_group_id = str(payload["care_group_id"])
-    group = await session.get(CareGroup, care_group_id) or CareGroup(
-        care_group_id=care_group_id,
+    group = await session.get(CareGroup, event.care_group_id) or CareGroup(
+        care_group_id=event.care_group_id,
         district=district,
         community=community,
-        resident_id=str(payload["resident_id"]),
-        community_worker=str(payload["community_worker"]),
-        grid_worker=str(payload["grid_worker"]),
-        neighbour_name=str(payload["neighbour_name"]),
+        resident_id=event.resident_id,
+        community_worker=event.community_worker,
+        grid_worker=event.grid_worker,
+        neighbour_name=event.neighbour_name,
     )
     session.add(group)
     for subject in (group.grid_worker, group.community_worker):
         await contact_for(session, district, community, subject, now, settings)
     neighbour = await contact_for(
-        session, district, community, neighbour_recipient(care_group_id), now, settings, channels=[SMS]
+        session, district, community, neighbour_recipient(event.care_group_id), now, settings, channels=[SMS]
     )
-    neighbour.display_name = str(payload["neighbour_name"])[:100]
-    neighbour.phone = phone_of(payload.get("neighbour_phone"))
+    neighbour.display_name = event.neighbour_name[:100]
+    neighbour.phone = phone_of(event.neighbour_phone)
     neighbour.updated_at = now
     session.add(neighbour)
 
 
+async def forget_resident(uow: Work, resident_id: str, envelope: Envelope, reason: str) -> None:
+    """Messages still held for a resident who is gone, or for their guardian, are not sent."""
+    for recipient in (resident_recipient(resident_id), guardian_recipient(resident_id)):
+        await cancel_pending(uow.session, envelope.district, recipient, reason)
+
+
+async def record_volunteer(
+    uow: Work, event: VolunteerEnrolled, envelope: Envelope, settings: NotifySettings
+) -> None:
+    """A volunteer's address, read with their own token, under their name as a resident if they are one."""
+    session, district = uow.session, envelope.district
+    contact = await contact_for(
+        session, district, envelope.community, volunteer_recipient(event.volunteer_id), uow.now, settings
+    )
+    if event.subject:  # the volunteer reads volunteer:<id> messages with their own token
+        contact.token_subject = event.subject[:100]
+        session.add(contact)
+    if event.resident_id:
+        resident = await session.get(Contact, (district, resident_recipient(event.resident_id)))
+        if resident is not None:
+            contact.display_name = resident.display_name
+
+
+async def record_wish(uow: Work, event: WishPosted, envelope: Envelope) -> None:
+    """A wish's title, which later wish events do not repeat."""
+    if await uow.session.get(KnownWish, event.wish_id) is None:
+        uow.session.add(
+            KnownWish(
+                wish_id=event.wish_id,
+                district=envelope.district,
+                community=envelope.community,
+                resident_id=event.resident_id,
+                title=event.title[:200],
+            )
+        )
+
+
 async def record_donor(
-    session: AsyncSession,
-    envelope: Envelope,
-    payload: dict[str, object],
-    settings: NotifySettings,
-    now: datetime,
+    uow: Work, event: DonationReceived, envelope: Envelope, settings: NotifySettings
 ) -> None:
     """A registered resident is thanked as resident:<id>; anyone else by the donation (donor:<id>),
     by SMS if they gave a phone for it (a resident's own phone comes from the registry)."""
+    session, now = uow.session, uow.now
     district, community = envelope.district, envelope.community
-    display = str(payload["donor_display"])[:100]
-    if resident_id := payload.get("donor_resident_id"):
+    display = event.donor_display[:100]
+    if resident_id := event.donor_resident_id:
         resident = await contact_for(
-            session, district, community, resident_recipient(str(resident_id)), now, settings
+            session, district, community, resident_recipient(resident_id), now, settings
         )
-        if resident.display_name == str(resident_id)[:100] and display != ANONYMOUS:
+        if resident.display_name == resident_id[:100] and display != ANONYMOUS:
             resident.display_name = display  # not registered here yet: the name the fund was given
             session.add(resident)
         return
-    donor = await contact_for(
-        session, district, community, donor_recipient(str(payload["donation_id"])), now, settings
-    )
+    donor = await contact_for(session, district, community, donor_recipient(event.donation_id), now, settings)
     donor.display_name = display
-    donor.phone = phone_of(payload.get("donor_phone"))
+    donor.phone = phone_of(event.donor_phone)
     donor.updated_at = now
     session.add(donor)
+
+
+def phone_of(value: object) -> str | None:
+    """A phone as the registry wrote it, trimmed; None (or blank) means none on record."""
+    phone = str(value).strip() if value is not None else ""
+    return phone[:30] or None
 
 
 async def cancel_pending(session: AsyncSession, district: str, recipient: str, reason: str) -> None:

@@ -1,4 +1,5 @@
-"""Events in, notifications out: the contacts read model and the rules applied inside the inbox."""
+"""Events in, notifications out: the rules table applied inside a unit of work, one message per
+recipient, rendered once, with one delivery per channel that can reach them."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ from datetime import datetime
 
 from prometheus_client import Counter
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.acklink import ack_line, ack_token
-from linli_notify.contacts import contact_for, ladder_recipients, update_contacts
 from linli_notify.domain import (
     APPRISE,
     FILE,
@@ -29,13 +28,9 @@ from linli_notify.models import Contact, Delivery, KnownWish, Notification
 from linli_notify.rendering import render
 from linli_notify.rules import Rule, rules_for
 from linli_notify.settings import NotifySettings
-from linli_shared.clock import utc_now
-from linli_shared.contracts import fund as fund_contracts  # noqa: F401 - registers them
-from linli_shared.contracts import points as points_contracts  # noqa: F401 - registers them
-from linli_shared.contracts import registry as registry_contracts  # noqa: F401 - registers them
-from linli_shared.events import Envelope, Event, events_of
-from linli_shared.inbox import ApplyEvent
-from linli_shared.jetstream import DurableConsumer, stream_name
+from linli_notify.usecases.contacts import contact_for, ladder_recipients
+from linli_shared.events import Envelope, Event
+from linli_shared.unit_of_work import Work
 
 log = logging.getLogger(__name__)
 
@@ -45,73 +40,50 @@ UNREACHABLE = Counter(
     ["channel"],
 )
 
-REGISTRY_CONSUMER = DurableConsumer(
-    stream=stream_name("registry"), durable="notify-registry", filter_subject="linli.*.registry.>"
-)
-POINTS_CONSUMER = DurableConsumer(
-    stream=stream_name("points"), durable="notify-points", filter_subject="linli.*.points.>"
-)
-FUND_CONSUMER = DurableConsumer(
-    stream=stream_name("fund"), durable="notify-fund", filter_subject="linli.*.fund.>"
-)
-CONSUMERS = {"registry": REGISTRY_CONSUMER, "points": POINTS_CONSUMER, "fund": FUND_CONSUMER}
 
-CONTRACTS: dict[str, type[Event]] = {
-    f"{event.service}.{event.name}": event
-    for event in [*events_of("registry"), *events_of("points"), *events_of("fund")]
-}
+@dataclass(frozen=True)
+class Message:
+    """What one notification says and to whom, before it is rendered for its recipient."""
 
-
-def event_applier(settings: NotifySettings) -> ApplyEvent:
-    """The inbox's apply function: the clock is read here, everything below takes `now`."""
-
-    async def apply(session: AsyncSession, envelope: Envelope) -> None:
-        await on_event(session, envelope, settings=settings, now=utc_now())
-
-    return apply
+    district: str
+    community: str | None
+    source_event_id: str
+    event_type: str
+    recipient: str
+    template: str
+    urgency: Urgency
+    rung: str | None
+    data: dict[str, object]
+    escalation_of: int | None = None
 
 
-async def on_event(
-    session: AsyncSession, envelope: Envelope, *, settings: NotifySettings, now: datetime
-) -> None:
-    """Apply one event (inside the inbox's transaction): update contacts, then notify by the rules."""
-    contract = CONTRACTS.get(envelope.event_type)
-    if contract is None:
-        return  # not an event this service knows; nothing to say about it
-    payload = envelope.open(contract).model_dump(mode="json")  # a bad payload raises: dead letter
-    await update_contacts(session, envelope, payload, settings, now)
-    for rule in rules_for(envelope.event_type):
-        await notify_by_rule(session, envelope, payload, rule, settings=settings, now=now)
+async def notify_by_rules(uow: Work, event: Event, envelope: Envelope, settings: NotifySettings) -> None:
+    """Notify whom the rules table names for this event's contract (nobody, for most events)."""
+    payload = event.model_dump(mode="json")
+    for rule in rules_for(type(event)):
+        await notify_by_rule(uow, envelope, payload, rule, settings)
 
 
-async def template_data(
-    session: AsyncSession, district: str, payload: dict[str, object]
-) -> dict[str, object]:
+async def template_data(uow: Work, district: str, payload: dict[str, object]) -> dict[str, object]:
     data: dict[str, object] = {"escalated": False, **payload}
     if resident_id := payload.get("resident_id"):
-        resident = await session.get(Contact, (district, resident_recipient(str(resident_id))))
+        resident = await uow.session.get(Contact, (district, resident_recipient(str(resident_id))))
         data.setdefault("resident_name", resident.display_name if resident else str(resident_id))
     if wish_id := payload.get("wish_id"):
-        wish = await session.get(KnownWish, str(wish_id))
+        wish = await uow.session.get(KnownWish, str(wish_id))
         if wish is not None:
             data.setdefault("wish_title", wish.title)
     return data
 
 
 async def notify_by_rule(
-    session: AsyncSession,
-    envelope: Envelope,
-    payload: dict[str, object],
-    rule: Rule,
-    *,
-    settings: NotifySettings,
-    now: datetime,
+    uow: Work, envelope: Envelope, payload: dict[str, object], rule: Rule, settings: NotifySettings
 ) -> None:
     district, community = envelope.district, envelope.community
-    data = await template_data(session, district, payload)
+    data = await template_data(uow, district, payload)
     targets: list[tuple[str | None, str]]
     if rule.recipients is None:  # the lowest rung of the community's ladder on which someone is reached
-        reachable = await ladder_recipients(session, settings, district, community, data)
+        reachable = await ladder_recipients(uow.session, settings, district, community, data)
         lowest = rungs_above(settings.ladder(community), None, reachable)[:1]
         targets = [(rung, recipient) for rung, recipient in lowest]
         if not targets:
@@ -119,10 +91,9 @@ async def notify_by_rule(
     else:
         targets = [(None, recipient) for recipient in rule.recipients(payload, community)]
     for rung, recipient in targets:
-        if rule.known_only and await session.get(Contact, (district, recipient)) is None:
+        if rule.known_only and await uow.session.get(Contact, (district, recipient)) is None:
             continue  # e.g. a resident with no guardian on record
-        await create_notification(
-            session,
+        message = Message(
             district=district,
             community=community,
             source_event_id=envelope.event_id,
@@ -132,9 +103,8 @@ async def notify_by_rule(
             urgency=rule.urgency,
             rung=rung,
             data=data,
-            settings=settings,
-            now=now,
         )
+        await create_notification(uow, message, settings)
 
 
 @dataclass(frozen=True)
@@ -177,59 +147,65 @@ def why_unreachable(contact: Contact, settings: NotifySettings, channel: str) ->
     return "unreachable: no login to read the in-app inbox, and no other channel chosen"
 
 
-async def create_notification(
-    session: AsyncSession,
-    *,
-    district: str,
-    community: str | None,
-    source_event_id: str,
-    event_type: str,
-    recipient: str,
-    template: str,
-    urgency: Urgency,
-    rung: str | None,
-    data: dict[str, object],
-    settings: NotifySettings,
-    now: datetime,
-    escalation_of: int | None = None,
-) -> Notification | None:
+async def create_notification(uow: Work, message: Message, settings: NotifySettings) -> Notification | None:
     """Render the message and stage one delivery per channel; None if this recipient had it already."""
+    session, now = uow.session, uow.now
     already = await session.exec(
         select(Notification).where(
-            Notification.source_event_id == source_event_id, Notification.recipient == recipient
+            Notification.source_event_id == message.source_event_id,
+            Notification.recipient == message.recipient,
         )
     )
     if already.first() is not None:
         return None
-    contact = await contact_for(session, district, community, recipient, now, settings)
-    data = {**data, "recipient_name": contact.display_name}
-    rendered = render(template, contact.language, data, timezone=contact.timezone)
-    urgent = urgency is Urgency.URGENT
+    contact = await contact_for(
+        session, message.district, message.community, message.recipient, now, settings
+    )
+    notification = await store_rendered(uow, message, contact, settings)
+    stage_deliveries(uow, notification, contact, settings)
+    await session.flush()  # the unique key speaks here, inside the unit of work
+    return notification
+
+
+async def store_rendered(
+    uow: Work, message: Message, contact: Contact, settings: NotifySettings
+) -> Notification:
+    """The notification in the contact's language and zone; an urgent one ends with its signed link."""
+    data = {**message.data, "recipient_name": contact.display_name}
+    rendered = render(message.template, contact.language, data, timezone=contact.timezone)
     notification = Notification(
-        district=district,
-        community=community,
-        source_event_id=source_event_id,
-        event_type=event_type,
-        recipient=recipient,
-        template=template,
+        district=message.district,
+        community=message.community,
+        source_event_id=message.source_event_id,
+        event_type=message.event_type,
+        recipient=message.recipient,
+        template=message.template,
         template_version=rendered.version,
         language=contact.language,
-        urgency=urgency.value,
-        rung=rung,
+        urgency=message.urgency.value,
+        rung=message.rung,
         title=rendered.title,
         body=rendered.body,
         data=data,
-        created_at=now,
-        escalation_of=escalation_of,
+        created_at=uow.now,
+        escalation_of=message.escalation_of,
     )
-    session.add(notification)
-    await session.flush()
-    notification_id = notification.id
-    assert notification_id is not None
-    if urgent:  # acknowledged in the app, or by the signed link in the message itself
-        token = ack_token(settings.jwt_secret.get_secret_value(), notification_id, recipient)
+    uow.session.add(notification)
+    await uow.session.flush()
+    assert notification.id is not None  # flushed: the database gave it its id
+    if message.urgency is Urgency.URGENT:  # acknowledged in the app, or by the signed link in the message
+        token = ack_token(settings.jwt_secret.get_secret_value(), notification.id, message.recipient)
         notification.body = f"{notification.body}\n{ack_line(settings.public_url, token, contact.language)}"
-        session.add(notification)
+        uow.session.add(notification)
+    return notification
+
+
+def stage_deliveries(
+    uow: Work, notification: Notification, contact: Contact, settings: NotifySettings
+) -> None:
+    """One pending delivery per channel that reaches the contact, due after their quiet hours unless
+    urgent; or one `unreachable` row (in the log and the metrics, never counted as sent)."""
+    now, urgent = uow.now, notification.urgency == Urgency.URGENT.value
     due = release_time(
         now,
         start=parse_clock(contact.quiet_start),
@@ -240,12 +216,13 @@ async def create_notification(
     reach = reach_of(contact, settings, urgent)
 
     def delivery(channel: str, status: DeliveryStatus, next_attempt_at: datetime) -> Delivery:
+        assert notification.id is not None  # stored before its deliveries
         return Delivery(
-            district=district,
-            community=community,
-            notification_id=notification_id,
-            source_event_id=source_event_id,
-            recipient=recipient,
+            district=notification.district,
+            community=notification.community,
+            notification_id=notification.id,
+            source_event_id=notification.source_event_id,
+            recipient=notification.recipient,
             channel=channel,
             urgent=urgent,
             status=status.value,
@@ -254,12 +231,10 @@ async def create_notification(
         )
 
     for channel in reach.channels:
-        session.add(delivery(channel, DeliveryStatus.PENDING, due))
-    if reach.unreachable is not None:  # in the delivery log and the metrics, never counted as sent
+        uow.session.add(delivery(channel, DeliveryStatus.PENDING, due))
+    if reach.unreachable is not None:
         unreachable = delivery(reach.unreachable, DeliveryStatus.UNREACHABLE, now)
         unreachable.last_error = reach.reason
-        session.add(unreachable)
+        uow.session.add(unreachable)
         UNREACHABLE.labels(reach.unreachable).inc()
-        log.warning("notification %s: %s %s", notification.id, recipient, reach.reason)
-    await session.flush()  # the unique key speaks here, inside the inbox's transaction
-    return notification
+        log.warning("notification %s: %s %s", notification.id, notification.recipient, reach.reason)

@@ -19,13 +19,13 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_notify.contacts import ladder_recipients
 from linli_notify.domain import Urgency, rungs_above
 from linli_notify.models import Notification
-from linli_notify.notifications import create_notification
 from linli_notify.settings import NotifySettings
+from linli_notify.usecases.contacts import ladder_recipients
+from linli_notify.usecases.notifications import Message, create_notification
 from linli_shared.contracts.notify import NotificationEscalated
-from linli_shared.outbox import record_event
+from linli_shared.unit_of_work import UnitOfWork, Work
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,20 @@ async def escalate_unacknowledged(
 ) -> int:
     """Send each alert left unacknowledged on its rung past the community's time to the next rung,
     once; return how many climbed."""
+    escalated = 0
+    for notification_id in await overdue_alerts(session_factory, settings=settings, now=now):
+        try:
+            escalated += await escalate_one(session_factory, notification_id, settings=settings, now=now)
+        except IntegrityError:  # a replica made the same escalation at the same moment: its transaction won
+            log.info("notification %s was escalated elsewhere", notification_id)
+    ESCALATED.inc(escalated)
+    return escalated
+
+
+async def overdue_alerts(
+    session_factory: async_sessionmaker[AsyncSession], *, settings: NotifySettings, now: datetime
+) -> list[int]:
+    """Urgent alerts on a ladder, unanswered and not yet climbed, older than their community's time."""
     shortest = min([settings.escalate_after_seconds, *settings.escalate_after_by_community.values()])
     cutoff = now - timedelta(seconds=shortest)
     async with session_factory() as session:
@@ -55,20 +69,12 @@ async def escalate_unacknowledged(
             col(Notification.created_at) <= cutoff,
             ~ACKNOWLEDGED_ON_THE_LADDER,
         )
-        candidates = [
+        return [
             notification_id
             for notification_id, community, created_at in (await session.exec(overdue)).all()
             if notification_id is not None  # a primary key: never None, but typed as the model's field
             and created_at <= now - timedelta(seconds=settings.escalate_after(community))  # per community
         ]
-    escalated = 0
-    for notification_id in candidates:
-        try:
-            escalated += await escalate_one(session_factory, notification_id, settings=settings, now=now)
-        except IntegrityError:  # a replica made the same escalation at the same moment: its transaction won
-            log.info("notification %s was escalated elsewhere", notification_id)
-    ESCALATED.inc(escalated)
-    return escalated
 
 
 async def escalate_one(
@@ -79,8 +85,8 @@ async def escalate_one(
     now: datetime,
 ) -> int:
     """Climb one rung from this notification, or none if another check took it or it was answered."""
-    async with session_factory() as session:
-        taken = await session.exec(
+    async with UnitOfWork(session_factory, clock=lambda: now) as uow:
+        taken = await uow.session.exec(
             update(Notification)
             .where(
                 col(Notification.id) == notification_id,
@@ -92,48 +98,51 @@ async def escalate_one(
         )
         if not taken.rowcount:
             return 0
-        alert = await session.get(Notification, notification_id)
-        assert alert is not None and alert.id is not None
-        reachable = await ladder_recipients(session, settings, alert.district, alert.community, alert.data)
-        for rung, recipient in rungs_above(settings.ladder(alert.community), alert.rung, reachable):
-            escalation = await create_notification(
-                session,
-                district=alert.district,
-                community=alert.community,
+        alert = await uow.session.get(Notification, notification_id)
+        assert alert is not None
+        climbed = await climb(uow, alert, settings)
+        if not climbed:
+            log.warning("notification %s is at the top of its ladder: nobody left to escalate to", alert.id)
+        await uow.commit()  # the climb, or the alert marked as at the top
+        return 1 if climbed else 0
+
+
+async def climb(uow: Work, alert: Notification, settings: NotifySettings) -> bool:
+    """Notify the nearest rung above the alert's who has not had it, with an event; False if none."""
+    assert alert.id is not None
+    reachable = await ladder_recipients(uow.session, settings, alert.district, alert.community, alert.data)
+    for rung, recipient in rungs_above(settings.ladder(alert.community), alert.rung, reachable):
+        message = Message(
+            district=alert.district,
+            community=alert.community,
+            source_event_id=alert.source_event_id,
+            event_type=alert.event_type,
+            recipient=recipient,
+            template=alert.template,
+            urgency=Urgency.URGENT,
+            rung=rung,
+            data={
+                **alert.data,
+                "escalated": True,
+                "unacknowledged_by": alert.data.get("recipient_name", alert.recipient),
+            },
+            escalation_of=alert.id,
+        )
+        escalation = await create_notification(uow, message, settings)
+        if escalation is None:
+            continue  # this person had the alert already (e.g. on a lower rung)
+        assert escalation.id is not None
+        uow.record(
+            NotificationEscalated(
+                notification_id=alert.id,
+                escalation_id=escalation.id,
                 source_event_id=alert.source_event_id,
-                event_type=alert.event_type,
-                recipient=recipient,
-                template=alert.template,
-                urgency=Urgency.URGENT,
+                from_recipient=alert.recipient,
+                to_recipient=recipient,
                 rung=rung,
-                data={
-                    **alert.data,
-                    "escalated": True,
-                    "unacknowledged_by": alert.data.get("recipient_name", alert.recipient),
-                },
-                settings=settings,
-                now=now,
-                escalation_of=alert.id,
-            )
-            if escalation is None:
-                continue  # this person had the alert already (e.g. on a lower rung)
-            assert escalation.id is not None
-            record_event(
-                session,
-                NotificationEscalated(
-                    notification_id=alert.id,
-                    escalation_id=escalation.id,
-                    source_event_id=alert.source_event_id,
-                    from_recipient=alert.recipient,
-                    to_recipient=recipient,
-                    rung=rung,
-                ),
-                district=alert.district,
-                community=alert.community,
-                now=now,
-            )
-            await session.commit()
-            return 1
-        log.warning("notification %s is at the top of its ladder: nobody left to escalate to", alert.id)
-        await session.commit()
-        return 0
+            ),
+            district=alert.district,
+            community=alert.community,
+        )
+        return True
+    return False
