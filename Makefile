@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 4
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-unit test-integration test-e2e lint fmt bench up down venv clean
+.PHONY: run test test-unit test-integration test-e2e lint fmt bench shape up down venv clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,9 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench
+
+shape: $(STAMP)
+	$(BIN)/python tools/shape.py
 
 up:
 	docker compose up --build
