@@ -6,16 +6,14 @@ report's JSON: what a page says is decided when the period is published, never w
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from linli_fund.domain import ANONYMOUS
 from linli_fund.models import PublishedDisclosure
+from linli_shared.tables import BOM, csv_templates
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 PAGES = Environment(
@@ -24,14 +22,7 @@ PAGES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-TABLES = Environment(  # CSV: no HTML escaping; rows end in CRLF, as RFC 4180 and spreadsheets expect
-    loader=FileSystemLoader(TEMPLATE_DIR),
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    newline_sequence="\r\n",
-)
+TABLES = csv_templates(TEMPLATE_DIR)
 PURPOSE_LABELS = {"education": "助学", "medical": "医疗救助", "relief": "困难帮扶"}
 FUND_LABELS = {"general": "综合基金", "education": "助学基金", "medical": "医疗基金", "relief": "帮扶基金"}
 SOURCE_LABELS = {"resident": "居民", "party_member": "党员", "enterprise": "爱心企业", "outsider": "社会人士"}
@@ -43,19 +34,12 @@ def yuan(fen: int) -> str:
     return f"{sign}{whole:,}.{cents:02d}"
 
 
-def csv_row(fields: Sequence[object]) -> str:
-    """One CSV line, quoted where a field needs it, without its line end (the template adds it)."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(fields)
-    return out.getvalue()
-
-
-TABLES.filters.update(csv_row=csv_row, yuan=yuan)
+TABLES.filters.update(yuan=yuan)
 
 
 def as_csv(published: PublishedDisclosure) -> str:
     """One table a spreadsheet opens (UTF-8 with BOM): every line of the report, then its totals."""
-    return "\ufeff" + TABLES.get_template("disclosure.csv").render(
+    return BOM + TABLES.get_template("disclosure.csv").render(
         report=json.loads(published.report),
         sha256=published.sha256,
         previous_sha256=published.previous_sha256,

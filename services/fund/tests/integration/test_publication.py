@@ -278,3 +278,20 @@ async def test_an_overlapping_period_cannot_be_published(client, community, a_da
 async def test_an_unpublished_period_is_not_public(client, community) -> None:
     response = await client.get(f"{public(community)}/1.html")
     assert response.status_code == 404
+
+
+async def test_the_public_csv_shows_a_formula_like_donor_name_as_text(
+    client, community, donate, a_day_later
+) -> None:
+    await donate(community, 1_000, donor_kind="outsider", donor_name="=HYPERLINK(1)")
+    published = await publish(
+        client, community, china_today() - timedelta(days=3), china_today(), later=a_day_later
+    )
+    assert published.status_code == 201, published.text
+
+    as_csv = await client.get(f"{public(community)}/1.csv")
+
+    [donation] = [
+        row for row in csv.reader(io.StringIO(as_csv.text.lstrip("\ufeff"))) if row[0] == "donation"
+    ]
+    assert donation[3] == "'=HYPERLINK(1)", "a spreadsheet shows it, it does not run it"

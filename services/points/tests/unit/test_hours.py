@@ -8,6 +8,7 @@ import pytest
 
 from linli_points.domain import hours
 from linli_points.domain.hours import Rounding
+from linli_shared.tables import spreadsheet_safe
 
 
 @pytest.mark.parametrize(
@@ -102,9 +103,9 @@ def test_masked_name_keeps_only_the_first_character(name: str, masked: str) -> N
 
 
 def test_spreadsheet_formulas_are_defused_and_plain_text_kept() -> None:
-    assert hours.spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert hours.spreadsheet_safe("-1+1") == "'-1+1"
-    assert hours.spreadsheet_safe("磨刀 sharpening") == "磨刀 sharpening"
+    assert spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert spreadsheet_safe("-1+1") == "'-1+1"
+    assert spreadsheet_safe("磨刀 sharpening") == "磨刀 sharpening"
 
 
 def test_hours_for_people_are_two_decimals() -> None:

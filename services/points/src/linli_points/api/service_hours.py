@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -28,14 +26,17 @@ from linli_points.usecases.service_hours import ServiceSummary
 from linli_shared.auth import CallerDep
 from linli_shared.clock import china_day
 from linli_shared.service import SessionDep
+from linli_shared.tables import BOM, csv_templates
 from linli_shared.unit_of_work import UnitOfWorkDep
 
 router = APIRouter(prefix="/v1")
 
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
+    loader=FileSystemLoader(TEMPLATE_DIR),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
+TABLES = csv_templates(TEMPLATE_DIR)
 CSV_COLUMNS = (
     "volunteer",
     "served_on",
@@ -84,25 +85,9 @@ def summary_out(summary: ServiceSummary) -> ServiceSummaryOut:
 
 def summary_csv(summary: ServiceSummary) -> str:
     """One row per service record under a header; the volunteer's name is the only personal datum."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    name = hours.spreadsheet_safe(summary.volunteer.full_name)
-    for record, activity in summary.records:
-        writer.writerow(
-            (
-                name,
-                record.served_on.isoformat(),
-                hours.spreadsheet_safe(activity.title) if activity else "(entered late)",
-                activity.kind if activity else "",
-                record.minutes,
-                f"{hours.hours_of(record.minutes):.2f}",
-                "yes" if record.earns_points else "no",
-                record.points_awarded,
-                record.id,
-            )
-        )
-    return "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheet programs read the Chinese right
+    return BOM + TABLES.get_template("service_record.csv").render(
+        columns=CSV_COLUMNS, volunteer=summary.volunteer, records=summary.records, hours_of=hours.hours_of
+    )
 
 
 def certificate_out(certificate: Certificate, volunteer: Volunteer) -> CertificateOut:

@@ -10,7 +10,6 @@ from datetime import datetime
 MAX_ACTIVITY_MINUTES = 24 * 60
 SERIAL_ENTROPY_BYTES = 10  # 80 bits, 16 base32 characters: a serial cannot be guessed
 SERIAL_PATTERN = re.compile(r"^LL-[A-Z0-9]{1,12}-[0-9]{4}-[A-Z2-7]{16}$")
-SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Rounding(enum.StrEnum):
@@ -92,8 +91,3 @@ def mask_name(full_name: str) -> str:
     if not name:
         return "*"
     return name[0] + "*" * max(1, len(name) - 1)
-
-
-def spreadsheet_safe(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula (a title like '=HYPERLINK(…)')."""
-    return f"'{value}" if value.startswith(SPREADSHEET_FORMULA_STARTS) else value
