@@ -1,8 +1,11 @@
-"""Events per second: outbox → OutboxRelay → JetStream → subscribe_inbox/apply_once, beside raw nats-py."""
+"""Events per second: outbox → OutboxRelay → JetStream → subscribe_inbox → Inbox.handle_batch, beside raw
+nats-py with its publishes in flight and batched pulls; and a backlog replayed into a fresh read model."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -12,14 +15,14 @@ import nats
 import nats.errors
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel import SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.bus import Bus
 from linli_shared.contracts.registry import ResidentTagsChanged
 from linli_shared.database import make_engine, make_session_factory
 from linli_shared.events import Envelope
-from linli_shared.inbox import Inbox, InboxEntry, subscribe_inbox
+from linli_shared.inbox import DEFAULT_BATCH_SIZE, Inbox, InboxEntry, subscribe_inbox
 from linli_shared.jetstream import (
     DurableConsumer,
     dead_letter_stream_config,
@@ -29,11 +32,13 @@ from linli_shared.jetstream import (
     stream_name,
 )
 from linli_shared.outbox import OutboxMessage, OutboxRelay, add_event
-from tests.bench.infra import nats_server
+from linli_shared.unit_of_work import Work
+from tests.bench.infra import nats_server, pg_database, temp_dir
 from tests.bench.registry_http import Timing
 
 DISTRICT = "bench"
-RAW_FETCH_BATCH = 100
+RAW_FETCH_BATCH = DEFAULT_BATCH_SIZE  # the raw consumer pulls what the inbox pulls
+IN_FLIGHT = 500  # the relay's batch, and how many publishes the raw baseline keeps awaiting acks
 
 
 def tags_changed_envelopes(count: int) -> list[Envelope]:
@@ -58,9 +63,24 @@ def bench_consumer() -> DurableConsumer:
     )
 
 
-async def apply_tags_changed(session: AsyncSession, envelope: Envelope) -> None:
-    """The consumer's effect: read the contract; the inbox row apply_once writes is the database work."""
+async def apply_tags_changed(uow: Work, envelope: Envelope) -> None:
+    """The consumer's effect: read the contract; the inbox row the inbox writes is the database work."""
     envelope.open(ResidentTagsChanged)
+
+
+class ResidentTagsView(SQLModel, table=True):
+    """The read model a backlog is replayed into: each resident's tags."""
+
+    __tablename__ = "bench_resident_tags"
+
+    resident_id: str = Field(primary_key=True, max_length=64)
+    tags: str
+
+
+async def apply_to_view(uow: Work, envelope: Envelope) -> None:
+    """A read model's effect: one row per event besides the inbox row."""
+    event = envelope.open(ResidentTagsChanged)
+    uow.session.add(ResidentTagsView(resident_id=event.resident_id, tags=",".join(event.tags)))
 
 
 async def create_tables(engine: AsyncEngine, *tables: object) -> None:
@@ -84,7 +104,14 @@ async def count_rows(factory: async_sessionmaker[AsyncSession], statement: objec
 
 
 async def linli_event_flow(
-    workdir: Path, *, producer_url: str, consumer_url: str, envelopes: list[Envelope], timeout: float = 150.0
+    workdir: Path,
+    *,
+    producer_url: str,
+    consumer_url: str,
+    envelopes: list[Envelope],
+    timeout: float = 150.0,
+    relay_batch: int = IN_FLIGHT,
+    inbox_batch: int = DEFAULT_BATCH_SIZE,
 ) -> tuple[Timing, float]:
     """Time from starting the relay until the consumer's inbox holds every event.
 
@@ -105,15 +132,21 @@ async def linli_event_flow(
             streams = [event_stream_config("registry"), dead_letter_stream_config()]
             consumer = bench_consumer()
             consumer_bus = Bus(server.url, service="bench-consumer", streams=streams, consumers=[consumer])
-            inbox = Inbox(consumer, lambda: consumers, apply_tags_changed, consumer_bus.publish_with_headers)
-            subscribe_inbox(consumer_bus.broker, inbox)
+            inbox = Inbox(
+                consumer,
+                lambda: consumers,
+                apply_tags_changed,
+                consumer_bus.publish_with_headers,
+                inbox_batch,
+            )
+            subscribe_inbox(consumer_bus, inbox)
             producer_bus = Bus(server.url, service="registry", streams=streams, consumers=[])
             buses += [consumer_bus, producer_bus]
             for bus in buses:
                 bus.start_in_background()
             for bus in buses:
                 await bus.wait_started(timeout=30)
-            relay = OutboxRelay(producers, producer_bus, service="registry")
+            relay = OutboxRelay(producers, producer_bus, service="registry", batch_size=relay_batch)
 
             applied_statement = select(func.count()).select_from(InboxEntry)
             sent_statement = (
@@ -144,13 +177,24 @@ async def linli_event_flow(
             await consumer_engine.dispose()
 
 
+async def publish_in_flight(client: nats.NATS, envelopes: list[Envelope], window: int = IN_FLIGHT) -> None:
+    """Publish with up to `window` PubAcks awaited at once (same subjects, payloads, Nats-Msg-Id):
+    nats-py's publish_async, its own semaphore keeping the window."""
+    js = client.jetstream(publish_async_max_pending=window)
+    futures = [
+        await js.publish_async(e.subject, e.model_dump_json().encode(), headers={"Nats-Msg-Id": e.event_id})
+        for e in envelopes
+    ]
+    for future in futures:
+        await future  # raises if the server refused one
+
+
 async def raw_event_flow(
     workdir: Path, *, envelopes: list[Envelope], fetch_batch: int = RAW_FETCH_BATCH, timeout: float = 150.0
 ) -> Timing:
-    """Bare nats-py: await js.publish per message (same subjects, payloads and Nats-Msg-Id) while a
-    pull consumer with the same configuration fetches and acks; time until the last ack."""
-    messages = [(e.subject, e.model_dump_json().encode(), e.event_id) for e in envelopes]
-    count = len(messages)
+    """Bare nats-py: publishes with IN_FLIGHT acks awaited at once while a pull consumer with the same
+    configuration fetches `fetch_batch` at a time and acks each; time until the last ack."""
+    count = len(envelopes)
     with nats_server(workdir / f"nats-raw-{fetch_batch}", f"bench-raw-{fetch_batch}") as server:
         client = await nats.connect(server.url)
         try:
@@ -159,10 +203,6 @@ async def raw_event_flow(
             consumer = bench_consumer()
             await ensure_consumer(js, consumer)
             subscription = await js.pull_subscribe_bind(durable=consumer.durable, stream=consumer.stream)
-
-            async def publish() -> None:
-                for subject, data, event_id in messages:
-                    await js.publish(subject, data, timeout=5, headers={"Nats-Msg-Id": event_id})
 
             async def consume() -> None:
                 acked = 0
@@ -179,8 +219,96 @@ async def raw_event_flow(
                 await client.flush()
 
             started = time.perf_counter()
-            await asyncio.gather(publish(), consume())
+            await asyncio.gather(publish_in_flight(client, envelopes), consume())
             seconds = time.perf_counter() - started
         finally:
             await client.close()
     return Timing(count, seconds)
+
+
+async def backlog_replay(
+    workdir: Path,
+    *,
+    consumer_url: str,
+    count: int = 100_000,
+    inbox_batch: int = DEFAULT_BATCH_SIZE,
+    timeout: float = 1800.0,
+) -> Timing:
+    """`count` events already in the stream, a fresh database: time from the consumer's start until
+    its read model holds every event (inbox row + read-model row each, applied in fetched batches)."""
+    envelopes = tags_changed_envelopes(count)
+    streams = [event_stream_config("registry"), dead_letter_stream_config()]
+    with nats_server(workdir / "nats-replay", "bench-replay") as server:
+        client = await nats.connect(server.url)
+        try:
+            await ensure_stream(client.jetstream(), streams[0])
+            await publish_in_flight(client, envelopes)
+        finally:
+            await client.close()
+        engine = make_engine(consumer_url)
+        consumer = bench_consumer()
+        bus = Bus(server.url, service="bench-replay", streams=streams, consumers=[consumer])
+        try:
+            await create_tables(engine, InboxEntry.__table__, ResidentTagsView.__table__)
+            factory = make_session_factory(engine)
+            inbox = Inbox(consumer, lambda: factory, apply_to_view, bus.publish_with_headers, inbox_batch)
+            subscribe_inbox(bus, inbox)
+            view_rows = select(func.count()).select_from(ResidentTagsView)
+            started = time.perf_counter()
+            bus.start_in_background()
+            while (done := await count_rows(factory, view_rows)) < count:
+                if time.perf_counter() - started > timeout:
+                    raise TimeoutError(f"replayed {done} of {count} events within {timeout}s")
+                await asyncio.sleep(0.1)
+            return Timing(count, time.perf_counter() - started)
+        finally:
+            await bus.stop()
+            await engine.dispose()
+
+
+async def main() -> None:
+    """Run the event row and the backlog replay alone: python -m tests.bench.event_flow --help."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--pg", default=os.environ.get("LINLI_BENCH_PG_URL"), help="PostgreSQL admin URL")
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--replay", type=int, default=0, help="backlog size to replay (0: skip)")
+    parser.add_argument("--inbox-batch", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument("--relay-batch", type=int, default=IN_FLIGHT)
+    parser.add_argument("--skip-raw", action="store_true")
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()}")
+    with temp_dir("linli-events-") as root:
+        envelopes = tags_changed_envelopes(args.events)
+        async with (
+            pg_database(args.pg, "outbox") as producer_url,
+            pg_database(args.pg, "inbox") as consumer_url,
+        ):
+            linli, relay_done = await linli_event_flow(
+                root,
+                producer_url=producer_url,
+                consumer_url=consumer_url,
+                envelopes=envelopes,
+                relay_batch=args.relay_batch,
+                inbox_batch=args.inbox_batch,
+            )
+        print(
+            f"linli outbox→JS→inbox on PostgreSQL: {linli.count} in {linli.seconds:.2f}s = "
+            f"{linli.rate:,.0f}/s (relay done at {relay_done:.2f}s)"
+        )
+        if not args.skip_raw:
+            raw = await raw_event_flow(root, envelopes=envelopes)
+            print(f"raw nats-py: {raw.rate:,.0f}/s; Linli = {linli.rate / raw.rate:.2f}x raw")
+        if args.replay:
+            async with pg_database(args.pg, "replay") as url:
+                replay = await backlog_replay(
+                    root, consumer_url=url, count=args.replay, inbox_batch=args.inbox_batch
+                )
+            print(
+                f"backlog of {replay.count} replayed into a fresh read model in {replay.seconds:.1f}s "
+                f"= {replay.rate:,.0f}/s"
+            )
+    print(f"load average {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

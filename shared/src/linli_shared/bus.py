@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from faststream.middlewares import AckPolicy
-from faststream.nats import NatsBroker
+from faststream.nats import JStream, NatsBroker, PullSub
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 
@@ -20,6 +22,68 @@ PUBLISH_TIMEOUT_SECONDS = 5.0
 GRACEFUL_SECONDS = 10  # handlers in flight get this long to finish at shutdown
 # nats-py can wait for ever on a dead socket while closing (nats.py#671); shutdown must end.
 STOP_TIMEOUT_SECONDS = GRACEFUL_SECONDS + 5
+FETCH_WAIT_SECONDS = 5.0  # how long one pull request waits on an idle stream
+
+BatchHandler = Callable[[list[Msg]], Awaitable[None]]
+"""Settles (acks, naks or terminates) every message of one fetched batch."""
+
+
+@dataclass
+class Puller:
+    """One durable consumer read a batch at a time, the batches handled one after another in stream
+    order; the next batch is fetched while the one before is handled, so neither waits on the other."""
+
+    consumer: DurableConsumer
+    handle: BatchHandler
+    batch_size: int
+    fetching: bool = False  # waiting on a fetch, not handling: stopping may cancel it
+    task: asyncio.Task[None] | None = None
+
+    async def run(self, js: JetStreamContext, stopping: Callable[[], bool]) -> None:
+        subscription = await js.pull_subscribe_bind(
+            durable=self.consumer.durable, stream=self.consumer.stream
+        )
+        next_batch = asyncio.create_task(self._fetch(subscription))
+        try:
+            while not stopping():
+                self.fetching = True
+                try:
+                    messages = await next_batch
+                finally:
+                    self.fetching = False
+                if stopping():
+                    await _give_back(messages)
+                    return
+                next_batch = asyncio.create_task(self._fetch(subscription))
+                if messages:
+                    await self._handle(messages)
+        finally:
+            next_batch.cancel()
+
+    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        try:
+            return await subscription.fetch(self.batch_size, timeout=FETCH_WAIT_SECONDS)
+        except TimeoutError:  # nothing new (nats-py's timeouts are TimeoutErrors)
+            return []
+        except Exception as error:  # disconnected, or the server busy: wait, never spin
+            log.warning("%s: fetch failed: %r", self.consumer.durable, error)
+            await asyncio.sleep(1)
+            return []
+
+    async def _handle(self, messages: list[Msg]) -> None:
+        try:
+            await self.handle(messages)
+        except Exception:  # what was not settled is redelivered once its ack wait runs out
+            log.exception("%s: a batch of %d was not settled", self.consumer.durable, len(messages))
+
+
+async def _give_back(messages: list[Msg]) -> None:
+    """Messages fetched but not handled at shutdown: redeliver them now, not after the ack wait."""
+    for message in messages:
+        try:
+            await message.nak()
+        except Exception:  # the connection is going: the ack wait brings them back
+            return
 
 
 class Bus:
@@ -57,8 +121,27 @@ class Bus:
             graceful_timeout=GRACEFUL_SECONDS,
             log_level=logging.DEBUG,
         )
+        # The AsyncAPI document's broker: never connected, it lists what is published and consumed.
+        self.spec_broker = NatsBroker(nats_url.split(","))
+        self._pullers: list[Puller] = []
         self._started = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    def consume(
+        self, consumer: DurableConsumer, handle: BatchHandler, *, batch_size: int, description: str = ""
+    ) -> None:
+        """Read `consumer` (provisioned with the others) in batches of up to `batch_size` once started."""
+        if consumer not in self.consumers:
+            self.consumers.append(consumer)
+        self._pullers.append(Puller(consumer, handle, batch_size))
+        self.spec_broker.subscriber(
+            consumer.filter_subject,
+            stream=JStream(consumer.stream, declare=False),
+            durable=consumer.durable,
+            pull_sub=PullSub(batch_size=batch_size),
+            title=consumer.durable,
+            description=description or None,
+        )
 
     def on_reconnect(self, listener: Callable[[], None]) -> None:
         """Call `listener` whenever the connection comes (back) up."""
@@ -97,7 +180,7 @@ class Bus:
 
     async def _start(self) -> None:
         delay = 0.5
-        while True:
+        while not self._stopping:
             try:
                 await self.broker.connect()
                 for config in self.streams:
@@ -111,10 +194,16 @@ class Bus:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if self._stopping:  # a cancel that nats-py's wait_for turned into a TimeoutError (3.11)
+                    return
                 log.warning("NATS not ready (%r); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
                 continue
+            for puller in self._pullers:
+                puller.task = asyncio.create_task(
+                    puller.run(self.js, lambda: self._stopping), name=f"pull-{puller.consumer.durable}"
+                )
             self._started.set()
             self._notify_reconnect()
             log.info("NATS connected and provisioned")
@@ -133,8 +222,22 @@ class Bus:
         self._stopping = True
         if self._task is not None and not self._task.done():
             self._task.cancel()
+        await self._stop_pulling()
         try:
             async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
                 await self.broker.stop()
         except Exception as error:  # NATS away at shutdown: nothing left to drain to
             log.warning("NATS connection not drained at shutdown: %r", error)
+
+    async def _stop_pulling(self) -> None:
+        """Cancel the pullers waiting on a fetch; give those handling a batch time to settle it."""
+        tasks = [p.task for p in self._pullers if p.task is not None and not p.task.done()]
+        for puller in self._pullers:
+            if puller.task is not None and puller.fetching:
+                puller.task.cancel()
+        if not tasks:
+            return
+        _, stuck = await asyncio.wait(tasks, timeout=GRACEFUL_SECONDS)
+        for task in stuck:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Column, Text, event
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared import metrics
@@ -20,6 +21,7 @@ from linli_shared.events import Envelope
 log = logging.getLogger(__name__)
 
 WAKE_RELAY = "linli_wake_relay"
+T = TypeVar("T")
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -77,7 +79,7 @@ def retry_delay(attempts: int, *, cap_seconds: float = 30.0) -> timedelta:
 
 
 class OutboxRelay:
-    """Publishes unsent outbox rows in order and marks each sent only after JetStream's ack.
+    """Publishes unsent outbox rows in order and marks them sent only after JetStream's acks.
 
     Rows are claimed with FOR UPDATE SKIP LOCKED and stay locked while published, so two
     replicas on PostgreSQL never publish the same row at the same time. A crash after the
@@ -92,7 +94,7 @@ class OutboxRelay:
         *,
         service: str,
         poll_seconds: float = 0.5,
-        batch_size: int = 100,
+        batch_size: int = 500,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._session_factory = session_factory
@@ -117,12 +119,22 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def publish_pending(self) -> int:
-        """Publish one batch; return how many rows were published."""
+        """Publish one batch; return how many rows were published.
+
+        The batch's publishes go out in row order on one connection with their acks in flight.
+        Rows are marked sent up to the first that failed, in one statement; that row backs off, and
+        those after it stay unsent, to be published again (JetStream drops the repeats by their id).
+        """
+        claimed = await self._claim_and_send()
+        return 0 if claimed is None else await self._finish(claimed)
+
+    async def _claim_and_send(self) -> Batch | None:
+        """Claim the next unsent rows (locked in a transaction left open) and send their publishes."""
         if not self._publisher.ready():
-            return 0
+            return None
         now = self._clock()
-        published = 0
-        async with self._session_factory() as session:
+        session = self._session_factory()
+        try:
             statement = (
                 select(OutboxMessage)
                 .where(col(OutboxMessage.sent_at).is_(None))
@@ -131,31 +143,65 @@ class OutboxRelay:
                 .limit(self._batch_size)
                 .with_for_update(skip_locked=True)
             )
-            for row in (await session.exec(statement)).all():
-                try:
-                    await self._publisher.publish(row.subject, row.envelope.encode(), row.event_id)
-                except Exception as error:  # any failure: keep the row, retry later, keep order
-                    row.attempts += 1
-                    row.next_attempt_at = now + retry_delay(row.attempts)
-                    row.last_error = repr(error)[:1000]
-                    metrics.OUTBOX_FAILURES.labels(self._service).inc()
-                    log.warning("outbox publish of %s failed: %r", row.event_id, error)
-                    break
-                row.sent_at = self._clock()
-                published += 1
+            rows = (await session.exec(statement)).all()
+        except BaseException:
+            await session.close()
+            raise
+        if not rows:
+            await session.close()
+            return None
+        acks = asyncio.gather(
+            *(self._publisher.publish(r.subject, r.envelope.encode(), r.event_id) for r in rows),
+            return_exceptions=True,
+        )
+        overlaps = session.get_bind().dialect.name == "postgresql"
+        return Batch(session, rows, acks, now, overlaps)
+
+    async def _finish(self, batch: Batch) -> int:
+        """Await the batch's acks, mark what was stored sent, back the first failure off, commit."""
+        async with batch.session as session:
+            results = await batch.acks
+            failed = next((i for i, result in enumerate(results) if isinstance(result, BaseException)), None)
+            sent = batch.rows if failed is None else batch.rows[:failed]
+            if sent:
+                await session.exec(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.position).in_([row.position for row in sent]))
+                    .values(sent_at=self._clock())
+                    .execution_options(synchronize_session=False)
+                )
+            if failed is not None:
+                self._back_off(batch.rows[failed], results[failed], batch.now)
             await session.commit()
-        metrics.OUTBOX_PUBLISHED.labels(self._service).inc(published)
-        return published
+        metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(sent))
+        return len(sent)
+
+    def _back_off(self, row: OutboxMessage, error: object, now: datetime) -> None:
+        """Keep a row whose publish failed for a later pass, after a growing delay."""
+        if isinstance(error, asyncio.CancelledError):
+            raise error
+        row.attempts += 1
+        row.next_attempt_at = now + retry_delay(row.attempts)
+        row.last_error = repr(error)[:1000]
+        metrics.OUTBOX_FAILURES.labels(self._service).inc()
+        log.warning("outbox publish of %s failed: %r", row.event_id, error)
 
     async def run(self) -> None:
-        """Relay until stopped (or cancelled); a failed pass is logged and retried, never fatal."""
-        while not self._stopping:
-            try:
-                published = await self.publish_pending()
-            except Exception:
-                log.exception("outbox relay pass failed")
-                published = 0
-            if published or self._stopping:
+        """Relay until stopped (or cancelled); a failed pass is logged and retried, never fatal.
+
+        On PostgreSQL the next batch is claimed and sent while the acks of the one before are still
+        awaited (its rows stay locked, so the claim skips them): JetStream is never left idle between
+        batches, and the publishes still leave in row order. SQLite allows one writer, one at a time."""
+        in_flight: Batch | None = None
+        while not (self._stopping and in_flight is None):
+            claimed = None if self._stopping else await self._guarded(self._claim_and_send())
+            published = await self._guarded(self._finish(in_flight)) if in_flight is not None else 0
+            in_flight = None
+            if claimed is not None and claimed.overlaps:
+                in_flight = claimed
+            elif claimed is not None:
+                published = (published or 0) + (await self._guarded(self._finish(claimed)) or 0)
+            if published or in_flight is not None or self._stopping:
                 continue
             self._wakeup.clear()
             try:  # not wait_for: on 3.11 it can swallow a cancel that races its timeout
@@ -163,6 +209,25 @@ class OutboxRelay:
                     await self._wakeup.wait()
             except TimeoutError:
                 pass
+
+    @staticmethod
+    async def _guarded(step: Awaitable[T]) -> T | None:
+        try:
+            return await step
+        except Exception:
+            log.exception("outbox relay pass failed")
+            return None
+
+
+@dataclass
+class Batch:
+    """Rows claimed (and locked) in an open transaction, their publishes sent, acks pending."""
+
+    session: AsyncSession
+    rows: Sequence[OutboxMessage]
+    acks: asyncio.Future[list[BaseException | None]]
+    now: datetime
+    overlaps: bool  # whether the next batch may be claimed before this one commits
 
 
 def relay_session_info(relay: OutboxRelay) -> dict[str, Any]:

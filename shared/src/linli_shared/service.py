@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -116,9 +118,13 @@ async def build_bus(spec: ServiceSpec, session_factory: async_sessionmaker[Async
 def subscribe_inboxes(spec: ServiceSpec, bus: Bus, session_factory: async_sessionmaker[AsyncSession]) -> None:
     for subscription in spec.subscriptions:
         inbox = Inbox(
-            subscription.consumer, lambda: session_factory, subscription.apply, bus.publish_with_headers
+            subscription.consumer,
+            lambda: session_factory,
+            subscription.apply,
+            bus.publish_with_headers,
+            batch_size=spec.settings.inbox_batch_size,
         )
-        subscribe_inbox(bus.broker, inbox, description=subscription.description)
+        subscribe_inbox(bus, inbox, description=subscription.description)
 
 
 async def stop_tasks(
@@ -135,6 +141,15 @@ async def stop_tasks(
         task.cancel()
 
 
+@functools.cache
+def freeze_start_up_objects() -> None:
+    """Move what start-up made (modules, app, metadata: it lives as long as the process) out of the
+    garbage collector's sight, once per process, so a full collection during a request does not
+    walk it; it was a 130-160 ms p95 tail of the city's statistics at a million residents."""
+    gc.collect()
+    gc.freeze()
+
+
 def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Database, migrations, bus, relay, inboxes and periodic jobs, started and stopped in order."""
     settings = spec.settings
@@ -147,7 +162,7 @@ def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncCont
         bus = await build_bus(spec, session_factory)
         relay = OutboxRelay(session_factory, bus, service=spec.name, poll_seconds=settings.relay_poll_seconds)
         session_factory.configure(info=relay_session_info(relay))
-        document_events(bus.broker, spec.publishes)
+        document_events(bus.spec_broker, spec.publishes)
         subscribe_inboxes(spec, bus, session_factory)
         bus.on_reconnect(relay.wake)
         app.state.settings, app.state.engine, app.state.bus = settings, engine, bus
@@ -158,6 +173,7 @@ def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncCont
             for job, every in spec.periodic_jobs
         ]
         relaying = [asyncio.create_task(relay.run(), name="outbox-relay")] if settings.relay_enabled else []
+        freeze_start_up_objects()
         log.info("%s ready on port %s", spec.name, settings.http_port)
         try:
             yield
@@ -172,9 +188,8 @@ def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncCont
 
 
 def create_service_app(spec: ServiceSpec) -> FastAPI:
-    app = FastAPIOffline(
-        title=spec.title, version="1.0.0", lifespan=service_lifespan(spec)
-    )  # docs served locally
+    # FastAPIOffline serves Swagger UI's assets from the package: /docs works on a closed network
+    app = FastAPIOffline(title=spec.title, version="1.0.0", lifespan=service_lifespan(spec))
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(health.router)
@@ -184,7 +199,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     @app.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi(request: Request) -> dict[str, Any]:
         """The AsyncAPI document of the events this service publishes and consumes."""
-        return asyncapi_document(spec, request.app.state.bus.broker)
+        return asyncapi_document(spec, request.app.state.bus.spec_broker)
 
     return app
 

@@ -22,3 +22,6 @@ class ServiceSettings(BaseSettings):
         default=True, description="Publish the outbox; off only to run the relay elsewhere."
     )
     relay_poll_seconds: float = Field(default=0.5, gt=0)
+    inbox_batch_size: int = Field(
+        default=250, ge=1, le=1000, description="Events a consumer fetches and applies in one transaction."
+    )

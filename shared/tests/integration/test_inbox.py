@@ -124,7 +124,7 @@ async def running_consumer(nats_url: str, session_factory, district) -> AsyncIte
             consumers=[consumer],
         )
         inbox = Inbox(consumer, lambda: session_factory, apply, bus.publish_with_headers)
-        subscribe_inbox(bus.broker, inbox)
+        subscribe_inbox(bus, inbox)
         bus.start_in_background()
         await bus.wait_started(timeout=20)
         buses.append(bus)
@@ -151,6 +151,29 @@ async def test_a_backlog_is_applied_once_each_in_stream_order(
         return order if len(order) >= len(backlog) else None
 
     assert await eventually(all_applied) == [envelope.event_id for envelope in backlog]
+
+
+async def test_a_poison_event_inside_a_fetched_batch_holds_back_none_of_it(
+    running_consumer, js, session_factory, district
+) -> None:
+    """The backlog arrives in fetched batches; the poison in the middle of one is dead-lettered alone."""
+    await js.add_stream(event_stream_config("registry"))
+    before, after = [tags_changed(district) for _ in range(40)], [tags_changed(district) for _ in range(40)]
+    for envelope in before:
+        await js.publish(envelope.subject, envelope.model_dump_json().encode())
+    await js.publish(f"linli.{district}.registry.resident.tags_changed", b"{not json")
+    for envelope in after:
+        await js.publish(envelope.subject, envelope.model_dump_json().encode())
+
+    consumer = await running_consumer()
+
+    async def all_applied() -> list[str] | None:
+        order = await applied_in_order(session_factory)
+        return order if len(order) >= len(before) + len(after) else None
+
+    assert await eventually(all_applied) == [envelope.event_id for envelope in before + after]
+    letter = await eventually(lambda: last_dead_letter(js, consumer))
+    assert letter.data == b"{not json"
 
 
 async def test_event_redelivered_past_the_dedup_window_is_applied_once(

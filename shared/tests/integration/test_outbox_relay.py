@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import nats
 import pytest
 from nats.js import JetStreamContext
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -170,3 +171,123 @@ async def test_a_stopped_relay_finishes_its_pass_and_returns(session_factory, js
     async with session_factory() as session:
         row = (await session.exec(select(OutboxMessage))).one()
     assert row.sent_at is not None
+
+
+class InFlightPublisher(JetStreamPublisher):
+    """Counts how many publishes wait on their ack at once; fails the publishes of chosen ids."""
+
+    def __init__(self, js: JetStreamContext, failing: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        super().__init__(js)
+        self.failing = set(failing)
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def publish(self, subject: str, data: bytes, message_id: str) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            if message_id in self.failing:
+                raise ConnectionError("broker away")
+            await super().publish(subject, data, message_id)
+        finally:
+            self.in_flight -= 1
+
+
+def count_updates(factory: async_sessionmaker[AsyncSession]) -> list[str]:
+    updates: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args) -> None:  # noqa: ANN001, ANN002
+        if statement.lstrip().upper().startswith("UPDATE"):
+            updates.append(statement)
+
+    event.listen(factory.kw["bind"].sync_engine, "before_cursor_execute", seen)
+    return updates
+
+
+async def test_a_batch_is_published_with_its_acks_in_flight_and_marked_sent_in_one_statement(
+    session_factory, js, district
+) -> None:
+    envelopes = [make_envelope(district, f"r{i}") for i in range(50)]
+    await stage(session_factory, envelopes)
+    publisher = InFlightPublisher(js)
+    updates = count_updates(session_factory)
+
+    assert await OutboxRelay(session_factory, publisher, service="test").publish_pending() == 50
+
+    assert publisher.most_in_flight == 50, "every publish of the batch awaits its ack at once"
+    assert len(updates) == 1, "the whole batch marked sent by one UPDATE"
+    assert publisher.sent == [e.event_id for e in envelopes]
+    async with session_factory() as session:
+        unsent = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None)))).all()
+    assert unsent == []
+
+
+async def test_a_failed_publish_stops_the_batch_at_its_row_and_the_rest_follow_in_order(
+    session_factory, js, district
+) -> None:
+    envelopes = [make_envelope(district, f"r{i}") for i in range(6)]
+    await stage(session_factory, envelopes)
+    publisher = InFlightPublisher(js, failing={envelopes[2].event_id})
+    clock_now = [datetime.now(UTC)]
+    relay = OutboxRelay(session_factory, publisher, service="test", clock=lambda: clock_now[0])
+
+    assert await relay.publish_pending() == 2, "the rows before the failed one"
+    async with session_factory() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
+    assert [row.sent_at is not None for row in rows] == [True, True, False, False, False, False]
+    assert [row.attempts for row in rows] == [0, 0, 1, 0, 0, 0]
+
+    publisher.failing.clear()
+    publisher.sent.clear()
+    assert await relay.publish_pending() == 3, "the rows after it, in order, while it backs off"
+    assert publisher.sent == [e.event_id for e in envelopes[3:]]
+    clock_now[0] = rows[2].next_attempt_at
+    assert await relay.publish_pending() == 1
+    assert await messages_in_stream(js, district) == 6, "the rows published twice are stored once"
+
+
+class HeldAcksPublisher(JetStreamPublisher):
+    """Sends at once but holds every ack until released, recording the order publishes were made."""
+
+    def __init__(self, js: JetStreamContext) -> None:
+        super().__init__(js)
+        self.started: list[str] = []
+        self.release = asyncio.Event()
+
+    async def publish(self, subject: str, data: bytes, message_id: str) -> None:
+        self.started.append(message_id)
+        await self.release.wait()
+        await super().publish(subject, data, message_id)
+
+
+async def test_the_next_batch_is_sent_while_the_acks_of_the_one_before_are_awaited(
+    session_factory, js, district
+) -> None:
+    """On PostgreSQL JetStream is kept busy across batches; SQLite, one writer, has one batch at a time."""
+    envelopes = [make_envelope(district, f"r{i}") for i in range(30)]
+    await stage(session_factory, envelopes)
+    publisher = HeldAcksPublisher(js)
+    relay = OutboxRelay(session_factory, publisher, service="test", batch_size=10, poll_seconds=0.01)
+    running = asyncio.create_task(relay.run())
+    overlaps = session_factory.kw["bind"].dialect.name == "postgresql"
+
+    async def sent_before_any_ack() -> bool:
+        return len(publisher.started) >= (20 if overlaps else 10)
+
+    await eventually(sent_before_any_ack)
+    await asyncio.sleep(0.05)
+    assert len(publisher.started) == (20 if overlaps else 10), "never more than two batches unacknowledged"
+    publisher.release.set()
+
+    async def all_sent() -> bool:
+        return len(publisher.sent) == 30
+
+    await eventually(all_sent)
+    relay.stop()
+    async with asyncio.timeout(5):
+        await running
+    assert publisher.started == [e.event_id for e in envelopes], "published in row order, each once"
+    async with session_factory() as session:
+        unsent = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None)))).all()
+    assert unsent == []

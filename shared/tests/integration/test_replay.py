@@ -74,7 +74,7 @@ async def consume(nats_url: str, consumer: DurableConsumer, factory, *, replay: 
         consumers=[consumer],
         replay=frozenset([consumer.durable] if replay else []),
     )
-    subscribe_inbox(bus.broker, Inbox(consumer, lambda: factory, record, bus.publish_with_headers))
+    subscribe_inbox(bus, Inbox(consumer, lambda: factory, record, bus.publish_with_headers))
     bus.start_in_background()
     await bus.wait_started(timeout=20)
     return bus
