@@ -171,7 +171,7 @@ def test_one_dockerfile_builds_any_service_as_a_non_root_user() -> None:
     assert "-c constraints.txt ./shared ./services/${SERVICE}" in text
     assert re.findall(r"^EXPOSE\s+(.+)$", text, re.MULTILINE) == ["${PORT}"]
     cmd = json.loads(re.findall(r"^CMD\s+(\[.*\])\s*$", text, re.MULTILINE)[-1])
-    assert "uvicorn --factory linli_${LINLI_SERVICE}.app:create_app" in cmd[-1]
+    assert "linli serve ${LINLI_SERVICE}" in cmd[-1]
     assert "--port ${LINLI_PORT}" in cmd[-1]
     users = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
     assert users and users[-1].split(":")[0] not in {"root", "0"}

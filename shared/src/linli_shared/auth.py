@@ -129,10 +129,11 @@ def read_token(secret: str, token: str) -> Caller:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_caller(
+async def current_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
+    """Async although it does no I/O: a plain `def` dependency would run in FastAPI's thread pool."""
     if credentials is None:
         raise Unauthorized("a bearer token is required")
     secret: str = request.app.state.settings.jwt_secret.get_secret_value()

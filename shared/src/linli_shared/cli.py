@@ -1,4 +1,5 @@
-"""The `linli` command: `linli token …` for development tokens, `linli run` for the local stack."""
+"""The `linli` command: `linli token …` for development tokens, `linli run` for the local stack,
+`linli serve SERVICE` to serve one service (uvloop, httptools, LINLI_<SERVICE>_WORKERS workers)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,25 @@ def command_run(args: argparse.Namespace) -> int:
     return run_stack(VAR, dev_secrets(), load_demo=not args.no_demo)
 
 
+SERVICES = ("registry", "points", "fund", "notify")
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    from linli_shared.processes import service_app, uvicorn_command, worker_count
+
+    port = args.port or int(os.environ.get(f"LINLI_{args.service.upper()}_HTTP_PORT", "0"))
+    if not port:
+        print(f"linli serve: give --port or LINLI_{args.service.upper()}_HTTP_PORT", file=sys.stderr)
+        return 2
+    try:
+        workers = worker_count(args.service, os.environ)
+    except ValueError as error:
+        print(f"linli serve: {error}", file=sys.stderr)
+        return 2
+    command = uvicorn_command(service_app(args.service), host=args.host, port=port, workers=workers)
+    os.execv(command[0], command)  # uvicorn takes this process's place (and its signals)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="linli", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -65,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     run = verbs.add_parser("run", help="start NATS and the services on this machine")
     run.add_argument("--no-demo", action="store_true", help="do not load the demo community")
     run.set_defaults(handler=command_run)
+    serve = verbs.add_parser("serve", help="serve one service with uvicorn (uvloop, httptools)")
+    serve.add_argument("service", choices=SERVICES)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, help="port (default LINLI_<SERVICE>_HTTP_PORT)")
+    serve.set_defaults(handler=command_serve)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import select
 import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiosqlite
 from sqlalchemy import event, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.errors import Conflict
 
 log = logging.getLogger(__name__)
+
+RECYCLE_SECONDS = 1800
+"""PostgreSQL connections older than this are replaced at checkout (before any idle timeout cuts them)."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -28,10 +32,15 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
 
     A deferred SQLite transaction that reads then writes fails with "database is locked" when
     another writer got there first, whatever busy_timeout says; BEGIN IMMEDIATE queues instead.
+
+    On PostgreSQL no pre-ping (SQLAlchemy's asyncpg ping is 3 round trips per checkout): connections
+    are recycled by age, and one the server dropped is replaced at checkout (see `refuse_dropped`).
     """
     if not is_sqlite(url):
-        options.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **options)
+        options.setdefault("pool_recycle", RECYCLE_SECONDS)
+        engine = create_async_engine(url, **options)
+        event.listen(engine.sync_engine, "checkout", refuse_dropped)
+        return engine
     engine = create_async_engine(url, async_creator=sqlite_connector(url), **options)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -49,6 +58,35 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def refuse_dropped(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout hook: a connection the server has dropped is discarded and another one taken.
+
+    Raising DisconnectionError here makes the pool close this connection and check out a fresh one
+    (SQLAlchemy's "pessimistic" disconnect handling), but the test costs no round trip: asyncpg marks
+    a connection closed once the loop has seen the server's goodbye, and an idle connection whose
+    socket is readable has one unread (a terminated backend sends FATAL 57P01, then EOF).
+    """
+    connection = getattr(dbapi_connection, "_connection", None)  # asyncpg's, under SQLAlchemy's adapter
+    if connection is None:
+        return
+    if connection.is_closed() or _unread_input(connection):
+        log.info("pooled PostgreSQL connection was dropped by the server; taking a fresh one")
+        raise DisconnectionError("pooled connection dropped by the server")
+
+
+def _unread_input(connection: Any) -> bool:
+    """Whether an idle connection's socket has bytes (or EOF) waiting: a select() with no wait."""
+    transport = getattr(connection, "_transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock.fileno()], [], [], 0)
+    except (OSError, ValueError):  # closed under us
+        return True
+    return bool(readable)
 
 
 class SQLiteConnection(aiosqlite.Connection):

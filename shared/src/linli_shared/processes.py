@@ -7,16 +7,47 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 
+SERVER_OPTIONS = ("--loop", "uvloop", "--http", "httptools", "--no-access-log")
+"""How every service is served: uvloop's event loop, httptools' HTTP parser, no access log."""
+
+
+def worker_count(service: str, environ: Mapping[str, str]) -> int:
+    """Worker processes for a service: LINLI_<SERVICE>_WORKERS, else LINLI_WORKERS, else 1."""
+    raw = environ.get(f"LINLI_{service.upper()}_WORKERS") or environ.get("LINLI_WORKERS") or "1"
+    try:
+        count = int(raw)
+    except ValueError:
+        raise ValueError(f"worker count for {service} must be a whole number, not {raw!r}") from None
+    if count < 1:
+        raise ValueError(f"worker count for {service} must be at least 1, not {count}")
+    return count
+
+
+def uvicorn_command(app: str, *, host: str, port: int, workers: int = 1) -> list[str]:
+    """The command that serves `app` (a factory "module:function") as every service is served."""
+    command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", host, "--port", str(port)]
+    command += [*SERVER_OPTIONS, "--workers", str(workers)]
+    return command
+
+
+def service_app(name: str) -> str:
+    return f"linli_{name}.app:create_app"
+
 
 class ServiceProcess:
-    """One service under uvicorn, with its output in a log file."""
+    """One service under uvicorn, with its output in a log file. `app`: another ASGI app factory served
+    the same way (the benchmarks' bare baseline); workers come from the environment (worker_count)."""
 
-    def __init__(self, name: str, port: int, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, name: str, port: int, env: dict[str, str], log_path: Path, *, app: str | None = None
+    ) -> None:
         self.name = name
+        self.app = app or service_app(name)
         self.port = port
         self.env = env
         self.log_path = log_path
@@ -28,22 +59,13 @@ class ServiceProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            f"linli_{self.name}.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--no-access-log",
-        ]
+        environ = {**os.environ, **self.env}
+        workers = worker_count(self.name, environ)
+        command = uvicorn_command(self.app, host="127.0.0.1", port=self.port, workers=workers)
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
                 command,
-                env={**os.environ, **self.env},
+                env=environ,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
@@ -68,7 +90,10 @@ class ServiceProcess:
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no flush; what a power cut does to the process."""
         if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
+            try:  # the whole group: uvicorn's worker processes die with their supervisor
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.process.wait()
             self.process = None
 

@@ -1,7 +1,13 @@
+import threading
 from datetime import timedelta
+from types import SimpleNamespace
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
 
+from linli_shared import auth
 from linli_shared.auth import Caller, Role, issue_token, read_token
 from linli_shared.errors import NotFound, Unauthorized
 
@@ -48,3 +54,30 @@ def test_scope(caller: Caller, district: str, community: str, visible: bool) -> 
     if not visible:
         with pytest.raises(NotFound):
             caller.check_sees(district, community)
+
+
+async def test_the_caller_is_read_on_the_event_loop_not_in_a_worker_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain `def` dependency runs in FastAPI's thread pool: a thread hop for every request."""
+    secret = "s" * 40
+    threads: list[int] = []
+
+    def recording_read_token(key: str, token: str) -> Caller:
+        threads.append(threading.get_ident())
+        return read_token(key, token)
+
+    monkeypatch.setattr(auth, "read_token", recording_read_token)
+    app = FastAPI()
+    app.state.settings = SimpleNamespace(jwt_secret=SecretStr(secret))
+
+    @app.get("/me")
+    async def me(caller: auth.CallerDep) -> dict[str, str]:
+        return {"subject": caller.subject}
+
+    token = issue_token(secret, role=Role.CITY_ADMIN, district=None, subject="alice")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.json() == {"subject": "alice"}
+    assert threads == [threading.get_ident()]
