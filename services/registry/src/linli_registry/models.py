@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from linli_shared.clock import UtcDateTime
@@ -45,13 +45,22 @@ class Household(SQLModel, table=True):
 
 
 class Resident(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("district", "id_number_hash"),)
+    """Searches page by id within the caller's scope and a status: the two scope indexes give that
+    order directly, so no plan walks the whole table. Migration 0004 also adds a trigram index on
+    full_name (PostgreSQL) for name searches."""
+
+    __table_args__ = (
+        UniqueConstraint("district", "id_number_hash"),
+        Index("ix_resident_scope", "district", "community", "status", "id"),
+        Index("ix_resident_district_status", "district", "status", "id"),
+        Index("ix_resident_birth", "birth_date", "status", "district", "community", "grid_code"),
+    )
     id: str = Field(primary_key=True, max_length=36)
-    district: str = Field(max_length=40, index=True)
-    community: str = Field(max_length=40, index=True)
+    district: str = Field(max_length=40)
+    community: str = Field(max_length=40)
     grid_code: str | None = Field(default=None, max_length=40, index=True)
     household_id: str | None = Field(default=None, foreign_key="household.id", max_length=36)
-    full_name: str = Field(max_length=100, index=True)
+    full_name: str = Field(max_length=100)
     gender: str = Field(max_length=10)
     birth_date: date
     id_number_hash: str = Field(max_length=64)
@@ -70,9 +79,51 @@ class Resident(SQLModel, table=True):
     child_in_difficulty: bool = False
     veteran: bool = False
     party_member: bool = False
-    status: str = Field(default="active", max_length=20, index=True)
+    status: str = Field(default="active", max_length=20)
     status_on: date | None = None
     registered_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ResidentTally(SQLModel, table=True):
+    """Active residents per grid and their tags, kept exact in the transaction of every write
+    (linli_registry.tally); grid_code is "" for residents on no grid."""
+
+    district: str = Field(primary_key=True, max_length=40)
+    community: str = Field(primary_key=True, max_length=40)
+    grid_code: str = Field(primary_key=True, max_length=40)
+    population: int = 0
+    living_alone: int = 0
+    lonely: int = 0
+    disabled: int = 0
+    bedridden: int = 0
+    dibao: int = 0
+    poor_household: int = 0
+    orphan: int = 0
+    child_in_difficulty: int = 0
+    veteran: int = 0
+    party_member: int = 0
+
+
+class ResidentBirthTally(SQLModel, table=True):
+    """Active residents per grid and birth year, for the age counts; kept like ResidentTally.
+    The age counts read the years before a birth year from the birth-year index alone."""
+
+    __table_args__ = (
+        Index(
+            "ix_residentbirthtally_year",
+            "birth_year",
+            "district",
+            "community",
+            "grid_code",
+            postgresql_include=["population"],
+        ),
+    )
+
+    district: str = Field(primary_key=True, max_length=40)
+    community: str = Field(primary_key=True, max_length=40)
+    grid_code: str = Field(primary_key=True, max_length=40)
+    birth_year: int = Field(primary_key=True)
+    population: int = 0
 
 
 class HealthRecord(SQLModel, table=True):

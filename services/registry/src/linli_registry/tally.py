@@ -1,0 +1,185 @@
+"""The statistics rollup, kept exact in the transaction of every write that changes a resident.
+
+Whatever use case registers a resident, changes their tags, grid or birth date, or records a
+departure, the session's flush passes through here: before the flush, the change of each resident
+is worked out against the row as it stands in the database (locked, so a concurrent writer cannot
+slip between); after it, the counts are added to ResidentTally and ResidentBirthTally with one
+upsert each, keys in sorted order (no deadlock between two writers). A rolled-back write rolls its
+counts back with it. Only an ORM write is seen: SQL that writes residents behind the ORM (a bulk
+load) must refill the rollup with `refill`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, event, inspect, literal, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, UOWTransaction
+
+from linli_registry.domain import Status, Tag
+from linli_registry.models import Resident, ResidentBirthTally, ResidentTally
+
+TAGS = tuple(tag.value for tag in Tag)
+COUNTED = ("district", "community", "grid_code", "birth_date", "status", *TAGS)
+"""The resident's columns the rollup depends on."""
+EARLIEST_BIRTH_YEAR = 1945
+"""Residents born in 1945 or before are counted under 1945: from 2026 on each of them is 80 or
+more, so their years need no telling apart, and the age counts read half as many rows."""
+PENDING = "linli_registry.tally"
+RESIDENTS: Table = Resident.__table__  # type: ignore[attr-defined]
+TALLY: Table = ResidentTally.__table__  # type: ignore[attr-defined]
+BIRTHS: Table = ResidentBirthTally.__table__  # type: ignore[attr-defined]
+
+Place = tuple[str, str, str]
+
+
+@dataclass
+class Deltas:
+    """Changes to the counts of one flush, per grid (population and tags) and per grid and birth year."""
+
+    tally: dict[Place, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0] * (1 + len(TAGS))))
+    births: dict[tuple[Place, int], int] = field(default_factory=lambda: defaultdict(int))
+
+    def count(self, values: dict[str, Any] | None, sign: int) -> None:
+        """Add (+1) or take away (-1) one resident with these column values; not active: nothing."""
+        if values is None or values["status"] != Status.ACTIVE.value:
+            return
+        place = (values["district"], values["community"], values["grid_code"] or "")
+        counts = self.tally[place]
+        counts[0] += sign
+        for index, tag in enumerate(TAGS, start=1):
+            counts[index] += sign * bool(values[tag])
+        self.births[(place, max(values["birth_date"].year, EARLIEST_BIRTH_YEAR))] += sign
+
+    def tally_rows(self) -> list[dict[str, Any]]:
+        return [
+            {"district": p[0], "community": p[1], "grid_code": p[2], "population": c[0]}
+            | dict(zip(TAGS, c[1:], strict=True))
+            for p, c in sorted(self.tally.items())
+            if any(c)
+        ]
+
+    def birth_rows(self) -> list[dict[str, Any]]:
+        return [
+            {"district": p[0], "community": p[1], "grid_code": p[2], "birth_year": year, "population": n}
+            for (p, year), n in sorted(self.births.items())
+            if n
+        ]
+
+
+def values_of(resident: Resident) -> dict[str, Any]:
+    return {name: getattr(resident, name) for name in COUNTED}
+
+
+def changed_columns(resident: Resident) -> set[str]:
+    attributes = inspect(resident).attrs
+    return {name for name in COUNTED if attributes[name].history.has_changes()}
+
+
+def locked_rows(connection: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The residents as stored now, their rows locked until the transaction ends (PostgreSQL)."""
+    if not ids:
+        return {}
+    columns = [RESIDENTS.c.id, *(RESIDENTS.c[name] for name in COUNTED)]
+    statement = select(*columns).where(RESIDENTS.c.id.in_(sorted(ids))).with_for_update()
+    return {row.id: dict(row._mapping) for row in connection.execute(statement)}
+
+
+def deltas_of(session: Session) -> Deltas | None:
+    """What this flush changes in the counts; None if it writes no resident."""
+    new = [r for r in session.new if isinstance(r, Resident)]
+    changed = {
+        r.id: (r, names) for r in session.dirty if isinstance(r, Resident) and (names := changed_columns(r))
+    }
+    gone = [r.id for r in session.deleted if isinstance(r, Resident)]
+    if not (new or changed or gone):
+        return None
+    deltas = Deltas()
+    stored = locked_rows(session.connection(), [*changed, *gone])
+    for resident in new:
+        deltas.count(values_of(resident), +1)
+    for resident_id, (resident, names) in changed.items():
+        before = stored.get(resident_id)
+        if before is not None:  # else its insert is in this flush too, counted as new above
+            deltas.count(before, -1)
+            deltas.count({n: getattr(resident, n) if n in names else before[n] for n in COUNTED}, +1)
+    for resident_id in gone:
+        deltas.count(stored.get(resident_id), -1)
+    return deltas
+
+
+def upsert(dialect: str, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> Any:
+    """Add each row's counts to the stored row with its keys, or store it if there is none."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(rows)
+    counts = [name for name in rows[0] if name not in keys]
+    return statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: table.c[name] + statement.excluded[name] for name in counts},
+    )
+
+
+def store(connection: Connection, deltas: Deltas) -> None:
+    """Both upserts; on PostgreSQL in one statement (one round trip), grids before birth years."""
+    dialect = connection.dialect.name
+    statements = [
+        upsert(dialect, table, keys, rows)
+        for table, keys, rows in (
+            (TALLY, ["district", "community", "grid_code"], deltas.tally_rows()),
+            (BIRTHS, ["district", "community", "grid_code", "birth_year"], deltas.birth_rows()),
+        )
+        if rows
+    ]
+    if dialect == "postgresql" and len(statements) == 2:
+        first = statements[0].returning(literal(1)).cte("tally_grid")
+        second = statements[1].returning(literal(1)).cte("tally_birth_year")
+        statements = [select(literal(1)).add_cte(first).add_cte(second)]
+    for statement in statements:
+        connection.execute(statement)
+
+
+@event.listens_for(Session, "before_flush")
+def work_out_counts(session: Session, flush: UOWTransaction, instances: object) -> None:
+    if (deltas := deltas_of(session)) is not None:
+        session.info[PENDING] = deltas
+    else:
+        session.info.pop(PENDING, None)
+
+
+@event.listens_for(Session, "after_flush")
+def store_counts(session: Session, flush: UOWTransaction) -> None:
+    deltas: Deltas | None = session.info.pop(PENDING, None)
+    if deltas is None:
+        return
+    store(session.connection(), deltas)
+
+
+def refill(connection: Connection) -> None:
+    """Count every active resident afresh: for the migration and for residents loaded with bulk SQL."""
+    grid = "coalesce(grid_code, '')"
+    if connection.dialect.name == "postgresql":
+        year = f"greatest(CAST(extract(year FROM birth_date) AS INTEGER), {EARLIEST_BIRTH_YEAR})"
+    else:
+        year = f"max(CAST(strftime('%Y', birth_date) AS INTEGER), {EARLIEST_BIRTH_YEAR})"
+    tags = ", ".join(TAGS)
+    sums = ", ".join(f"sum(CASE WHEN {tag} THEN 1 ELSE 0 END)" for tag in TAGS)
+    active = f"status = '{Status.ACTIVE.value}'"
+    connection.execute(text("DELETE FROM residenttally"))
+    connection.execute(text("DELETE FROM residentbirthtally"))
+    connection.execute(
+        text(
+            f"INSERT INTO residenttally (district, community, grid_code, population, {tags}) "
+            f"SELECT district, community, {grid}, count(*), {sums} FROM resident WHERE {active} "
+            f"GROUP BY district, community, {grid}"
+        )
+    )
+    connection.execute(
+        text(
+            "INSERT INTO residentbirthtally (district, community, grid_code, birth_year, population) "
+            f"SELECT district, community, {grid}, {year}, count(*) FROM resident WHERE {active} "
+            f"GROUP BY district, community, {grid}, {year}"
+        )
+    )
