@@ -142,9 +142,7 @@ async def post_entry(
 ) -> JournalEntry:
     """Append a balanced entry and move the guarded balances with it; the caller commits."""
     domain.check_balanced(lines)
-    await ensure_chart(session, district, community)
-    for name, move in domain.guarded_moves(lines).items():  # sorted: locks are taken in one order
-        await move_guarded(session, district, community, name, move)
+    await move_balances(session, district, community, lines)
     entry = JournalEntry(
         district=district,
         community=community,
@@ -170,6 +168,13 @@ async def post_entry(
     )
     await session.flush()
     return entry
+
+
+async def move_balances(session: AsyncSession, district: str, community: str, lines: Sequence[Line]) -> None:
+    """Create the chart on first use, then move each guarded row the lines touch, in name order."""
+    await ensure_chart(session, district, community)
+    for name, move in domain.guarded_moves(lines).items():  # sorted: locks are taken in one order
+        await move_guarded(session, district, community, name, move)
 
 
 async def lines_of(session: AsyncSession, entry_id: int) -> list[Line]:

@@ -148,6 +148,9 @@ class Donation(SQLModel, table=True):
     entry_id: int = Field(foreign_key="journal_entry.id", unique=True)
     recorded_by: str = Field(max_length=100)
     received_at: datetime = Field(sa_type=UtcDateTime)
+    batch_id: str | None = Field(
+        default=None, max_length=36, index=True, description="The batch it was recorded in, if any."
+    )
 
 
 class Commitment(SQLModel, table=True):

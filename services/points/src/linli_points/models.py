@@ -183,6 +183,9 @@ class ServiceRecord(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = Field(sa_type=UtcDateTime)
+    batch_id: str | None = Field(
+        default=None, max_length=36, index=True, description="The attendance batch it was confirmed in."
+    )
 
 
 class Certificate(SQLModel, table=True):

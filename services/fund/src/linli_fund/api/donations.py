@@ -11,12 +11,14 @@ from linli_fund.access import list_visible, load_campaign, load_donation
 from linli_fund.api.donations_schemas import (
     CampaignIn,
     CampaignOut,
+    DonationBatchIn,
+    DonationBatchOut,
     DonationIn,
     DonationOut,
     DonorStatementOut,
 )
 from linli_fund.models import Campaign, Donation
-from linli_fund.usecases import donations, statements
+from linli_fund.usecases import donation_batches, donations, statements
 from linli_shared.auth import CallerDep
 from linli_shared.paging import CursorQuery, LimitQuery, Page
 from linli_shared.service import SessionDep
@@ -57,6 +59,26 @@ async def record_donation(
 ) -> object:
     oldest_days = request.app.state.settings.donation_backdate_days
     return (await donations.record_donation(uow, caller, data, oldest_days=oldest_days)).model_dump()
+
+
+@router.post("/donation-batches", status_code=201, response_model=DonationBatchOut)
+async def record_donation_batch(
+    data: DonationBatchIn, request: Request, uow: UnitOfWorkDep, caller: CallerDep
+) -> object:
+    """A counted collection box or a bank statement: every gift receipted and posted, or none (a bad
+    line is a 422 naming it). The same Idempotency-Key records the batch once."""
+    oldest_days = request.app.state.settings.donation_backdate_days
+    batch = await donation_batches.record_batch(uow, caller, data, oldest_days=oldest_days)
+    return DonationBatchOut(
+        id=batch.id,
+        district=batch.district,
+        community=batch.community,
+        count=len(batch.donations),
+        total_fen=sum(donation.amount_fen for donation in batch.donations),
+        first_receipt_number=batch.donations[0].receipt_number,
+        last_receipt_number=batch.donations[-1].receipt_number,
+        donations=batch.donations,
+    )
 
 
 @router.get("/donations", response_model=Page[DonationOut])

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, StrictInt, model_validator
 from linli_fund.domain import MAX_FEN, Channel, DonorKind, Purpose
 from linli_shared.schema_types import Code, Strict
 
+MAX_BATCH = 5000
+
 
 class CampaignIn(Strict):
     district: str = Code
@@ -38,9 +40,9 @@ class CampaignOut(BaseModel):
     donations: int
 
 
-class DonationIn(Strict):
-    district: str = Code
-    community: str = Code
+class DonationLineIn(Strict):
+    """A gift without its community: a line of a batch, and the body of a donation less two fields."""
+
     campaign_id: str | None = Field(default=None, max_length=36)
     donor_kind: DonorKind
     donor_name: str = Field(min_length=1, max_length=200)
@@ -69,6 +71,28 @@ class DonationIn(Strict):
         "booked yesterday); today if not given. Never after today, never on or before the last day of "
         "a published period (409), at most LINLI_FUND_DONATION_BACKDATE_DAYS days back (422).",
     )
+
+
+class DonationIn(DonationLineIn):
+    district: str = Code
+    community: str = Code
+
+
+class DonationBatchIn(Strict):
+    """A counted collection box or a bank statement: gifts to one community's fund, all or none."""
+
+    district: str = Code
+    community: str = Code
+    donations: list[DonationLineIn] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"At most {MAX_BATCH} gifts, each receipted in this order with the next number.",
+    )
+
+    def gifts(self) -> list[DonationIn]:
+        """Each line as the donation it records (already validated: not validated again)."""
+        where: dict[str, object] = {"district": self.district, "community": self.community}
+        return [DonationIn.model_construct(None, **where, **dict(line)) for line in self.donations]
 
 
 class DonationOut(BaseModel):
@@ -122,3 +146,14 @@ class DonorStatementOut(BaseModel):
     donor_resident_id: str | None = Field(description="Set when the statement was asked for by resident id.")
     total_fen: int = Field(description="All the donor's gifts, less those reversed.")
     gifts: list[StatementGift]
+
+
+class DonationBatchOut(BaseModel):
+    id: str = Field(description="The batch's id; a repeated Idempotency-Key answers with the same batch.")
+    district: str
+    community: str
+    count: int
+    total_fen: int
+    first_receipt_number: str
+    last_receipt_number: str
+    donations: list[DonationOut]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_fund import domain, ledger
+from linli_fund import bulk, domain, ledger
 from linli_fund.access import (
     RECORDERS,
     check_fund_scope,
@@ -19,7 +21,7 @@ from linli_fund.access import (
     load_donation,
 )
 from linli_fund.api.donations_schemas import CampaignIn, DonationIn
-from linli_fund.domain import DonationStatus, DonorKind, EntryKind
+from linli_fund.domain import Channel, DonationStatus, DonorKind, EntryKind, Fund
 from linli_fund.models import Campaign, Donation, ReceiptCounter
 from linli_shared.auth import Caller
 from linli_shared.clock import CHINA_TIME, china_day
@@ -48,11 +50,14 @@ async def campaign_progress(session: AsyncSession, campaign_id: str) -> tuple[in
     return int(raised), int(count)
 
 
-async def next_receipt_sequence(session: AsyncSession, district: str, community: str, year: int) -> int:
-    """Take the next receipt number in the donation's own transaction: a rollback gives it back.
+async def next_receipt_sequence(
+    session: AsyncSession, district: str, community: str, year: int, count: int = 1
+) -> int:
+    """Take the next `count` receipt numbers in the donation's own transaction (a rollback gives
+    them back) and return the last; a batch's numbers run from last - count + 1 to last.
 
     One conditional UPDATE … RETURNING on the counter row, which holds the row lock until the
-    transaction ends, so concurrent donations queue and each gets the next number, no gaps.
+    transaction ends, so concurrent donations queue and each gets the next numbers, no gaps.
     """
     await ledger.insert_missing(
         session, ReceiptCounter, [{"district": district, "community": community, "year": year}]
@@ -64,7 +69,7 @@ async def next_receipt_sequence(session: AsyncSession, district: str, community:
             col(ReceiptCounter.community) == community,
             col(ReceiptCounter.year) == year,
         )
-        .values(last_number=ReceiptCounter.last_number + 1)
+        .values(last_number=ReceiptCounter.last_number + count)
         .returning(col(ReceiptCounter.last_number))
     )
     return int((await session.exec(statement)).scalar_one())
@@ -97,60 +102,89 @@ async def check_donor(uow: Work, data: DonationIn, day: date) -> None:
         await check_known_resident(uow.session, data.district, data.community, data.donor_resident_id)
 
 
+async def day_received(uow: Work, data: DonationIn, *, oldest_days: int) -> date:
+    """The China day the gift came in, once its date, drive and donor are checked."""
+    today = china_day(uow.now)
+    day = data.received_on or today
+    domain.check_received_on(day, today, oldest_days=oldest_days)
+    await check_donor(uow, data, day)
+    return day
+
+
 @write(replay=load_donation)
 async def record_donation(
     uow: Work, caller: Caller, data: DonationIn, *, oldest_days: int = domain.BACKDATE_DAYS
 ) -> Made[Donation]:
     """Receipt and post a donation: receipt number, entry and event commit together or not at all."""
     check_fund_scope(caller, data.district, data.community, *RECORDERS)
-    today = china_day(uow.now)
-    day = data.received_on or today
-    domain.check_received_on(day, today, oldest_days=oldest_days)
-    await check_donor(uow, data, day)
-    fund = domain.fund_for_donation(data.restricted_to)
+    day = await day_received(uow, data, oldest_days=oldest_days)
     year = domain.receipt_year(uow.now)
     sequence = await next_receipt_sequence(uow.session, data.district, data.community, year)
     when = await booked_at(uow, data, day)  # after the receipt counter: the one lock order
-    donation = Donation(
-        id=str(uuid.uuid4()),
-        receipt_number=domain.receipt_number(year, sequence),
-        receipt_year=year,
-        receipt_sequence=sequence,
-        fund=fund.value,
-        entry_id=0,
-        recorded_by=caller.subject,
-        received_at=when,
-        **data.model_dump(exclude={"received_on"}),
-    )
+    row = donation_row(data, caller, year, sequence, when)
+    draft = entry_of(row)
     entry = await ledger.post_entry(
         uow.session,
         district=data.district,
         community=data.community,
-        kind=EntryKind.DONATION,
-        lines=domain.donation_lines(data.channel, fund, data.amount_fen),
-        narration=f"donation {donation.receipt_number} ({data.donor_kind.value}) to the {fund.value} fund",
+        kind=draft.kind,
+        lines=draft.lines,
+        narration=draft.narration,
         actor=caller.subject,
-        now=when,  # booked on the day the money came in
-        reference=donation.id,
+        now=draft.posted_at,
+        reference=draft.reference,
     )
     assert entry.id is not None
-    donation.entry_id = entry.id
+    row["entry_id"] = entry.id
+    donation = Donation(**row)
     uow.session.add(donation)
-    uow.record(received_event(donation), district=donation.district, community=donation.community)
+    uow.record(received_event(row), district=donation.district, community=donation.community)
     return Made(donation.id, donation)
 
 
-def received_event(donation: Donation) -> DonationReceived:
+def donation_row(
+    data: DonationIn, caller: Caller, year: int, sequence: int, when: datetime, batch_id: str | None = None
+) -> dict[str, Any]:
+    """The donation's columns with its receipt; its entry id is set once the entry is posted."""
+    return {
+        "id": str(uuid.uuid4()),
+        "receipt_number": domain.receipt_number(year, sequence),
+        "receipt_year": year,
+        "receipt_sequence": sequence,
+        "fund": domain.fund_for_donation(data.restricted_to).value,
+        "entry_id": 0,
+        "recorded_by": caller.subject,
+        "received_at": when,
+        "batch_id": batch_id,
+        "status": DonationStatus.RECEIVED.value,
+        **data.model_dump(exclude={"received_on"}),
+    }
+
+
+def entry_of(donation: Mapping[str, Any]) -> bulk.EntryDraft:
+    """The gift's journal entry, booked on the day the money came in."""
+    fund, receipt = donation["fund"], donation["receipt_number"]
+    return bulk.EntryDraft(
+        kind=EntryKind.DONATION,
+        lines=domain.donation_lines(Channel(donation["channel"]), Fund(fund), donation["amount_fen"]),
+        narration=f"donation {receipt} ({donation['donor_kind']}) to the {fund} fund",
+        posted_at=donation["received_at"],
+        reference=donation["id"],
+    )
+
+
+def received_event(donation: Mapping[str, Any]) -> DonationReceived:
+    """What is announced of a gift (its columns, as the row holds them)."""
     return DonationReceived(
-        donation_id=donation.id,
-        receipt_number=donation.receipt_number,
-        campaign_id=donation.campaign_id,
-        donor_kind=donation.donor_kind,
-        donor_display=domain.donor_display(donation.donor_name, donation.anonymous),
-        donor_resident_id=donation.donor_resident_id,
-        donor_phone=donation.donor_phone,
-        channel=donation.channel,
-        fund=donation.fund,
-        amount_fen=donation.amount_fen,
-        entry_id=donation.entry_id,
+        donation_id=donation["id"],
+        receipt_number=donation["receipt_number"],
+        campaign_id=donation["campaign_id"],
+        donor_kind=donation["donor_kind"],
+        donor_display=domain.donor_display(donation["donor_name"], donation["anonymous"]),
+        donor_resident_id=donation["donor_resident_id"],
+        donor_phone=donation["donor_phone"],
+        channel=donation["channel"],
+        fund=donation["fund"],
+        amount_fen=donation["amount_fen"],
+        entry_id=donation["entry_id"],
     )

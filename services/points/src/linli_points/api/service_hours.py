@@ -11,6 +11,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from linli_points.access import certificate_by_serial, load_certificate
 from linli_points.api.service_hours_schemas import (
+    AttendanceBatchIn,
+    AttendanceBatchOut,
     AttendanceIn,
     CertificateCheckOut,
     CertificateOut,
@@ -124,6 +126,27 @@ async def confirm_attendance(
     caller: CallerDep,
 ) -> object:
     return record_out(await service_hours.confirm_attendance(uow, caller, activity_id, data))
+
+
+@router.post(
+    "/activities/{activity_id}/attendance-batches",
+    status_code=201,
+    response_model=AttendanceBatchOut,
+    tags=["service hours"],
+)
+async def confirm_attendances(
+    activity_id: str, data: AttendanceBatchIn, uow: UnitOfWorkDep, caller: CallerDep
+) -> object:
+    """Everyone who served, in one request: all credited by the activity's rule, or none (a bad
+    attendee is a 422 naming them). The same Idempotency-Key confirms the batch once."""
+    batch = await service_hours.confirm_attendances(uow, caller, activity_id, data)
+    return AttendanceBatchOut(
+        id=batch.id,
+        activity_id=batch.activity_id,
+        count=len(batch.records),
+        points_awarded=sum(record.points_awarded for record in batch.records),
+        records=[record_out(record) for record in batch.records],
+    )
 
 
 @router.post("/service-records", status_code=201, response_model=ServiceRecordOut, tags=["service hours"])

@@ -4,17 +4,37 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from linli_points.domain import hours
 from linli_points.domain.hours import Rounding
 from linli_shared.schema_types import Strict
+
+MAX_ATTENDEES = 10_000
+"""As many as an activity can take."""
 
 
 class AttendanceIn(Strict):
     volunteer_id: str = Field(max_length=36)
     minutes: int = Field(gt=0, le=hours.MAX_ACTIVITY_MINUTES, description="At most the activity's window.")
     note: str = Field(default="", max_length=500)
+
+
+class AttendanceBatchIn(Strict):
+    """Everyone who served at an activity, confirmed together: all or none."""
+
+    attendees: list[AttendanceIn] = Field(
+        min_length=1, max_length=MAX_ATTENDEES, description="Each volunteer at most once."
+    )
+
+    @model_validator(mode="after")
+    def each_once(self) -> AttendanceBatchIn:
+        seen: set[str] = set()
+        for index, line in enumerate(self.attendees):
+            if line.volunteer_id in seen:
+                raise ValueError(f"attendee {index + 1}: volunteer {line.volunteer_id} is listed twice")
+            seen.add(line.volunteer_id)
+        return self
 
 
 class LateServiceIn(Strict):
@@ -44,6 +64,14 @@ class ServiceRecordOut(BaseModel):
     note: str
     recorded_by: str
     recorded_at: datetime
+
+
+class AttendanceBatchOut(BaseModel):
+    id: str = Field(description="The batch's id; a repeated Idempotency-Key answers with the same batch.")
+    activity_id: str
+    count: int
+    points_awarded: int = Field(description="All the batch's records together.")
+    records: list[ServiceRecordOut] = Field(description="One per attendee, by volunteer id.")
 
 
 class ServiceLineOut(BaseModel):

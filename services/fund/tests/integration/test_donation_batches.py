@@ -1,0 +1,193 @@
+"""A batch of donations in one request, on SQLite and PostgreSQL: each gift its own receipt, all or
+none, gapless beside single donations, the books balanced, the same key recording once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import col, func, select
+
+from linli_fund.models import Donation, JournalEntry, Posting
+from linli_shared.auth import Role
+from linli_shared.clock import utc_now
+from linli_shared.outbox import OutboxMessage
+
+pytestmark = [pytest.mark.integration]
+
+RECEIVED = ".fund.donation.received"
+
+
+def china_today():
+    return (utc_now() + timedelta(hours=8)).date()
+
+
+def box(community, amounts: list[int], **extra: object) -> dict[str, object]:
+    """A counted collection box: one cash gift per amount."""
+    lines = [
+        {"donor_kind": "resident", "donor_name": f"居民{i}", "channel": "cash", "amount_fen": amount}
+        for i, amount in enumerate(amounts)
+    ]
+    return {"district": community.district, "community": community.community, "donations": lines, **extra}
+
+
+async def post_batch(client, community, body, **headers: str):
+    return await client.post(
+        "/v1/donation-batches", json=body, headers={**community.as_(Role.COMMUNITY_WORKER), **headers}
+    )
+
+
+async def received_events(client, community) -> list[dict[str, object]]:
+    async with client.app.state.session_factory() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
+    events = [json.loads(r.envelope) for r in rows if r.subject.endswith(RECEIVED)]
+    return [e for e in events if e["community"] == community.community]
+
+
+async def books(client, community) -> tuple[list[int], int, int, int]:
+    """Receipt sequences (sorted), entries, postings' sum, and entries whose postings do not balance."""
+    async with client.app.state.session_factory() as session:
+        where = (Donation.district == community.district, Donation.community == community.community)
+        sequences = (await session.exec(select(Donation.receipt_sequence).where(*where))).all()
+        entries = (
+            await session.exec(select(func.count()).where(JournalEntry.community == community.community))
+        ).one()
+        total = (
+            await session.exec(
+                select(func.coalesce(func.sum(Posting.amount), 0)).where(
+                    Posting.community == community.community
+                )
+            )
+        ).one()
+        per_entry = (
+            select(Posting.entry_id)
+            .where(Posting.community == community.community)
+            .group_by(col(Posting.entry_id))
+            .having(func.sum(Posting.amount) != 0)
+        )
+        unbalanced = len((await session.exec(per_entry)).all())
+    return sorted(sequences), int(entries), int(total), unbalanced
+
+
+async def trial(client, community) -> dict[str, object]:
+    response = await client.get(f"{community.fund_path}/trial-balance", headers=community.as_(Role.AUDITOR))
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_a_batch_receipts_posts_and_announces_every_gift(client, community) -> None:
+    amounts = [100 * (i + 1) for i in range(25)]
+
+    answer = await post_batch(client, community, box(community, amounts))
+
+    assert answer.status_code == 201, answer.text
+    batch = answer.json()
+    assert (batch["count"], batch["total_fen"]) == (25, sum(amounts))
+    numbers = [d["receipt_number"] for d in batch["donations"]]
+    assert numbers[0].endswith("-000001") and numbers[-1].endswith("-000025")
+    assert (batch["first_receipt_number"], batch["last_receipt_number"]) == (numbers[0], numbers[-1])
+    assert [d["amount_fen"] for d in batch["donations"]] == amounts
+    assert len({d["entry_id"] for d in batch["donations"]}) == 25
+    assert await books(client, community) == (list(range(1, 26)), 25, 0, 0)
+    balances = await trial(client, community)
+    assert balances["total_debit"] == balances["total_credit"] == sum(amounts)
+    events = await received_events(client, community)
+    assert sorted(e["payload"]["receipt_number"] for e in events) == numbers
+    by_receipt = {d["receipt_number"]: d for d in batch["donations"]}
+    assert all(
+        e["payload"]["entry_id"] == by_receipt[e["payload"]["receipt_number"]]["entry_id"] for e in events
+    )
+    single = await post_batch(client, community, box(community, [7]))
+    assert single.json()["first_receipt_number"].endswith("-000026")
+
+
+async def test_two_batches_and_single_gifts_racing_get_gapless_unique_receipts(
+    client, community, donate
+) -> None:
+    first, second = box(community, [101] * 40), box(community, [202] * 30)
+
+    answers = await asyncio.gather(
+        post_batch(client, community, first),
+        post_batch(client, community, second),
+        *(donate(community, 303) for _ in range(10)),
+    )
+
+    assert [a.status_code for a in answers[:2]] == [201, 201], [a.text for a in answers[:2]]
+    sequences, entries, total, unbalanced = await books(client, community)
+    assert sequences == list(range(1, 81)) and entries == 80 and total == 0 and unbalanced == 0
+    for batch in (answers[0].json(), answers[1].json()):
+        mine = [int(d["receipt_number"].split("-")[1]) for d in batch["donations"]]
+        assert mine == list(range(mine[0], mine[0] + len(mine)))  # one batch, one run of numbers
+    balances = await trial(client, community)
+    assert balances["total_debit"] == balances["total_credit"] == 40 * 101 + 30 * 202 + 10 * 303
+    assert len(await received_events(client, community)) == 80
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ({"received_on": "2999-01-01"}, "cannot be received after today"),
+        ({"donor_resident_id": "no-such-resident"}, "is not known in"),
+        ({"campaign_id": "no-such-campaign"}, "does not exist in"),
+    ],
+    ids=["future", "unknown-resident", "unknown-campaign"],
+)
+async def test_a_bad_line_refuses_the_whole_batch_and_names_it(client, community, donate, bad, says) -> None:
+    body = box(community, [500, 600, 700, 800])
+    body["donations"][2] |= bad  # type: ignore[index]
+
+    answer = await post_batch(client, community, body)
+
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    detail = answer.json()["detail"]
+    assert detail.startswith("donation 3 (居民2, 700 fen): ") and says in detail
+    assert await books(client, community) == ([], 0, 0, 0)
+    assert await received_events(client, community) == []
+    after = await donate(community, 900)
+    assert after["receipt_number"].endswith("-000001")  # the refused batch took no number
+
+
+async def test_a_batch_can_book_earlier_days_and_each_gift_is_booked_on_its_own_day(
+    client, community
+) -> None:
+    body = box(community, [1_000, 2_000, 3_000])
+    yesterday = china_today() - timedelta(days=1)
+    body["donations"][1]["received_on"] = str(yesterday)  # type: ignore[index]
+
+    answer = await post_batch(client, community, body)
+
+    assert answer.status_code == 201, answer.text
+    days = [d["received_at"] for d in answer.json()["donations"]]
+    assert days[1] == f"{yesterday}T12:00:00+08:00"  # noon, China time, of the day it came in
+    assert days[0] == days[2] != days[1]
+
+
+async def test_the_same_key_records_a_batch_once_and_answers_the_same(client, community) -> None:
+    body = box(community, [1_100, 2_200, 3_300])
+    key = {"Idempotency-Key": "box-2026-12-01"}
+
+    racing = await asyncio.gather(*(post_batch(client, community, body, **key) for _ in range(4)))
+    again = await post_batch(client, community, body, **key)
+
+    answers = [*racing, again]
+    assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+    assert len({json.dumps(a.json(), sort_keys=True) for a in answers}) == 1
+    assert await books(client, community) == ([1, 2, 3], 3, 0, 0)
+    assert len(await received_events(client, community)) == 3
+    other = await post_batch(client, community, box(community, [1]), **key)
+    assert other.status_code == 409, other.text
+
+
+async def test_a_batch_is_refused_outside_the_callers_community_and_beyond_its_size(
+    client, community
+) -> None:
+    elsewhere = box(community, [100])
+    elsewhere["community"] = "c-elsewhere"
+    assert (await post_batch(client, community, elsewhere)).status_code == 404  # as a single gift
+    empty = await post_batch(client, community, box(community, []))
+    too_many = await post_batch(client, community, box(community, [1] * 5001))
+    assert (empty.status_code, too_many.status_code) == (422, 422)
+    assert await books(client, community) == ([], 0, 0, 0)
