@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 4
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-unit test-integration test-e2e lint fmt bench shape up down venv clean
+.PHONY: run test test-unit test-integration test-e2e lint fmt bench bench-scale shape up down venv clean
 
 venv: $(STAMP)
 
@@ -43,8 +43,14 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# `make bench ROWS=residents,credits JSON=var/bench.json`: some rows, figures also as JSON.
+# The HTTP rows load the services with wrk (apt-get install wrk); without it they are skipped.
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench.bench
+	$(BIN)/python -m tests.bench.bench $(if $(ROWS),--rows $(ROWS)) $(if $(JSON),--json $(JSON))
+
+# The registry at LINLI_BENCH_SCALE_RESIDENTS (1,000,000) residents on the PostgreSQL of LINLI_TEST_PG_URL.
+bench-scale: $(STAMP)
+	$(BIN)/python -m tests.bench.scale
 
 shape: $(STAMP)
 	$(BIN)/python tools/shape.py

@@ -7,57 +7,53 @@ NATS is always a nats-server of its own on a free port, never the machine's one.
 
 Sizes: LINLI_BENCH_RESIDENTS (1000), LINLI_BENCH_WORKERS (8), LINLI_BENCH_EVENTS (5000),
 LINLI_BENCH_REDEMPTIONS (500), LINLI_BENCH_CREDITS (500), LINLI_BENCH_DONATIONS (500),
-LINLI_BENCH_NOTIFICATIONS (1000).
+LINLI_BENCH_NOTIFICATIONS (1000); for the HTTP rows measured with wrk: LINLI_BENCH_SECONDS (10),
+LINLI_BENCH_WARMUP_SECONDS (2), LINLI_BENCH_SERVICE_WORKERS (1: uvicorn workers of the service and of
+its bare baseline alike), LINLI_BENCH_WRK_THREADS (2).
+
+Options: --rows residents,credits,donations (a subset; `make bench ROWS=…`), --json PATH (the
+figures for scripts). Row names: residents, credits, donations (wrk, PostgreSQL), registry, points,
+fund (httpx and raw drivers, both stores), events, notify, bulk (tests/bench/bulk.py: batches on PostgreSQL).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import dataclasses
+import json
 import logging
-import os
+import shutil
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
 from linli_shared.testing.postgres import postgres_server
-from tests.bench.event_flow import RAW_FETCH_BATCH, linli_event_flow, raw_event_flow, tags_changed_envelopes
-from tests.bench.fund_http import AMOUNT, FundRun, fund_over_http, raw_donations
-from tests.bench.infra import asyncpg_dsn, machine_basics, nats_server, pg_database, temp_dir
-from tests.bench.notify_flow import (
-    NOTIFY_ENV,
-    VOLUNTEERS,
-    NotifyRun,
-    notify_flow,
-    raw_notify_flow,
-    redeemed_envelopes,
+from tests.bench.bulk import bulk_rows
+from tests.bench.bulk import print_rows as print_bulk_rows
+from tests.bench.driver_rows import (
+    Row,
+    fund_rows,
+    notify_rows,
+    points_rows,
+    print_table,
+    residents_rows,
+    row_figures,
+    say,
 )
-from tests.bench.points_http import CREDIT, PRICE, PointsRun, points_over_http, raw_points
-from tests.bench.registry_http import Timing, raw_inserts, registry_over_http
-
-RESIDENTS = int(os.environ.get("LINLI_BENCH_RESIDENTS", "1000"))
-WORKERS = int(os.environ.get("LINLI_BENCH_WORKERS", "8"))
-EVENTS = int(os.environ.get("LINLI_BENCH_EVENTS", "5000"))
-REDEMPTIONS = int(os.environ.get("LINLI_BENCH_REDEMPTIONS", "500"))
-CREDITS = int(os.environ.get("LINLI_BENCH_CREDITS", "500"))
-DONATIONS = int(os.environ.get("LINLI_BENCH_DONATIONS", "500"))
-NOTIFICATIONS = int(os.environ.get("LINLI_BENCH_NOTIFICATIONS", "1000"))
-WARMUP = 2 * WORKERS
-
-
-@dataclass(frozen=True)
-class Row:
-    measurement: str
-    store: str
-    linli: Timing
-    baseline: Timing
-    note: str = ""
-
-
-def say(message: str) -> None:
-    print(f"  … {message}", flush=True)
+from tests.bench.event_flow import RAW_FETCH_BATCH, linli_event_flow, raw_event_flow, tags_changed_envelopes
+from tests.bench.http_report import describe, print_http_rows
+from tests.bench.http_rows import HTTP_ROWS, HttpRow
+from tests.bench.infra import asyncpg_dsn, machine_basics, pg_database, temp_dir
+from tests.bench.method import print_method
+from tests.bench.registry_http import Timing
+from tests.bench.sizes import (
+    EVENTS,
+)
+from tests.bench.wrk import load_average
 
 
 async def postgres_version(admin_url: str) -> str:
@@ -66,174 +62,6 @@ async def postgres_version(admin_url: str) -> str:
         return str(await connection.fetchval("SHOW server_version"))
     finally:
         await connection.close()
-
-
-async def residents_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
-    rows: list[Row] = []
-    if pg_admin_url is not None:
-        say(f"registry over HTTP on PostgreSQL: {RESIDENTS} residents, {WORKERS} clients")
-        with nats_server(root / "nats-http-pg", "bench-http-pg") as server:
-            async with pg_database(pg_admin_url, "registry") as url:
-                http = await registry_over_http(
-                    root / "registry-pg",
-                    database_url=url,
-                    nats_url=server.url,
-                    count=RESIDENTS,
-                    warmup=WARMUP,
-                    workers=WORKERS,
-                )
-        say("raw asyncpg inserts on PostgreSQL")
-        async with pg_database(pg_admin_url, "raw") as url:
-            raw = await raw_inserts(url, sqlite_path=None, count=RESIDENTS, warmup=WARMUP, workers=WORKERS)
-        note = f"relay done +{http.relay_lag_seconds:.2f}s after last response"
-        rows.append(Row("residents/s (HTTP)", "PostgreSQL", http.timing, raw, note))
-
-    say(f"registry over HTTP on SQLite: {RESIDENTS} residents, {WORKERS} clients")
-    registry_db = root / "registry.db"
-    with nats_server(root / "nats-http-sqlite", "bench-http-sqlite") as server:
-        http = await registry_over_http(
-            root / "registry-sqlite",
-            database_url=f"sqlite+aiosqlite:///{registry_db}",
-            nats_url=server.url,
-            count=RESIDENTS,
-            warmup=WARMUP,
-            workers=WORKERS,
-        )
-    say("raw aiosqlite inserts on SQLite")
-    raw_db = root / "raw.db"
-    raw = await raw_inserts(
-        f"sqlite+aiosqlite:///{raw_db}", sqlite_path=raw_db, count=RESIDENTS, warmup=WARMUP, workers=WORKERS
-    )
-    note = f"relay done +{http.relay_lag_seconds:.2f}s after last response"
-    rows.append(Row("residents/s (HTTP)", "SQLite", http.timing, raw, note))
-    return rows
-
-
-def points_table_rows(store: str, http: PointsRun, raw: PointsRun) -> list[Row]:
-    def note(lag: float | None, *warnings: list[str]) -> str:
-        parts = [f"relay done +{lag:.2f}s after last response"] if lag is not None else []
-        return "; ".join(parts + [w for found in warnings for w in found])
-
-    return [
-        Row(
-            "redemptions/s (HTTP)",
-            store,
-            http.redemptions,
-            raw.redemptions,
-            note(http.redemption_relay_lag, http.redemption_warnings, raw.redemption_warnings),
-        ),
-        Row(
-            "points credited/s (HTTP)",
-            store,
-            http.credits,
-            raw.credits,
-            note(http.credit_relay_lag, http.credit_warnings, raw.credit_warnings),
-        ),
-    ]
-
-
-async def points_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
-    sizes = {"redemptions": REDEMPTIONS, "credits": CREDITS, "warmup": WARMUP, "workers": WORKERS}
-    rows: list[Row] = []
-    if pg_admin_url is not None:
-        say(f"points over HTTP on PostgreSQL: {REDEMPTIONS} redemptions, {CREDITS} credits")
-        with nats_server(root / "nats-points-pg", "bench-points-pg") as server:
-            async with pg_database(pg_admin_url, "points") as url:
-                http = await points_over_http(
-                    root / "points-pg", database_url=url, nats_url=server.url, **sizes
-                )
-        say("raw asyncpg redemptions and credits on PostgreSQL")
-        async with pg_database(pg_admin_url, "points_raw") as url:
-            raw = await raw_points(url, sqlite_path=None, **sizes)
-        rows += points_table_rows("PostgreSQL", http, raw)
-
-    say(f"points over HTTP on SQLite: {REDEMPTIONS} redemptions, {CREDITS} credits")
-    with nats_server(root / "nats-points-sqlite", "bench-points-sqlite") as server:
-        http = await points_over_http(
-            root / "points-sqlite",
-            database_url=f"sqlite+aiosqlite:///{root / 'points.db'}",
-            nats_url=server.url,
-            **sizes,
-        )
-    say("raw aiosqlite redemptions and credits on SQLite")
-    raw_db = root / "points-raw.db"
-    raw = await raw_points(f"sqlite+aiosqlite:///{raw_db}", sqlite_path=raw_db, **sizes)
-    rows += points_table_rows("SQLite", http, raw)
-    return rows
-
-
-def fund_row(store: str, http: FundRun, raw: FundRun) -> Row:
-    parts = [f"relay done +{http.relay_lag:.2f}s after last response"] if http.relay_lag is not None else []
-    return Row(
-        "journal entries/s (HTTP)",
-        store,
-        http.donations,
-        raw.donations,
-        "; ".join(parts + http.warnings + raw.warnings),
-    )
-
-
-async def fund_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
-    sizes = {"donations": DONATIONS, "warmup": WARMUP, "workers": WORKERS}
-    rows: list[Row] = []
-    if pg_admin_url is not None:
-        say(f"fund over HTTP on PostgreSQL: {DONATIONS} donations, {WORKERS} clients")
-        with nats_server(root / "nats-fund-pg", "bench-fund-pg") as server:
-            async with pg_database(pg_admin_url, "fund") as url:
-                http = await fund_over_http(root / "fund-pg", database_url=url, nats_url=server.url, **sizes)
-        say("raw asyncpg donations on PostgreSQL")
-        async with pg_database(pg_admin_url, "fund_raw") as url:
-            raw = await raw_donations(url, sqlite_path=None, **sizes)
-        rows.append(fund_row("PostgreSQL", http, raw))
-
-    say(f"fund over HTTP on SQLite: {DONATIONS} donations, {WORKERS} clients")
-    with nats_server(root / "nats-fund-sqlite", "bench-fund-sqlite") as server:
-        http = await fund_over_http(
-            root / "fund-sqlite",
-            database_url=f"sqlite+aiosqlite:///{root / 'fund.db'}",
-            nats_url=server.url,
-            **sizes,
-        )
-    say("raw aiosqlite donations on SQLite")
-    raw_db = root / "fund-raw.db"
-    raw = await raw_donations(f"sqlite+aiosqlite:///{raw_db}", sqlite_path=raw_db, **sizes)
-    rows.append(fund_row("SQLite", http, raw))
-    return rows
-
-
-def notify_row(store: str, linli: NotifyRun, raw: NotifyRun) -> Row:
-    parts = [
-        f"last publish acked at {linli.published_at:.2f}s (bare {raw.published_at:.2f}s)"
-        if linli.published_at is not None and raw.published_at is not None
-        else ""
-    ]
-    note = "; ".join(p for p in parts + linli.warnings + raw.warnings if p)
-    return Row("notifications/s events→sent", store, linli.timing, raw.timing, note)
-
-
-async def notify_rows(root: Path, pg_admin_url: str | None) -> list[Row]:
-    envelopes = redeemed_envelopes(WARMUP + NOTIFICATIONS)
-    sizes = {"envelopes": envelopes[WARMUP:], "warmup": envelopes[:WARMUP]}
-    if pg_admin_url is not None:
-        store = "PostgreSQL"
-        say(f"JetStream → notify → in-app deliveries sent on PostgreSQL: {NOTIFICATIONS} events")
-        async with pg_database(pg_admin_url, "notify") as url:
-            linli = await notify_flow(root / "notify-pg", database_url=url, **sizes)
-        say(f"raw nats-py publish + pull consumer (fetch {RAW_FETCH_BATCH}) + asyncpg insert each")
-        async with pg_database(pg_admin_url, "notify_raw") as url:
-            raw = await raw_notify_flow(root / "notify-raw", database_url=url, sqlite_path=None, **sizes)
-    else:
-        store = "SQLite"
-        say(f"JetStream → notify → in-app deliveries sent on SQLite (no PostgreSQL): {NOTIFICATIONS} events")
-        linli = await notify_flow(
-            root / "notify-sqlite", database_url=f"sqlite+aiosqlite:///{root / 'notify.db'}", **sizes
-        )
-        say(f"raw nats-py publish + pull consumer (fetch {RAW_FETCH_BATCH}) + aiosqlite insert each")
-        raw_db = root / "notify-raw.db"
-        raw = await raw_notify_flow(
-            root / "notify-raw", database_url=f"sqlite+aiosqlite:///{raw_db}", sqlite_path=raw_db, **sizes
-        )
-    return [notify_row(store, linli, raw)]
 
 
 async def events_rows(root: Path, pg_admin_url: str | None) -> tuple[list[Row], Timing]:
@@ -265,105 +93,47 @@ async def events_rows(root: Path, pg_admin_url: str | None) -> tuple[list[Row], 
     return [Row("events/s outbox→JS→inbox", store, linli, raw, note)], raw_single
 
 
-def print_table(rows: list[Row], raw_single: Timing) -> None:
-    header = ("measurement", "store", "N", "Linli s", "Linli /s", "bare s", "bare /s", "bare÷Linli")
-    lines = [
-        (
-            row.measurement,
-            row.store,
-            str(row.linli.count),
-            f"{row.linli.seconds:.2f}",
-            f"{row.linli.rate:,.0f}",
-            f"{row.baseline.seconds:.2f}",
-            f"{row.baseline.rate:,.0f}",
-            f"{row.baseline.rate / row.linli.rate:.1f}x",
-        )
-        for row in rows
-    ]
-    widths = [max(len(cell) for cell in column) for column in zip(header, *lines, strict=True)]
-    print()
-    for cells in (header, tuple("-" * w for w in widths), *lines):
-        print("  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip())
-    print()
-    for row in rows:
-        if row.note:
-            print(f"{row.measurement} on {row.store}: {row.note}")
-    events = next((row for row in rows if row.measurement.startswith("events")), None)
-    if events is not None:
-        print(
-            f"reference, bare nats-py with fetch batch 1 (what subscribe_inbox uses): "
-            f"{raw_single.seconds:.2f}s, {raw_single.rate:,.0f}/s "
-            f"({raw_single.rate / events.linli.rate:.1f}x Linli)"
-        )
+Group = Callable[[Path, str | None], Awaitable[list[Row]]]
+GROUPS: dict[str, Group] = {
+    "registry": residents_rows,
+    "points": points_rows,
+    "fund": fund_rows,
+    "notify": notify_rows,
+}
+ROW_NAMES = (*HTTP_ROWS, "registry", "points", "fund", "events", "notify", "bulk")
 
 
-def print_method() -> None:
-    print(
-        f"""
-How it was measured (time.perf_counter; nothing asserted on time):
-- residents/s (HTTP): the registry runs as its own uvicorn process (ServiceProcess: no access
-  log; the clock starts only once /readyz answers) with its own nats-server; {WORKERS}
-  httpx.AsyncClient workers POST /v1/residents as a community worker, {WARMUP} warm-up requests
-  first, untimed. Bare: the same resident rows (hash, mask, uuid made beforehand) inserted raw
-  into a database migrated by the registry's own migrations, one transaction per row, {WORKERS}
-  connections, same driver (asyncpg / aiosqlite; SQLite with the same WAL, synchronous=FULL and
-  BEGIN IMMEDIATE as make_engine).
-- redemptions/s (HTTP): the points service runs as its own process (as above) with its own
-  nats-server and database. Untimed setup: {REDEMPTIONS + WARMUP} volunteers enrolled (POST
-  /v1/volunteers), each credited {PRICE} points (POST /v1/points/adjustments), one item at {PRICE} points
-  created and stocked with one per volunteer; the relay is let drain. Then {WARMUP} warm-up and
-  {REDEMPTIONS} timed POST /v1/redemptions, each by a different volunteer with their own token
-  (role volunteer) and its own Idempotency-Key, from {WORKERS} httpx clients; all hit the same item
-  row. Bare: the same effect as raw SQL on a database migrated by the points migrations, seeded the
-  same way (untimed), one transaction per redemption over {WORKERS} connections, same driver:
-  UPDATE points_account … WHERE balance >= price RETURNING balance, INSERT points_entry, UPDATE
-  item … WHERE stock >= 1 RETURNING stock, INSERT redemption. Not in the bare path: the token,
-  the idempotency record, the outbox row, the volunteer/item lookups and the monthly-limit query.
-- points credited/s (HTTP): on the same process after the redemptions, {WARMUP} warm-up and
-  {CREDITS} timed POST /v1/points/adjustments of +{CREDIT} as a community worker, each with its own
-  Idempotency-Key, spread round-robin over the volunteers, {WORKERS} clients. Bare: UPDATE
-  points_account SET balance = balance + {CREDIT} RETURNING balance, INSERT points_entry, one
-  transaction each, {WORKERS} connections.
-  After each timed run (untimed) the effects are checked: redemptions, redeemed entries, stock
-  left, sum of balances, sum of the ledger; a mismatch prints a WARNING and shows under the table.
-- journal entries/s (HTTP): the fund runs as its own process (as above) with its own nats-server and
-  database. {WARMUP} warm-up and {DONATIONS} timed POST /v1/donations as a community worker, each
-  with its own Idempotency-Key, from {WORKERS} httpx clients: {AMOUNT} fen in cash to the general
-  fund; each takes the next receipt number and posts one balanced entry (assets:cash against
-  income:donations:general), so all of them queue on the same receipt counter and guarded rows.
-  Bare: the same rows as raw SQL on a database migrated by the fund migrations, the community's
-  chart, guarded rows and receipt counter made beforehand (untimed), one transaction per donation
-  over {WORKERS} connections, same driver: UPDATE receipt_counter … RETURNING last_number, UPDATE
-  guarded_balance … RETURNING balance for assets:cash and funds:general (in name order, as
-  post_entry), INSERT journal_entry … RETURNING id, two INSERT posting, INSERT donation. Not in the
-  bare path: the token, the idempotency record, the outbox row, the receipt-counter and chart
-  look-ups (insert_missing, ensure_chart). After each run (untimed): donations, entries and
-  postings counted, the trial balance (sum of all postings) and every entry sum to zero, receipt
-  sequences are 1..N with N distinct numbers, the guarded balances hold N × {AMOUNT}.
-- events/s: {EVENTS} ResidentTagsChanged envelopes staged in the outbox beforehand (untimed); the
-  clock runs from starting OutboxRelay.run() (publishing through Bus) until the consumer's
-  inbox_entry table holds all of them, written by subscribe_inbox → Inbox → apply_once. Producer
-  and consumer each have a database of their own on the same server; both run in this process.
-  Bare: a fresh nats-server with the same stream and consumer configuration, await js.publish of
-  the same subjects, payloads and Nats-Msg-Id one by one, while a pull consumer fetches
-  (batch {RAW_FETCH_BATCH}) and acks; clock stops at the last ack.
-- notifications/s: a notify process (as above) on its own database and nats-server, with dispatch
-  every {NOTIFY_ENV["LINLI_NOTIFY_DISPATCH_SECONDS"]} s, no quiet hours (start = end = 00:00), no
-  outside channels and no outbox file (in-app inbox only), the daily digest off. {WARMUP} warm-up events
-  first, until delivered (untimed). Then {NOTIFICATIONS} points.points.redeemed envelopes (Envelope.wrap,
-  {VOLUNTEERS} volunteers round-robin) go straight to JetStream by await js.publish one by one with
-  Nats-Msg-Id; the clock runs from the first publish until the delivery table holds a sent row for
-  every event (polled every 20 ms): notify's subscribe_inbox → rules → notification + delivery, then
-  the dispatcher marks it sent. Afterwards (untimed): inbox entries, notifications, deliveries, all
-  sent, all on the inbox channel. Bare: a fresh nats-server with the same stream and a pull
-  consumer of the same filter; the same messages published the same way while the consumer
-  fetches (batch {RAW_FETCH_BATCH}), inserts one row per message in its own transaction (same driver,
-  one connection) and acks; clock stops at the last commit and ack.
-- bare÷Linli: how many times the bare baseline's rate exceeds Linli's."""
-    )
+async def run_rows(
+    root: Path, pg_admin_url: str | None, names: list[str]
+) -> tuple[list[HttpRow], list[Row], Timing | None]:
+    http: list[HttpRow] = []
+    rows: list[Row] = []
+    raw_single: Timing | None = None
+    for name in names:
+        load = load_average()
+        if name in HTTP_ROWS:
+            if pg_admin_url is None:
+                print(f"  (row {name} needs PostgreSQL: skipped)")
+                continue
+            if shutil.which("wrk") is None:
+                print(f"  (row {name} needs wrk: apt-get install -y wrk; skipped)")
+                continue
+            http.append(await HTTP_ROWS[name](root, pg_admin_url))
+        elif name == "events":
+            found, raw_single = await events_rows(root, pg_admin_url)
+            rows += [dataclasses.replace(row, load=load) for row in found]
+        elif name == "bulk":
+            if pg_admin_url is None:
+                print("  (row bulk needs PostgreSQL: skipped)")
+                continue
+            print(f"  bulk rows (load average {load}):")
+            print_bulk_rows(await bulk_rows(root, pg_admin_url))
+        else:
+            rows += [dataclasses.replace(row, load=load) for row in await GROUPS[name](root, pg_admin_url)]
+    return http, rows, raw_single
 
 
-async def run(root: Path, stack: ExitStack) -> None:
+async def run(root: Path, stack: ExitStack, names: list[str], json_path: Path | None) -> None:
     print("Linli benchmark")
     pg_admin_url: str | None
     try:
@@ -374,27 +144,47 @@ async def run(root: Path, stack: ExitStack) -> None:
     basics = machine_basics()
     if pg_admin_url is not None:
         basics.append(("postgresql", await postgres_version(pg_admin_url)))
+    basics.append(("load average", load_average()))
     width = max(len(key) for key, _ in basics)
     for key, value in basics:
         print(f"{key.ljust(width)}  {value}")
     print()
     started = time.perf_counter()
-    rows = await residents_rows(root, pg_admin_url)
-    rows += await points_rows(root, pg_admin_url)
-    rows += await fund_rows(root, pg_admin_url)
-    event_rows, raw_single = await events_rows(root, pg_admin_url)
-    rows += event_rows
-    rows += await notify_rows(root, pg_admin_url)
-    print_table(rows, raw_single)
+    http, rows, raw_single = await run_rows(root, pg_admin_url, names)
+    if http:
+        print_http_rows(http)
+    if rows:
+        print_table(rows, raw_single)
     print_method()
     print(f"\ntotal bench time {time.perf_counter() - started:.1f}s")
+    if json_path is not None:
+        figures = {
+            "machine": dict(basics),
+            "rows": [describe(row) for row in http] + [row_figures(row) for row in rows],
+        }
+        json_path.write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"figures written to {json_path}")
 
 
-def main() -> None:
+def parse_rows(raw: str) -> list[str]:
+    names = [name.strip() for name in raw.replace(" ", ",").split(",") if name.strip()]
+    unknown = [name for name in names if name not in ROW_NAMES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown rows {unknown}; choose from {', '.join(ROW_NAMES)}")
+    return names
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--rows", type=parse_rows, default=list(ROW_NAMES), help=f"subset of {', '.join(ROW_NAMES)}"
+    )
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     with ExitStack() as stack:
         root = stack.enter_context(temp_dir("linli-bench-"))
-        asyncio.run(run(root, stack))
+        asyncio.run(run(root, stack, args.rows, args.json))
 
 
 if __name__ == "__main__":

@@ -96,6 +96,30 @@ def service_process(
 ) -> Iterator[str]:
     """Run linli_<name> as its own uvicorn process until /readyz (database and bus) answers 200;
     yield its base URL, then stop it. `extra_env`: further settings of the service (LINLI_<NAME>_…)."""
+    with served_service(
+        name,
+        workdir,
+        database_url=database_url,
+        nats_url=nats_url,
+        keys=keys,
+        timeout=timeout,
+        extra_env=extra_env,
+    ) as process:
+        yield process.url
+
+
+@contextmanager
+def served_service(
+    name: str,
+    workdir: Path,
+    *,
+    database_url: str,
+    nats_url: str,
+    keys: Secrets,
+    timeout: float = 60.0,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[ServiceProcess]:
+    """As service_process, yielding the running ServiceProcess (its pid: for CPU and memory)."""
     port = free_port()
     prefix = f"LINLI_{name.upper()}_"
     env = {
@@ -105,14 +129,32 @@ def service_process(
         "LINLI_NATS_URL": nats_url,
         **(extra_env or {}),
     }
-    process = ServiceProcess(name, port, env, workdir / f"{name}.log")
+    with running(ServiceProcess(name, port, env, workdir / f"{name}.log"), "/readyz", timeout) as process:
+        yield process
+
+
+@contextmanager
+def bare_service(
+    workdir: Path, *, database_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[ServiceProcess]:
+    """The HTTP rows' bare baseline (tests.bench.bare_app) under the same uvicorn settings."""
+    env = {"LINLI_BARE_DATABASE_URL": asyncpg_dsn(database_url), **(extra_env or {})}
+    process = ServiceProcess(
+        "bare", free_port(), env, workdir / "bare.log", app="tests.bench.bare_app:create_app"
+    )
+    with running(process, "/healthz", 60.0) as started:
+        yield started
+
+
+@contextmanager
+def running(process: ServiceProcess, ready_path: str, timeout: float) -> Iterator[ServiceProcess]:
     try:
         process.start()
         try:
-            process.wait_healthy(timeout=timeout, path="/readyz")
+            process.wait_healthy(timeout=timeout, path=ready_path)
         except (RuntimeError, TimeoutError) as error:
             raise RuntimeError(f"{error}:\n{log_tail(process.log_path)}") from error
-        yield process.url
+        yield process
     finally:
         process.stop()
 
