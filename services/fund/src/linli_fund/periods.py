@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -57,6 +58,20 @@ class PeriodRows:
         return disbursement.entry_id in self.reversed_entries
 
 
+async def payments_with_beneficiary(
+    session: AsyncSession, district: str, community: str, *where: Any
+) -> Sequence[tuple[Disbursement, KnownResident | None]]:
+    """A community's payments meeting `where`, each with its beneficiary as the fund knows them
+    (None if the registry's event has not come yet), in the order they were paid."""
+    statement = (
+        select(Disbursement, KnownResident)
+        .join(KnownResident, col(KnownResident.resident_id) == col(Disbursement.resident_id), isouter=True)
+        .where(Disbursement.district == district, Disbursement.community == community, *where)
+        .order_by(col(Disbursement.paid_at), col(Disbursement.id))
+    )
+    return (await session.exec(statement)).all()
+
+
 async def period_rows(
     session: AsyncSession, district: str, community: str, first_day: date, last_day: date
 ) -> PeriodRows:
@@ -75,21 +90,9 @@ async def period_rows(
             .order_by(col(Donation.receipt_year), col(Donation.receipt_sequence))
         )
     ).all()
-    paid = (
-        await session.exec(
-            select(Disbursement, KnownResident)
-            .join(
-                KnownResident, col(KnownResident.resident_id) == col(Disbursement.resident_id), isouter=True
-            )
-            .where(
-                Disbursement.district == district,
-                Disbursement.community == community,
-                col(Disbursement.paid_at) >= start,
-                col(Disbursement.paid_at) < end,
-            )
-            .order_by(col(Disbursement.paid_at), col(Disbursement.id))
-        )
-    ).all()
+    paid = await payments_with_beneficiary(
+        session, district, community, col(Disbursement.paid_at) >= start, col(Disbursement.paid_at) < end
+    )
     reversals = await reversals_before(session, district, community, end)
     reversed_on = {
         entry.reverses_entry_id: china_day(entry.posted_at)

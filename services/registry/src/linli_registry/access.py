@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_registry.models import CareGroup, Community, Grid, Resident, VisitLog
 from linli_shared.auth import Caller, Role
 from linli_shared.errors import Invalid, NotFound
+from linli_shared.scoping import get_visible
 
 REGISTRY_WRITERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER, Role.GRID_WORKER)
 REGISTRY_READERS = (*REGISTRY_WRITERS, Role.FUND_OFFICER)
@@ -51,10 +52,9 @@ async def load_resident(
     session: AsyncSession, caller: Caller, resident_id: str, *, for_update: bool = False
 ) -> Resident:
     """The resident, if the caller may see them; otherwise NotFound, whatever the reason."""
-    if for_update:
-        resident = await session.get(Resident, resident_id, with_for_update=True)
-    else:
-        resident = await session.get(Resident, resident_id)
+    if not for_update:
+        return await get_visible(session, Resident, resident_id, caller, "resident")
+    resident = await session.get(Resident, resident_id, with_for_update=True)
     if resident is None:
         raise NotFound("resident not found")
     caller.check_sees(resident.district, resident.community, "resident")
@@ -62,16 +62,8 @@ async def load_resident(
 
 
 async def load_care_group(session: AsyncSession, caller: Caller, care_group_id: str) -> CareGroup:
-    group = await session.get(CareGroup, care_group_id)
-    if group is None:
-        raise NotFound("care group not found")
-    caller.check_sees(group.district, group.community, "care group")
-    return group
+    return await get_visible(session, CareGroup, care_group_id, caller, "care group")
 
 
 async def load_visit(session: AsyncSession, caller: Caller, visit_id: str) -> VisitLog:
-    visit = await session.get(VisitLog, visit_id)
-    if visit is None:
-        raise NotFound("visit not found")
-    caller.check_sees(visit.district, visit.community, "visit")
-    return visit
+    return await get_visible(session, VisitLog, visit_id, caller, "visit")

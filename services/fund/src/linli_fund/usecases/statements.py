@@ -19,6 +19,7 @@ from linli_fund.access import check_fund_scope
 from linli_fund.api.donations_schemas import DonorStatementOut, PaidFor, StatementGift
 from linli_fund.domain import DisbursementStatus, DonationStatus, Fund
 from linli_fund.models import Campaign, Disbursement, Donation, KnownResident
+from linli_fund.periods import payments_with_beneficiary
 from linli_shared.auth import Caller, Role
 from linli_shared.clock import china_day
 from linli_shared.errors import Forbidden, Invalid, NotFound
@@ -106,21 +107,13 @@ async def follow_fund(
             .order_by(col(Donation.received_at), col(Donation.receipt_sequence))
         )
     ).all()
-    payments = (
-        await session.exec(
-            select(Disbursement, KnownResident)
-            .join(
-                KnownResident, col(KnownResident.resident_id) == col(Disbursement.resident_id), isouter=True
-            )
-            .where(
-                Disbursement.district == district,
-                Disbursement.community == community,
-                Disbursement.fund == fund,
-                Disbursement.status == DisbursementStatus.PAID.value,
-            )
-            .order_by(col(Disbursement.paid_at), col(Disbursement.id))
-        )
-    ).all()
+    payments = await payments_with_beneficiary(
+        session,
+        district,
+        community,
+        Disbursement.fund == fund,
+        Disbursement.status == DisbursementStatus.PAID.value,
+    )
     by_id = {d.id: (d, r) for d, r in payments}
     allocation = domain.allocate_first_in_first_out(
         [(g.id, g.amount_fen) for g in gifts], [(d.id, d.amount_fen) for d, _ in payments]
