@@ -31,7 +31,7 @@ from linli_shared.jetstream import (
     event_stream_config,
     stream_name,
 )
-from linli_shared.outbox import OutboxMessage, OutboxRelay, add_event
+from linli_shared.outbox import OutboxMessage, OutboxRelay, insert_events
 from linli_shared.unit_of_work import Work
 from tests.bench.infra import nats_server, pg_database, temp_dir
 from tests.bench.registry_http import Timing
@@ -93,8 +93,7 @@ async def stage(
 ) -> None:
     for start in range(0, len(envelopes), chunk):
         async with factory() as session:
-            for envelope in envelopes[start : start + chunk]:
-                add_event(session, envelope)
+            await insert_events(session, envelopes[start : start + chunk])
             await session.commit()
 
 

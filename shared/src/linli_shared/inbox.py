@@ -203,9 +203,8 @@ class Inbox:
                     outcomes[index] = Outcome.APPLIED
                     continue
                 try:
-                    async with uow.session.begin_nested():
+                    async with uow.savepoint():
                         await self.apply(uow, envelope)
-                        await uow.session.flush()
                 except Exception as error:
                     errors[index] = error
                     failed.append(envelope.event_id)

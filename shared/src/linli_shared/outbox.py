@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Column, Text, event
+from sqlalchemy import Column, Table, Text, event, insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Field, Session, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,17 +41,29 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
 
 
-def add_event(session: AsyncSession, envelope: Envelope) -> None:
-    """Stage an event in the caller's transaction; it is relayed only if that transaction commits."""
-    session.add(
-        OutboxMessage(
-            event_id=envelope.event_id,
-            subject=envelope.subject,
-            envelope=envelope.model_dump_json(),
-            created_at=envelope.occurred_at,
-            next_attempt_at=envelope.occurred_at,
-        )
-    )
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+INSERT_OUTBOX = insert(OUTBOX)
+"""One statement, compiled once, for however many events a transaction writes."""
+
+
+def outbox_row(envelope: Envelope) -> dict[str, Any]:
+    return {
+        "event_id": envelope.event_id,
+        "subject": envelope.subject,
+        "envelope": envelope.model_dump_json(),
+        "created_at": envelope.occurred_at,
+        "attempts": 0,
+        "next_attempt_at": envelope.occurred_at,
+    }
+
+
+async def insert_events(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    """Write events to the outbox in the session's transaction, in one statement and in the order
+    given; they are relayed only if that transaction commits."""
+    if not envelopes:
+        return
+    connection = await session.connection()
+    await connection.execute(INSERT_OUTBOX, [outbox_row(envelope) for envelope in envelopes])
     session.info["outbox_dirty"] = True
 
 
@@ -60,9 +73,10 @@ def _wake_relay_after_commit(session: Session) -> None:
         wake()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back_events(session: Session) -> None:
-    session.info.pop("outbox_dirty", None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rolled_back_events(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction, not a savepoint, is over
+        session.info.pop("outbox_dirty", None)
 
 
 class Publisher(Protocol):

@@ -18,7 +18,8 @@ key) committed meanwhile, its result is the answer; otherwise the error goes to 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -34,7 +35,7 @@ from linli_shared.clock import utc_now
 from linli_shared.errors import Conflict, DomainError
 from linli_shared.events import Envelope, Event
 from linli_shared.idempotency import IdempotencyDep, IdempotencyRecord, IdempotentRequest
-from linli_shared.outbox import add_event
+from linli_shared.outbox import insert_events
 
 Result = TypeVar("Result")
 Arguments = ParamSpec("Arguments")
@@ -89,11 +90,13 @@ class UnitOfWork:
         self._clock = clock
         self.idempotency = idempotency
         self.events: list[Envelope] = []
+        self._written = 0  # how many of self.events are in the outbox table already
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         self.now = self._clock()
         self.events = []
+        self._written = 0
         return self
 
     async def __aexit__(
@@ -106,12 +109,32 @@ class UnitOfWork:
     def record(
         self, event: Event, *, district: str, community: str | None, occurred_at: datetime | None = None
     ) -> Envelope:
-        """Stage an event in this transaction's outbox; it is published only if the work commits."""
+        """Stage an event for this transaction's outbox; it is published only if the work commits.
+        Staged events are written together, in one statement, when the work flushes or commits."""
         when = occurred_at or self.now
         envelope = Envelope.wrap(event, district=district, community=community, occurred_at=when)
-        add_event(self.session, envelope)
         self.events.append(envelope)
         return envelope
+
+    async def flush(self) -> None:
+        """Send the changed rows and the staged events to the database, still uncommitted."""
+        await self.session.flush()
+        await insert_events(self.session, self.events[self._written :])
+        self._written = len(self.events)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the work that fails alone: on an error its rows and its events are undone, and
+        the rest of the work goes on."""
+        mark = len(self.events)
+        try:
+            async with self.session.begin_nested():
+                yield
+                await self.flush()
+        except BaseException:
+            del self.events[mark:]
+            self._written = min(self._written, mark)
+            raise
 
     async def previous(self) -> str | None:
         """The id of what this Idempotency-Key made before, or None; the key with another body is a 409."""
@@ -138,6 +161,7 @@ class UnitOfWork:
                 )
             )
         try:
+            await self.flush()
             await self.session.commit()
         except IntegrityError:
             await self.session.rollback()
@@ -149,6 +173,7 @@ class UnitOfWork:
     async def rollback(self) -> None:
         await self.session.rollback()
         self.events = []
+        self._written = 0
 
 
 Replay = Callable[[AsyncSession, Caller, str], Awaitable[Result]]

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_shared.contracts.registry import ResidentTagsChanged
 from linli_shared.events import Envelope
 from linli_shared.jetstream import ensure_stream, event_stream_config, stream_name
-from linli_shared.outbox import OutboxMessage, OutboxRelay, add_event
+from linli_shared.outbox import OutboxMessage, OutboxRelay, insert_events
 from linli_shared.testing.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.nats]
@@ -61,8 +61,7 @@ def make_envelope(district: str, resident_id: str) -> Envelope:
 
 async def stage(factory: async_sessionmaker[AsyncSession], envelopes: list[Envelope]) -> None:
     async with factory() as session:
-        for envelope in envelopes:
-            add_event(session, envelope)
+        await insert_events(session, envelopes)
         await session.commit()
 
 
@@ -87,7 +86,7 @@ async def test_committed_event_is_published_once_with_its_id(session_factory, js
 
 async def test_rolled_back_event_is_never_published(session_factory, js, district) -> None:
     async with session_factory() as session:
-        add_event(session, make_envelope(district, "r1"))
+        await insert_events(session, [make_envelope(district, "r1")])
         await session.rollback()
     publisher = JetStreamPublisher(js)
     assert await OutboxRelay(session_factory, publisher, service="test").publish_pending() == 0

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_registry.models import CareGroup, Community, Grid, Resident, VisitLog
 from linli_shared.auth import Caller, Role
 from linli_shared.errors import Invalid, NotFound
+from linli_shared.reference import KnownToExist
 from linli_shared.scoping import get_visible
 
 REGISTRY_WRITERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER, Role.GRID_WORKER)
@@ -25,15 +26,17 @@ STATISTICS_READERS = (
 )
 
 
-async def load_community(session: AsyncSession, district: str, community: str) -> Community:
-    found = (
-        await session.exec(
-            select(Community).where(Community.district == district, Community.code == community)
-        )
-    ).first()
-    if found is None:
+PLACES = KnownToExist()
+"""Communities and grids are never deleted or renamed: once seen, they need not be looked up again."""
+
+
+async def check_community_exists(session: AsyncSession, district: str, community: str) -> None:
+    async def look_up() -> bool:
+        statement = select(Community.code).where(Community.district == district, Community.code == community)
+        return (await session.exec(statement)).first() is not None
+
+    if not await PLACES.exists(session, ("community", district, community), look_up):
         raise NotFound(f"community {community} not found in {district}")
-    return found
 
 
 async def check_grid_exists(
@@ -41,10 +44,14 @@ async def check_grid_exists(
 ) -> None:
     if grid_code is None:
         return
-    statement = select(Grid).where(
-        Grid.district == district, Grid.community == community, Grid.code == grid_code
-    )
-    if (await session.exec(statement)).first() is None:
+
+    async def look_up() -> bool:
+        statement = select(Grid.code).where(
+            Grid.district == district, Grid.community == community, Grid.code == grid_code
+        )
+        return (await session.exec(statement)).first() is not None
+
+    if not await PLACES.exists(session, ("grid", district, community, grid_code), look_up):
         raise Invalid(f"grid {grid_code} does not exist in {community}")
 
 

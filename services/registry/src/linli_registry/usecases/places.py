@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_registry.access import load_community
+from linli_registry.access import check_community_exists
 from linli_registry.models import Community, District, Grid
 from linli_shared.auth import Caller, Role
 from linli_shared.database import flush_or_conflict
@@ -42,7 +42,7 @@ async def list_districts(session: AsyncSession, caller: Caller) -> list[District
     return list((await session.exec(statement)).all())
 
 
-async def load_community_by_id(session: AsyncSession, caller: Caller, community_id: str) -> Community:
+async def check_community_exists_by_id(session: AsyncSession, caller: Caller, community_id: str) -> Community:
     community = await session.get(Community, int(community_id))
     if community is None:
         raise NotFound("community not found")
@@ -50,7 +50,7 @@ async def load_community_by_id(session: AsyncSession, caller: Caller, community_
     return community
 
 
-@write(replay=load_community_by_id)
+@write(replay=check_community_exists_by_id)
 async def create_community(uow: Work, caller: Caller, data: CommunityIn) -> Made[Community]:
     caller.check_role(Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
     caller.check_sees(data.district, None, "district")
@@ -82,7 +82,7 @@ async def load_grid(session: AsyncSession, caller: Caller, grid_id: str) -> Grid
 async def create_grid(uow: Work, caller: Caller, data: GridIn) -> Made[Grid]:
     caller.check_role(Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER)
     caller.check_sees(data.district, data.community, "community")
-    await load_community(uow.session, data.district, data.community)
+    await check_community_exists(uow.session, data.district, data.community)
     grid = Grid(**data.model_dump())
     uow.session.add(grid)
     await flush_or_conflict(uow.session, f"grid {data.code} already exists in {data.community}")

@@ -15,8 +15,8 @@ from linli_registry import domain, tally  # noqa: F401 - tally keeps the statist
 from linli_registry.access import (
     REGISTRY_READERS,
     REGISTRY_WRITERS,
+    check_community_exists,
     check_grid_exists,
-    load_community,
     load_resident,
 )
 from linli_registry.domain import Status, Tag
@@ -64,7 +64,7 @@ async def load_household(session: AsyncSession, caller: Caller, household_id: st
 async def create_household(uow: Work, caller: Caller, data: HouseholdIn) -> Made[Household]:
     caller.check_role(*REGISTRY_WRITERS)
     caller.check_sees(data.district, data.community, "community")
-    await load_community(uow.session, data.district, data.community)
+    await check_community_exists(uow.session, data.district, data.community)
     await check_grid_exists(uow.session, data.district, data.community, data.grid_code)
     household = Household(id=str(uuid.uuid4()), **data.model_dump())
     uow.session.add(household)
@@ -79,7 +79,7 @@ async def register_resident(uow: Work, caller: Caller, data: ResidentIn, *, id_k
     id_number = domain.normalise_id_number(data.id_number)
     birth_date = data.birth_date or domain.birth_date_from_id(id_number)
     domain.check_birth_date(birth_date, uow.now.date())
-    await load_community(uow.session, data.district, data.community)
+    await check_community_exists(uow.session, data.district, data.community)
     await check_grid_exists(uow.session, data.district, data.community, data.grid_code)
     if data.household_id is not None:
         household = await uow.session.get(Household, data.household_id)
