@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy import Table, bindparam, insert, select
 from sqlmodel import Field, SQLModel
 
 from linli_shared.auth import CallerDep
@@ -27,6 +28,14 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 
+KEYS: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+# Built once: asked on every keyed write, so not worth an ORM load each time.
+FIND_KEY = select(KEYS.c.request_hash, KEYS.c.result_id).where(
+    KEYS.c.scope == bindparam("scope"), KEYS.c.key == bindparam("key")
+)
+REMEMBER_KEY = insert(KEYS)
+
+
 @dataclass(frozen=True)
 class IdempotentRequest:
     """The key of one request, scoped to its caller and route, with a digest of its body."""
@@ -34,6 +43,16 @@ class IdempotentRequest:
     key: str
     scope: str
     request_hash: str
+
+    def record(self, result_id: str, at: datetime) -> dict[str, object]:
+        """The idempotency_record row that remembers what this request made."""
+        return {
+            "scope": self.scope,
+            "key": self.key,
+            "request_hash": self.request_hash,
+            "result_id": result_id,
+            "created_at": at,
+        }
 
 
 async def idempotent_request(

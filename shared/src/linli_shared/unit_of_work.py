@@ -34,7 +34,7 @@ from linli_shared.auth import Caller
 from linli_shared.clock import utc_now
 from linli_shared.errors import Conflict, DomainError
 from linli_shared.events import Envelope, Event
-from linli_shared.idempotency import IdempotencyDep, IdempotencyRecord, IdempotentRequest
+from linli_shared.idempotency import FIND_KEY, REMEMBER_KEY, IdempotencyDep, IdempotentRequest
 from linli_shared.outbox import insert_events
 
 Result = TypeVar("Result")
@@ -140,28 +140,23 @@ class UnitOfWork:
         """The id of what this Idempotency-Key made before, or None; the key with another body is a 409."""
         if self.idempotency is None:
             return None
-        record = await self.session.get(IdempotencyRecord, (self.idempotency.scope, self.idempotency.key))
+        connection = await self.session.connection()
+        key = {"scope": self.idempotency.scope, "key": self.idempotency.key}
+        record = (await connection.execute(FIND_KEY, key)).first()
         if record is None:
             return None
         if record.request_hash != self.idempotency.request_hash:
             raise Conflict("this Idempotency-Key was used before with a different request body")
-        return record.result_id
+        return str(record.result_id)
 
     async def commit(self, result_id: str = "") -> str | None:
         """Commit the work together with its key. If a twin request with the same key committed
         first, nothing of ours is kept and the twin's result id is returned; otherwise None."""
-        if self.idempotency is not None:
-            self.session.add(
-                IdempotencyRecord(
-                    scope=self.idempotency.scope,
-                    key=self.idempotency.key,
-                    request_hash=self.idempotency.request_hash,
-                    result_id=result_id,
-                    created_at=utc_now(),
-                )
-            )
         try:
             await self.flush()
+            if self.idempotency is not None:
+                connection = await self.session.connection()
+                await connection.execute(REMEMBER_KEY, self.idempotency.record(result_id, utc_now()))
             await self.session.commit()
         except IntegrityError:
             await self.session.rollback()
