@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_shared import metrics
 from linli_shared.clock import UtcDateTime, utc_now
 from linli_shared.events import Envelope
+from linli_shared.leadership import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class OutboxRelay:
         self._clock = clock
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._leadership = Leadership(session_factory.kw["bind"], f"outbox relay of {service}")
 
     def wake(self) -> None:
         """Ask the relay to look now rather than at its next poll."""
@@ -205,10 +207,20 @@ class OutboxRelay:
 
         On PostgreSQL the next batch is claimed and sent while the acks of the one before are still
         awaited (its rows stay locked, so the claim skips them): JetStream is never left idle between
-        batches, and the publishes still leave in row order. SQLite allows one writer, one at a time."""
+        batches, and the publishes still leave in row order. SQLite allows one writer, one at a time.
+        However many workers and replicas run, only the one that leads (`Leadership`) publishes;
+        the others stand by and take over when it stops."""
+        try:
+            await self._relay()
+        finally:
+            await self._leadership.release()
+
+    async def _relay(self) -> None:
         in_flight: Batch | None = None
         while not (self._stopping and in_flight is None):
-            claimed = None if self._stopping else await self._guarded(self._claim_and_send())
+            # one relay per database at a time, or two would interleave their batches' publishes
+            leading = not self._stopping and await self._leadership.held()
+            claimed = await self._guarded(self._claim_and_send()) if leading else None
             published = await self._guarded(self._finish(in_flight)) if in_flight is not None else 0
             in_flight = None
             if claimed is not None and claimed.overlaps:

@@ -30,6 +30,7 @@ from linli_shared.jetstream import (
     dead_letter_stream_config,
     event_stream_config,
 )
+from linli_shared.leadership import Leadership
 from linli_shared.migrations import upgrade_to_head
 from linli_shared.openapi import install_problem_openapi
 from linli_shared.outbox import OutboxRelay, relay_session_info
@@ -88,13 +89,20 @@ def asyncapi_document(spec: ServiceSpec, broker: NatsBroker) -> dict[str, Any]:
 async def run_periodically(
     job: PeriodicJob, factory: async_sessionmaker[AsyncSession], every_seconds: float
 ) -> None:
-    """Run a job forever at a fixed pace; a failed run is logged and the next one still runs."""
-    while True:
-        try:
-            await job(factory)
-        except Exception:
-            log.exception("periodic job %s failed", getattr(job, "__name__", job))
-        await asyncio.sleep(every_seconds)
+    """Run a job forever at a fixed pace; a failed run is logged and the next one still runs.
+    Of all the processes on one database, only the one that leads runs it."""
+    name = getattr(job, "__name__", repr(job))
+    leadership = Leadership(factory.kw["bind"], f"periodic job {name}")
+    try:
+        while True:
+            try:
+                if await leadership.held():
+                    await job(factory)
+            except Exception:
+                log.exception("periodic job %s failed", name)
+            await asyncio.sleep(every_seconds)
+    finally:
+        await leadership.release()
 
 
 async def build_bus(spec: ServiceSpec, session_factory: async_sessionmaker[AsyncSession]) -> Bus:

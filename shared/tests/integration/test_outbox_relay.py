@@ -10,10 +10,11 @@ import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select, update
+from sqlmodel import SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.contracts.registry import ResidentTagsChanged
+from linli_shared.database import make_engine, make_session_factory
 from linli_shared.events import Envelope
 from linli_shared.jetstream import ensure_stream, event_stream_config, stream_name
 from linli_shared.outbox import OutboxMessage, OutboxRelay, insert_events
@@ -290,3 +291,41 @@ async def test_the_next_batch_is_sent_while_the_acks_of_the_one_before_are_await
     async with session_factory() as session:
         unsent = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None)))).all()
     assert unsent == []
+
+
+@pytest.mark.postgres
+async def test_of_two_running_relays_one_leads_and_the_other_takes_over_when_it_stops(
+    pg_database_url: str, js, district
+) -> None:
+    engine = make_engine(pg_database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all, tables=[OutboxMessage.__table__])
+    factory = make_session_factory(engine)
+    publishers = [JetStreamPublisher(js), JetStreamPublisher(js)]
+    relays = [OutboxRelay(factory, p, service="test", poll_seconds=0.01, batch_size=10) for p in publishers]
+    running = [asyncio.create_task(relay.run()) for relay in relays]
+    try:
+        await stage(factory, [make_envelope(district, f"r{i}") for i in range(50)])
+
+        async def all_sent() -> bool:
+            return len(publishers[0].sent) + len(publishers[1].sent) == 50
+
+        await eventually(all_sent)
+        leader = 0 if publishers[0].sent else 1
+        assert publishers[1 - leader].sent == [], "the relay that does not lead publishes nothing"
+
+        relays[leader].stop()
+        await running[leader]
+        later = [make_envelope(district, f"s{i}") for i in range(5)]
+        await stage(factory, later)
+
+        async def taken_over() -> bool:
+            return len(publishers[1 - leader].sent) == 5
+
+        await eventually(taken_over)
+        assert publishers[1 - leader].sent == [e.event_id for e in later], "the other took over, in order"
+    finally:
+        for relay in relays:
+            relay.stop()
+        await asyncio.gather(*running)
+        await engine.dispose()
