@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from linli_registry.usecases import statistics as counting
 from linli_shared.auth import CallerDep
@@ -41,8 +42,10 @@ async def statistics(
     caller: CallerDep,
     by: Annotated[str, Query(pattern="^(community|grid)$")] = "community",
     district: Annotated[str | None, Query(max_length=40)] = None,
-) -> object:
-    # plain dicts: the response model validates them once (a city's grids are thousands of rows)
-    return await counting.statistics(
+) -> Response:
+    rows = await counting.statistics(
         session, caller, by_grid=by == "grid", district=district, today=utc_now().date()
     )
+    # A city's grids are thousands of rows of plain counts, built to the model's shape by the use
+    # case: validating them again through the response model took a third of the request's time.
+    return Response(to_json(rows), media_type="application/json")

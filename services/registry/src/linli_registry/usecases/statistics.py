@@ -59,9 +59,12 @@ COUNT_FIELDS = ["population", *AGE_FIELDS, *(label for _, label in STAT_FLAGS)]
 
 
 def _row(key: Key, by_grid: bool, counts: list[int]) -> dict[str, Any]:
-    row: dict[str, Any] = {"district": key[0], "community": key[1]}
-    if by_grid:
-        row["grid_code"] = key[2] or None
+    """One row of the response, in the shape of api.statistics.StatisticsRow."""
+    row: dict[str, Any] = {
+        "district": key[0],
+        "community": key[1],
+        "grid_code": key[2] or None if by_grid else None,
+    }
     row.update(zip(COUNT_FIELDS, counts, strict=True))
     return row
 
@@ -132,7 +135,8 @@ async def _rolled_up(
         *(totals.c[name] for name in names[1:]),
     ]
     statement = cast(Select[*tuple[Any, ...]], select(*columns)).select_from(joined)
-    return sorted(tuple(row) for row in (await session.exec(statement)).all())  # as Python orders text
+    connection = await session.connection()  # plain rows: thousands of them for a city by grid
+    return sorted(tuple(row) for row in await connection.execute(statement))  # as Python orders text
 
 
 async def _partial_years(
@@ -152,8 +156,9 @@ async def _partial_years(
         )
         parts.append(_scoped(part, Resident, caller, district).group_by(*keys))
     counts: defaultdict[Key, list[int]] = defaultdict(lambda: [0] * len(AGES))
-    for row in [tuple(row) for row in (await session.exec(union_all(*parts))).all()]:  # type: ignore[call-overload]
-        counts[row[1:-1]][row[0]] += boundaries[row[0]].sign * row[-1]
+    connection = await session.connection()
+    for row in await connection.execute(union_all(*parts)):
+        counts[tuple(row[1:-1])][row[0]] += boundaries[row[0]].sign * row[-1]
     return counts
 
 
