@@ -14,7 +14,13 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 
-from linli_shared.jetstream import DurableConsumer, ensure_consumer, ensure_stream, replay_consumer
+from linli_shared.jetstream import (
+    DurableConsumer,
+    ensure_consumer,
+    ensure_stream,
+    replay_consumer,
+    stream_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +28,7 @@ PUBLISH_TIMEOUT_SECONDS = 5.0
 GRACEFUL_SECONDS = 10  # handlers in flight get this long to finish at shutdown
 # nats-py can wait for ever on a dead socket while closing (nats.py#671); shutdown must end.
 STOP_TIMEOUT_SECONDS = GRACEFUL_SECONDS + 5
+READY_TIMEOUT_SECONDS = 2.0  # a readiness probe's wait for JetStream
 FETCH_WAIT_SECONDS = 5.0  # how long one pull request waits on an idle stream
 
 BatchHandler = Callable[[list[Msg]], Awaitable[None]]
@@ -108,6 +115,9 @@ class Bus:
         self.streams = streams
         self.consumers = consumers
         self.replay = replay  # durables to restart from the stream's start (see replay_consumer)
+        names = [config.name for config in streams if config.name]
+        own = stream_name(service)
+        self._probed_stream = own if own in names or not names else names[0]  # readiness asks it
         self.broker = NatsBroker(
             nats_url.split(","),
             name=f"linli-{service}",
@@ -170,6 +180,21 @@ class Bus:
 
     def ready(self) -> bool:
         return self.is_connected()
+
+    async def answers(self, timeout: float = READY_TIMEOUT_SECONDS) -> str:
+        """ "ok" if JetStream answers for this service's own stream within `timeout`, else why not.
+
+        A connection alone says little on a cluster: with the stream's servers frozen or without a
+        quorum the socket stays up while every publish times out."""
+        if not self.is_connected():
+            return "disconnected"
+        try:
+            await asyncio.wait_for(self.js.stream_info(self._probed_stream), timeout)
+        except TimeoutError:
+            return "jetstream not answering"
+        except Exception as error:
+            return f"jetstream error: {type(error).__name__}"
+        return "ok"
 
     def start_in_background(self) -> None:
         self._task = asyncio.create_task(self._start(), name="bus-start")

@@ -32,7 +32,7 @@ async def readyz(request: Request) -> dict[str, str] | Response:
         checks["database"] = "ok"
     except Exception as error:  # readiness reports, it does not raise
         checks["database"] = f"unreachable: {type(error).__name__}"
-    checks["bus"] = "ok" if request.app.state.bus.is_connected() else "disconnected"
+    checks["bus"] = await request.app.state.bus.answers()
     if all(value == "ok" for value in checks.values()):
         return {"status": "ready", **checks}
     return problem(503, "Not ready", ", ".join(f"{k}: {v}" for k, v in checks.items()), **checks)

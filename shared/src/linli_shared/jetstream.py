@@ -37,10 +37,12 @@ def dead_letter_subject(consumer: str) -> str:
     return f"{DEAD_LETTER_PREFIX}.{consumer}"
 
 
-def event_stream_config(service: str) -> StreamConfig:
-    """One stream per producing service: file storage, limits retention, a day of dedup."""
+def event_stream_config(service: str, *, replicas: int = 1) -> StreamConfig:
+    """One stream per producing service: file storage, limits retention, a day of dedup; on a
+    cluster, `replicas` copies on as many servers (3 survives the loss of one)."""
     return StreamConfig(
         name=stream_name(service),
+        num_replicas=replicas,
         subjects=[service_subjects(service)],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
@@ -50,9 +52,10 @@ def event_stream_config(service: str) -> StreamConfig:
     )
 
 
-def dead_letter_stream_config() -> StreamConfig:
+def dead_letter_stream_config(*, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=DEAD_LETTER_STREAM,
+        num_replicas=replicas,
         subjects=[f"{DEAD_LETTER_PREFIX}.>"],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
@@ -94,7 +97,8 @@ class DurableConsumer:
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
-    """Create the stream, or bring an existing one to this configuration."""
+    """Create the stream, or bring an existing one to this configuration (its replica count too:
+    the server adds or removes copies)."""
     assert config.name
     try:
         await js.stream_info(config.name)

@@ -109,6 +109,7 @@ async def build_bus(spec: ServiceSpec, session_factory: async_sessionmaker[Async
     """The bus with every stream this service touches, its durable consumers, and which of them
     must replay their stream from the start because this database has applied nothing yet."""
     producers = {spec.name} | {s.producer for s in spec.subscriptions}
+    replicas = spec.settings.stream_replicas
     fresh = [
         s.consumer.durable
         for s in spec.subscriptions
@@ -117,7 +118,8 @@ async def build_bus(spec: ServiceSpec, session_factory: async_sessionmaker[Async
     return Bus(
         spec.settings.nats_url,
         service=spec.name,
-        streams=[event_stream_config(p) for p in sorted(producers)] + [dead_letter_stream_config()],
+        streams=[event_stream_config(p, replicas=replicas) for p in sorted(producers)]
+        + [dead_letter_stream_config(replicas=replicas)],
         consumers=[s.consumer for s in spec.subscriptions],
         replay=frozenset(fresh),
     )

@@ -18,6 +18,13 @@ class ServiceSettings(BaseSettings):
     http_port: int
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="LINLI_NATS_URL")
     jwt_secret: SecretStr = Field(min_length=32, validation_alias="LINLI_JWT_SECRET")
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        validation_alias="LINLI_STREAM_REPLICAS",
+        description="Copies of each stream in the NATS cluster: 1 on one server, 3 on a 3-node cluster.",
+    )
     relay_enabled: bool = Field(
         default=True, description="Publish the outbox; off only to run the relay elsewhere."
     )

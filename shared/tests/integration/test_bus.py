@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from linli_shared.bus import Bus
@@ -44,4 +46,23 @@ async def test_bus_started_before_nats_exists_connects_when_it_appears(own_nats_
     own_nats_server.start()
     await bus.wait_started(timeout=30)
     assert bus.is_connected()
+    await bus.stop()
+
+
+async def test_readiness_says_jetstream_is_not_answering_while_the_server_is_frozen(own_nats_server) -> None:
+    bus = Bus(
+        own_nats_server.url, service="registry", streams=[event_stream_config("registry")], consumers=[]
+    )
+    bus.start_in_background()
+    await bus.wait_started(timeout=20)
+    assert await bus.answers() == "ok"
+    process = own_nats_server.process
+    assert process is not None
+    process.send_signal(signal.SIGSTOP)  # as `docker pause` does: the socket stays, nothing answers
+    try:
+        assert bus.is_connected(), "the connection alone still looks fine"
+        assert await bus.answers(timeout=0.5) == "jetstream not answering"
+    finally:
+        process.send_signal(signal.SIGCONT)
+    assert await bus.answers() == "ok"
     await bus.stop()
