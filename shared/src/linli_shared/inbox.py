@@ -132,13 +132,25 @@ class Inbox:
     apply: ApplyEvent
     publish_dead_letter: DeadLetterPublish
     batch_size: int = DEFAULT_BATCH_SIZE
+    district: str | None = None
+    """The one district this service serves, if it serves one: another's event is never applied."""
+
+    def read(self, data: bytes) -> Envelope:
+        """The envelope, if it is one and is this service's to apply (else a permanent error)."""
+        envelope = Envelope.model_validate_json(data)
+        if self.district is not None and envelope.district != self.district:
+            raise PermanentEventError(
+                f"event {envelope.event_id} of district {envelope.district} reached a service that"
+                f" serves only {self.district}: not applied (check the consumer's filter)"
+            )
+        return envelope
 
     async def handle(self, data: bytes, *, subject: str, deliveries: int, stream_sequence: int) -> Outcome:
         """One delivery in its own transaction."""
         delivery = Delivery(data, subject, deliveries, stream_sequence)
         name = self.consumer.durable
         try:
-            envelope = Envelope.model_validate_json(data)
+            envelope = self.read(data)
             applied = await apply_once(self.session_factory(), name, envelope, self.apply)
         except Exception as error:
             return await self._failed(delivery, error)
@@ -155,8 +167,8 @@ class Inbox:
         unreadable: dict[int, Exception] = {}
         for index, delivery in enumerate(batch):
             try:
-                parsed[index] = Envelope.model_validate_json(delivery.data)
-            except ValidationError as error:
+                parsed[index] = self.read(delivery.data)
+            except (ValidationError, PermanentEventError) as error:
                 unreadable[index] = error
         for isolate in (False, True):
             errors = dict(unreadable)

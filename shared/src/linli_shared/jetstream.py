@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -83,6 +83,12 @@ class DurableConsumer:
             durable=f"{consumer}-{producer}",
             filter_subject=service_subjects(producer),
         )
+
+    def in_district(self, district: str) -> DurableConsumer:
+        """The same consumer for a service that serves one district: it reads that district's
+        events only, through a durable of its own (districts may share a cluster)."""
+        root, _, rest = self.filter_subject.split(".", 2)
+        return replace(self, durable=f"{self.durable}-{district}", filter_subject=f"{root}.{district}.{rest}")
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(

@@ -8,7 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +67,12 @@ class ServiceSpec:
     subscriptions: list[Subscription] = field(default_factory=list)
     periodic_jobs: list[tuple[PeriodicJob, float]] = field(default_factory=list)
     publishes: list[type[Event]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if district := self.settings.district:  # a district site reads its own district's events
+            self.subscriptions = [
+                replace(s, consumer=s.consumer.in_district(district)) for s in self.subscriptions
+            ]
 
 
 def document_events(broker: NatsBroker, events: list[type[Event]]) -> None:
@@ -133,6 +139,7 @@ def subscribe_inboxes(spec: ServiceSpec, bus: Bus, session_factory: async_sessio
             subscription.apply,
             bus.publish_with_headers,
             batch_size=spec.settings.inbox_batch_size,
+            district=spec.settings.district,
         )
         subscribe_inbox(bus, inbox, description=subscription.description)
 

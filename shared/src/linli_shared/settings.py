@@ -18,6 +18,12 @@ class ServiceSettings(BaseSettings):
     http_port: int
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="LINLI_NATS_URL")
     jwt_secret: SecretStr = Field(min_length=32, validation_alias="LINLI_JWT_SECRET")
+    district: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9_-]+$",
+        validation_alias="LINLI_DISTRICT",
+        description="The one district this service serves (a district site); unset, it serves all.",
+    )
     stream_replicas: int = Field(
         default=1,
         ge=1,

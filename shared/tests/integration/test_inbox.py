@@ -110,7 +110,7 @@ async def running_consumer(nats_url: str, session_factory, district) -> AsyncIte
     """Start a consuming service (FastStream subscriber + inbox) on this test's district."""
     buses: list[Bus] = []
 
-    async def start(apply=record_effect, max_deliver: int = 3) -> DurableConsumer:
+    async def start(apply=record_effect, max_deliver: int = 3, serves: str | None = None) -> DurableConsumer:
         consumer = DurableConsumer(
             stream=stream_name("registry"),
             durable=f"test-{uuid.uuid4().hex[:8]}",
@@ -123,7 +123,7 @@ async def running_consumer(nats_url: str, session_factory, district) -> AsyncIte
             streams=[event_stream_config("registry"), dead_letter_stream_config()],
             consumers=[consumer],
         )
-        inbox = Inbox(consumer, lambda: session_factory, apply, bus.publish_with_headers)
+        inbox = Inbox(consumer, lambda: session_factory, apply, bus.publish_with_headers, district=serves)
         subscribe_inbox(bus, inbox)
         bus.start_in_background()
         await bus.wait_started(timeout=20)
@@ -308,3 +308,20 @@ async def test_an_event_that_breaks_its_contract_is_dead_lettered_at_once(sessio
     assert outcome is Outcome.DEAD_LETTERED
     assert "PermanentEventError" in dead_letters[0]["Linli-Error"]
     assert await effects(session_factory, broken.event_id) == 0
+
+
+async def test_a_district_service_never_applies_another_districts_event(
+    running_consumer, js, session_factory, district
+) -> None:
+    """A misrouted event (another district's, on this district's subject) is dead-lettered, not applied."""
+    await js.add_stream(event_stream_config("registry"))
+    stranger, own = tags_changed("elsewhere"), tags_changed(district)
+    await js.publish(own.subject, stranger.model_dump_json().encode())
+    await js.publish(own.subject, own.model_dump_json().encode())
+
+    consumer = await running_consumer(serves=district)
+
+    letter = await eventually(lambda: last_dead_letter(js, consumer))
+    assert b"elsewhere" in letter.data and "serves only" in (letter.headers or {})["Linli-Error"]
+    assert await eventually(lambda: applied_in_order(session_factory)) == [own.event_id]
+    assert await effects(session_factory, stranger.event_id) == 0

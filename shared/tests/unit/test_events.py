@@ -4,6 +4,7 @@ import pytest
 
 from linli_shared.contracts.registry import ResidentMovedOut, ResidentTagsChanged
 from linli_shared.events import Envelope, subject_for
+from linli_shared.jetstream import DurableConsumer
 
 
 def test_subject_names_district_service_and_event() -> None:
@@ -38,3 +39,10 @@ def test_envelope_refuses_naive_time() -> None:
             community=None,
             occurred_at=datetime(2026, 1, 1),
         )
+
+
+def test_a_district_consumer_reads_its_district_only_through_a_durable_of_its_own() -> None:
+    consumer = DurableConsumer.of_events("registry", consumer="points").in_district("d01")
+    assert consumer.filter_subject == "linli.d01.registry.>"
+    assert consumer.durable == "points-registry-d01"
+    assert consumer.stream == "LINLI_REGISTRY"
