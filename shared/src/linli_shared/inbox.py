@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_shared import metrics
 from linli_shared.bus import Bus
 from linli_shared.clock import UtcDateTime, utc_now
+from linli_shared.correlation import correlated
 from linli_shared.events import Envelope
 from linli_shared.jetstream import DurableConsumer, dead_letter_subject
 from linli_shared.unit_of_work import UnitOfWork, Work
@@ -90,7 +91,8 @@ async def apply_once(
             await uow.session.flush()
         except IntegrityError:
             return False
-        await apply(uow, envelope)
+        with correlated(envelope.correlation_id or envelope.event_id):
+            await apply(uow, envelope)
         await uow.commit()
         return True
 
@@ -211,12 +213,14 @@ class Inbox:
                     continue
                 fresh.discard(envelope.event_id)  # a second copy in the same batch is a duplicate
                 if not isolate:  # the first failure ends this attempt
-                    await self.apply(uow, envelope)
+                    with correlated(envelope.correlation_id or envelope.event_id):
+                        await self.apply(uow, envelope)
                     outcomes[index] = Outcome.APPLIED
                     continue
                 try:
                     async with uow.savepoint():
-                        await self.apply(uow, envelope)
+                        with correlated(envelope.correlation_id or envelope.event_id):
+                            await self.apply(uow, envelope)
                 except Exception as error:
                     errors[index] = error
                     failed.append(envelope.event_id)

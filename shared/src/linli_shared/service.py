@@ -6,6 +6,7 @@ import asyncio
 import functools
 import gc
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -21,9 +22,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared import health
 from linli_shared.bus import Bus
+from linli_shared.correlation import CorrelationMiddleware, configure_logging, correlated
 from linli_shared.database import make_engine, make_session_factory
 from linli_shared.errors import install_problem_handlers
 from linli_shared.events import SUBJECT_ROOT, Event
+from linli_shared.http_metrics import RequestMetrics
 from linli_shared.inbox import ApplyEvent, Inbox, has_applied_anything, subscribe_inbox
 from linli_shared.jetstream import (
     DurableConsumer,
@@ -103,7 +106,8 @@ async def run_periodically(
         while True:
             try:
                 if await leadership.held():
-                    await job(factory)
+                    with correlated(uuid.uuid4().hex):  # each run's log lines and events together
+                        await job(factory)
             except Exception:
                 log.exception("periodic job %s failed", name)
             await asyncio.sleep(every_seconds)
@@ -173,6 +177,7 @@ def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncCont
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging()
         engine = make_engine(settings.database_url)
         await upgrade_to_head(engine, spec.migrations)
         session_factory = make_session_factory(engine)
@@ -207,6 +212,8 @@ def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncCont
 def create_service_app(spec: ServiceSpec) -> FastAPI:
     # FastAPIOffline serves Swagger UI's assets from the package: /docs works on a closed network
     app = FastAPIOffline(title=spec.title, version="1.0.0", lifespan=service_lifespan(spec))
+    app.add_middleware(RequestMetrics, service=spec.name)
+    app.add_middleware(CorrelationMiddleware)
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(health.router)

@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.auth import Caller
 from linli_shared.clock import utc_now
+from linli_shared.correlation import current_correlation_id
 from linli_shared.errors import Conflict, DomainError
 from linli_shared.events import Envelope, Event
 from linli_shared.idempotency import FIND_KEY, REMEMBER_KEY, IdempotencyDep, IdempotentRequest
@@ -112,7 +113,13 @@ class UnitOfWork:
         """Stage an event for this transaction's outbox; it is published only if the work commits.
         Staged events are written together, in one statement, when the work flushes or commits."""
         when = occurred_at or self.now
-        envelope = Envelope.wrap(event, district=district, community=community, occurred_at=when)
+        envelope = Envelope.wrap(
+            event,
+            district=district,
+            community=community,
+            occurred_at=when,
+            correlation_id=current_correlation_id(),
+        )
         self.events.append(envelope)
         return envelope
 

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.bus import Bus
 from linli_shared.contracts.registry import ResidentTagsChanged
+from linli_shared.correlation import current_correlation_id
 from linli_shared.events import Envelope
 from linli_shared.inbox import EventArrivedEarly, Inbox, InboxEntry, Outcome, apply_once, subscribe_inbox
 from linli_shared.jetstream import (
@@ -325,3 +326,18 @@ async def test_a_district_service_never_applies_another_districts_event(
     assert b"elsewhere" in letter.data and "serves only" in (letter.headers or {})["Linli-Error"]
     assert await eventually(lambda: applied_in_order(session_factory)) == [own.event_id]
     assert await effects(session_factory, stranger.event_id) == 0
+
+
+async def test_an_event_is_applied_under_its_correlation_id_and_passes_it_on(session_factory) -> None:
+    seen: list[str | None] = []
+
+    async def apply(uow: Work, envelope: Envelope) -> None:
+        seen.append(current_correlation_id())
+        uow.record(ResidentTagsChanged(resident_id="r2", tags=[]), district="d1", community="c1")
+        seen.append(uow.events[-1].correlation_id)
+
+    caused = tags_changed("d1").model_copy(update={"correlation_id": "request-7"})
+    uncorrelated = tags_changed("d1")
+    await apply_once(session_factory, "notify", caused, apply)
+    await apply_once(session_factory, "notify", uncorrelated, apply)
+    assert seen == ["request-7", "request-7", uncorrelated.event_id, uncorrelated.event_id]
