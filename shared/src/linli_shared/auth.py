@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
+import functools
+import time
 from datetime import datetime, timedelta
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from linli_shared.clock import utc_now
 from linli_shared.errors import Forbidden, NotFound, Unauthorized
@@ -42,6 +44,8 @@ COMMUNITY_LEVEL = {
 
 class Caller(BaseModel):
     """The authenticated caller; `community` is set exactly for community-level roles."""
+
+    model_config = ConfigDict(frozen=True)  # one verified token's caller serves all its requests
 
     subject: str
     role: Role
@@ -103,6 +107,17 @@ def check_scope(role: Role, district: str | None, community: str | None) -> None
 
 
 def read_token(secret: str, token: str) -> Caller:
+    """The token's caller. A phone sends the same token with every request: its signature and
+    claims are checked once, its expiry every time."""
+    caller, expires = verified_token(secret, token)
+    if expires <= time.time():
+        raise Unauthorized("invalid token: Signature has expired")
+    return caller
+
+
+@functools.lru_cache(maxsize=4096)
+def verified_token(secret: str, token: str) -> tuple[Caller, float]:
+    """The caller and expiry of a token whose signature and claims hold (errors are not cached)."""
     try:
         claims = jwt.decode(
             token,
@@ -121,9 +136,10 @@ def read_token(secret: str, token: str) -> Caller:
             }
         )
         check_scope(caller.role, caller.district, caller.community)
+        expires = float(claims["exp"])
     except (jwt.PyJWTError, ValidationError, ValueError, KeyError) as error:
         raise Unauthorized(f"invalid token: {error}") from error
-    return caller
+    return caller, expires
 
 
 _bearer = HTTPBearer(auto_error=False)

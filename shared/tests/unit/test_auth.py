@@ -33,6 +33,15 @@ def test_expired_token_is_refused() -> None:
         read_token(SECRET, token)
 
 
+def test_a_token_verified_before_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = issue_token(SECRET, role=Role.CITY_ADMIN, district=None, lifetime=timedelta(minutes=5))
+    assert read_token(SECRET, token).role is Role.CITY_ADMIN  # verified, and remembered
+    later = auth.time.time() + 301
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with pytest.raises(Unauthorized, match="expired"):
+        read_token(SECRET, token)
+
+
 def test_community_role_without_community_cannot_get_a_token() -> None:
     with pytest.raises(ValueError, match="needs a community"):
         issue_token(SECRET, role=Role.VOLUNTEER, district="d1")
