@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from linli_shared.ids import new_id
 
 SUBJECT_ROOT = "linli"
 SUBJECT_TOKEN = re.compile(r"^[a-z0-9_-]+$")
@@ -72,8 +73,9 @@ class Envelope(BaseModel):
         """Put an event in an envelope; `occurred_at` must be timezone-aware."""
         if occurred_at.tzinfo is None:
             raise ValueError("occurred_at must be timezone-aware")
-        return cls(
-            event_id=event_id or str(uuid.uuid4()),
+        # built, not validated: every field is made here, from an event already validated
+        return cls.model_construct(
+            event_id=event_id or new_id(),
             event_type=f"{event.service}.{event.name}",
             schema_version=event.schema_version,
             occurred_at=occurred_at.astimezone(UTC),

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Column, Table, Text, event, insert
+from sqlalchemy import Column, Text, event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Field, Session, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared import metrics
+from linli_shared.bulk import insert_rows
 from linli_shared.clock import UtcDateTime, utc_now
 from linli_shared.events import Envelope
 from linli_shared.leadership import Leadership
@@ -42,11 +43,6 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
 
 
-OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-INSERT_OUTBOX = insert(OUTBOX)
-"""One statement, compiled once, for however many events a transaction writes."""
-
-
 def outbox_row(envelope: Envelope) -> dict[str, Any]:
     return {
         "event_id": envelope.event_id,
@@ -63,8 +59,7 @@ async def insert_events(session: AsyncSession, envelopes: Sequence[Envelope]) ->
     given; they are relayed only if that transaction commits."""
     if not envelopes:
         return
-    connection = await session.connection()
-    await connection.execute(INSERT_OUTBOX, [outbox_row(envelope) for envelope in envelopes])
+    await insert_rows(session, OutboxMessage, [outbox_row(envelope) for envelope in envelopes])
     session.info["outbox_dirty"] = True
 
 

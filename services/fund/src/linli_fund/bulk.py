@@ -1,4 +1,4 @@
-"""Many journal entries, or many rows, in one statement each: the fund's bulk writes.
+"""Many journal entries in one statement each: the fund's bulk writes.
 
 A batch of donations posts its entries through `post_entries`, which checks each entry as
 `ledger.post_entry` does and moves the guarded balances once for the whole batch.
@@ -9,49 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain
 from linli_fund.domain import EntryKind, Line
 from linli_fund.ledger import move_balances
 from linli_fund.models import JournalEntry, Posting
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    """A model's table, for Core statements: a multi-row INSERT of plain dicts, no ORM objects."""
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
-async def insert_rows(session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many rows (each with the same keys) in one statement, not a round trip per row.
-
-    On PostgreSQL: INSERT … SELECT FROM unnest(one array per column), whose cost hardly grows with
-    the rows; elsewhere an executemany.
-    """
-    table = table_of(model)
-    bind = session.get_bind()
-    if not rows:
-        return
-    if bind.dialect.name != "postgresql":
-        await session.exec(insert(table), params=list(rows))
-        return
-    columns = [column for column in table.columns if column.name in rows[0]]
-    arrays = ", ".join(
-        f"CAST(:{column.name} AS {column.type.compile(dialect=bind.dialect)}[])" for column in columns
-    )
-    names = ", ".join(column.name for column in columns)
-    statement = text(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})").bindparams(
-        *(bindparam(column.name, type_=ARRAY(column.type)) for column in columns)
-    )
-    connection = await session.connection()  # the session's own transaction
-    await connection.execute(statement, {c.name: [row[c.name] for row in rows] for c in columns})
+from linli_shared.bulk import insert_rows
 
 
 @dataclass(frozen=True)
@@ -91,11 +56,7 @@ async def post_entries(
         }
         for draft in drafts
     ]
-    inserted = await session.exec(
-        insert(table_of(JournalEntry)).returning(col(JournalEntry.id), sort_by_parameter_order=True),
-        params=entries,
-    )
-    ids: list[int] = list(inserted.scalars().all())
+    ids = await insert_rows(session, JournalEntry, entries, returning_id=True)
     postings = [
         {**where, "entry_id": entry_id, "account": line.account, "amount": line.amount}
         for entry_id, draft in zip(ids, drafts, strict=True)

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, func, select
 
-from linli_fund.models import Donation, JournalEntry, Posting
+from linli_fund.models import Donation, GuardedBalance, JournalEntry, Posting
+from linli_fund.usecases import donation_batches
 from linli_shared.auth import Role
 from linli_shared.clock import utc_now
 from linli_shared.outbox import OutboxMessage
@@ -148,6 +149,38 @@ async def test_a_bad_line_refuses_the_whole_batch_and_names_it(client, community
     assert await received_events(client, community) == []
     after = await donate(community, 900)
     assert after["receipt_number"].endswith("-000001")  # the refused batch took no number
+
+
+async def test_a_batch_failing_after_its_entries_are_written_keeps_nothing_and_leaves_no_gap(
+    client, community, donate, monkeypatch
+) -> None:
+    """All or none in the database itself: the numbers taken, the balances moved and the entries and
+    postings written are all undone when a later statement of the batch fails."""
+    real_insert = donation_batches.insert_rows
+
+    async def insert_failing_for_donations(session, model, rows, **options):
+        if model is Donation:  # the last insert of the batch, after numbers, balances and entries
+            raise RuntimeError("the disk is full")
+        return await real_insert(session, model, rows, **options)
+
+    monkeypatch.setattr(donation_batches, "insert_rows", insert_failing_for_donations)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        await post_batch(client, community, box(community, [500, 600, 700]))
+    monkeypatch.undo()
+
+    assert await books(client, community) == ([], 0, 0, 0)
+    assert await received_events(client, community) == []
+    balances = await trial(client, community)
+    assert balances["total_debit"] == balances["total_credit"] == 0
+    after = await post_batch(client, community, box(community, [800, 900]))
+    assert after.status_code == 201, after.text
+    assert after.json()["first_receipt_number"].endswith("-000001")  # the failed batch's numbers came back
+    single = await donate(community, 100)
+    assert single["receipt_number"].endswith("-000003")
+    assert await books(client, community) == ([1, 2, 3], 3, 0, 0)
+    async with client.app.state.session_factory() as session:
+        cash = await session.get(GuardedBalance, (community.district, community.community, "assets:cash"))
+    assert cash is not None and cash.balance == 800 + 900  # the failed box moved nothing (the gift: not cash)
 
 
 async def test_a_batch_can_book_earlier_days_and_each_gift_is_booked_on_its_own_day(

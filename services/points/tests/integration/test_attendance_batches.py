@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from linli_points.models import PointsEntry, ServiceRecord
+from linli_points.models import PointsAccount, PointsEntry, ServiceRecord
+from linli_points.usecases import attendance_batches
 from linli_shared.auth import Role
 from linli_shared.outbox import OutboxMessage
 
@@ -171,6 +172,61 @@ async def test_a_bad_attendee_refuses_the_whole_batch_and_is_named(
     assert await outbox_events(client, ".points.points.earned", community) == []
     again = await confirm(client, community, activity, lines(volunteers, [60, 60, 60]))
     assert again.status_code == 201, "nothing of the refused batch was kept"
+
+
+async def test_a_batch_failing_after_its_credits_are_written_keeps_nothing(
+    client, community, enrol, monkeypatch
+) -> None:
+    """All or none in the database itself: sign-ups moved, service records written and balances
+    credited are all undone when the batch's last statement fails; the batch can then go through."""
+    activity = await publish(client, community)
+    volunteers = await attendees(client, community, enrol, activity, 3)
+    real_insert = attendance_batches.insert_rows
+
+    async def insert_failing_for_entries(session, model, rows, **options):
+        if model is PointsEntry:  # the last insert, after sign-ups, records and balances
+            raise RuntimeError("the disk is full")
+        return await real_insert(session, model, rows, **options)
+
+    monkeypatch.setattr(attendance_batches, "insert_rows", insert_failing_for_entries)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        await confirm(client, community, activity, lines(volunteers, [60, 60, 60]))
+    monkeypatch.undo()
+
+    assert all(points == [] for points in (await credits(client, volunteers)).values())
+    assert await outbox_events(client, ".points.points.earned", community) == []
+    async with client.app.state.session_factory() as session:
+        ids = [str(v["id"]) for v in volunteers]
+        balances = (
+            await session.exec(select(PointsAccount.balance).where(col(PointsAccount.volunteer_id).in_(ids)))
+        ).all()
+    assert list(balances) == [0, 0, 0]
+    again = await confirm(client, community, activity, lines(volunteers, [60, 60, 60]))
+    assert again.status_code == 201, again.text
+    assert all(points == [10, 0] for points in (await credits(client, volunteers)).values())
+
+
+async def test_racing_batches_of_two_activities_credit_shared_volunteers_once_each(
+    client, community, enrol
+) -> None:
+    """Their accounts are locked in one order by both batches: no deadlock, no lost credit."""
+    morning, afternoon = await publish(client, community), await publish(client, community)
+    volunteers = await attendees(client, community, enrol, morning, 6)
+    for volunteer in volunteers:
+        signed = await client.post(
+            f"/v1/activities/{afternoon['id']}/sign-ups",
+            json={"volunteer_id": volunteer["id"]},
+            headers=community.as_(Role.COMMUNITY_WORKER),
+        )
+        assert signed.status_code == 201, signed.text
+    body = lines(volunteers, [60] * 6)
+
+    answers = await asyncio.gather(*(confirm(client, community, a, body) for a in (morning, afternoon)))
+
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert all(sorted(points) == [0, 0, 10, 10] for points in (await credits(client, volunteers)).values())
+    earned = await outbox_events(client, ".points.points.earned", community)
+    assert sorted(e["payload"]["balance"] for e in earned) == [10] * 6 + [20] * 6
 
 
 async def test_an_attendee_listed_twice_is_refused(client, community, enrol) -> None:

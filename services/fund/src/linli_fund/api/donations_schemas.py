@@ -89,11 +89,6 @@ class DonationBatchIn(Strict):
         description=f"At most {MAX_BATCH} gifts, each receipted in this order with the next number.",
     )
 
-    def gifts(self) -> list[DonationIn]:
-        """Each line as the donation it records (already validated: not validated again)."""
-        where: dict[str, object] = {"district": self.district, "community": self.community}
-        return [DonationIn.model_construct(None, **where, **dict(line)) for line in self.donations]
-
 
 class DonationOut(BaseModel):
     """A donation as fund readers see it: never the donor's phone."""

@@ -12,24 +12,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import bulk, domain
 from linli_fund.access import RECORDERS, check_fund_scope
-from linli_fund.api.donations_schemas import DonationBatchIn, DonationIn, DonationOut
+from linli_fund.api.donations_schemas import DonationBatchIn, DonationIn, DonationLineIn
 from linli_fund.models import Donation
 from linli_fund.usecases.donations import (
     booked_at,
     day_received,
-    donation_row,
+    donation_columns,
     entry_of,
     next_receipt_sequence,
+    receipt_columns,
     received_event,
 )
 from linli_shared.auth import Caller
+from linli_shared.bulk import insert_rows
+from linli_shared.clock import china_day
 from linli_shared.errors import DomainError, Invalid, NotFound
+from linli_shared.ids import new_ids
 from linli_shared.unit_of_work import Made, Work, write
 
 
@@ -38,7 +43,8 @@ class DonationBatch:
     id: str
     district: str
     community: str
-    donations: list[DonationOut]
+    donations: list[dict[str, Any]]
+    """Each donation's columns, in receipt order: read out through DonationOut, which drops the phone."""
 
 
 async def load_batch(session: AsyncSession, caller: Caller, batch_id: str) -> DonationBatch:
@@ -48,18 +54,18 @@ async def load_batch(session: AsyncSession, caller: Caller, batch_id: str) -> Do
     if not donations:
         raise NotFound("donation batch not found")
     check_fund_scope(caller, donations[0].district, donations[0].community)
-    out = [DonationOut.model_validate(donation, from_attributes=True) for donation in donations]
-    return DonationBatch(batch_id, donations[0].district, donations[0].community, out)
+    rows = [donation.model_dump() for donation in donations]
+    return DonationBatch(batch_id, donations[0].district, donations[0].community, rows)
 
 
 @contextmanager
-def naming(gift: DonationIn, index: int) -> Iterator[None]:
+def naming(line: DonationLineIn, index: int) -> Iterator[None]:
     """A bad line refuses the whole batch with a 422 that says which line and why."""
     try:
         yield
     except DomainError as error:
         raise Invalid(
-            f"donation {index + 1} ({gift.donor_name}, {gift.amount_fen} fen): {error.detail}"
+            f"donation {index + 1} ({line.donor_name}, {line.amount_fen} fen): {error.detail}"
         ) from error
 
 
@@ -67,22 +73,31 @@ def naming(gift: DonationIn, index: int) -> Iterator[None]:
 async def record_batch(
     uow: Work, caller: Caller, data: DonationBatchIn, *, oldest_days: int = domain.BACKDATE_DAYS
 ) -> Made[DonationBatch]:
-    """Receipt and post every gift of the batch, or none: numbers, entries and events commit together."""
+    """Receipt and post every gift of the batch, or none: numbers, entries and events commit together.
+
+    Set-based: one step of the receipt counter for the whole batch, the guarded balances moved once
+    by the batch's total, one multi-row INSERT each for entries, postings, donations and events."""
     check_fund_scope(caller, data.district, data.community, *RECORDERS)
-    gifts = data.gifts()
-    days: list[date] = []
-    for index, gift in enumerate(gifts):
-        with naming(gift, index):
-            days.append(await day_received(uow, gift, oldest_days=oldest_days))
-    year = domain.receipt_year(uow.now)
-    last = await next_receipt_sequence(uow.session, data.district, data.community, year, len(gifts))
-    when = await booked_on(uow, gifts, days)  # after the receipt counter: the one lock order
+    lines = data.donations
+    days = await days_received(uow, data, oldest_days=oldest_days)
     batch_id = str(uuid.uuid4())
-    first = last - len(gifts) + 1
-    rows = [
-        donation_row(gift, caller, year, first + index, when[day], batch_id)
-        for index, (gift, day) in enumerate(zip(gifts, days, strict=True))
+    rows = [  # made before the receipt counter is taken: the batch holds its lock until it commits
+        donation_columns(
+            line,
+            district=data.district,
+            community=data.community,
+            recorded_by=caller.subject,
+            donation_id=donation_id,
+            batch_id=batch_id,
+        )
+        for line, donation_id in zip(lines, new_ids(len(lines)), strict=True)
     ]
+    year = domain.receipt_year(uow.now)
+    last = await next_receipt_sequence(uow.session, data.district, data.community, year, len(lines))
+    when = await booked_on(uow, data, days)  # after the receipt counter: the one lock order
+    first = last - len(lines) + 1
+    for index, (row, day) in enumerate(zip(rows, days, strict=True)):
+        row.update(receipt_columns(year, first + index), received_at=when[day])
     entry_ids = await bulk.post_entries(
         uow.session,
         district=data.district,
@@ -92,18 +107,36 @@ async def record_batch(
     )
     for row, entry_id in zip(rows, entry_ids, strict=True):
         row["entry_id"] = entry_id
-    await bulk.insert_rows(uow.session, Donation, rows)
+    await insert_rows(uow.session, Donation, rows)
     for row in rows:
         uow.record(received_event(row), district=data.district, community=data.community)
-    donations = [DonationOut.model_validate(row) for row in rows]
-    return Made(batch_id, DonationBatch(batch_id, data.district, data.community, donations))
+    return Made(batch_id, DonationBatch(batch_id, data.district, data.community, rows))
 
 
-async def booked_on(uow: Work, gifts: list[DonationIn], days: list[date]) -> dict[date, datetime]:
+def gift_of(data: DonationBatchIn, line: DonationLineIn) -> DonationIn:
+    """A line as the single donation it records (already validated: not validated again)."""
+    return DonationIn.model_construct(None, district=data.district, community=data.community, **dict(line))
+
+
+async def days_received(uow: Work, data: DonationBatchIn, *, oldest_days: int) -> list[date]:
+    """Each gift's China day, checked as the single donation checks it. A plain gift of today (no
+    date, drive or registered donor: a counted box) has nothing to look up, so it costs nothing."""
+    today = china_day(uow.now)
+    days: list[date] = []
+    for index, line in enumerate(data.donations):
+        if line.received_on is None and line.campaign_id is None and line.donor_resident_id is None:
+            days.append(today)
+            continue
+        with naming(line, index):
+            days.append(await day_received(uow, gift_of(data, line), oldest_days=oldest_days))
+    return days
+
+
+async def booked_on(uow: Work, data: DonationBatchIn, days: list[date]) -> dict[date, datetime]:
     """When each day's gifts are booked, as the single donation books them (once per day)."""
     when: dict[date, datetime] = {}
-    for index, (gift, day) in enumerate(zip(gifts, days, strict=True)):
+    for index, (line, day) in enumerate(zip(data.donations, days, strict=True)):
         if day not in when:
-            with naming(gift, index):
-                when[day] = await booked_at(uow, gift, day)
+            with naming(line, index):
+                when[day] = await booked_at(uow, gift_of(data, line), day)
     return when

@@ -20,7 +20,7 @@ from linli_fund.access import (
     load_campaign,
     load_donation,
 )
-from linli_fund.api.donations_schemas import CampaignIn, DonationIn
+from linli_fund.api.donations_schemas import CampaignIn, DonationIn, DonationLineIn
 from linli_fund.domain import Channel, DonationStatus, DonorKind, EntryKind, Fund
 from linli_fund.models import Campaign, Donation, ReceiptCounter
 from linli_shared.auth import Caller
@@ -121,7 +121,15 @@ async def record_donation(
     year = domain.receipt_year(uow.now)
     sequence = await next_receipt_sequence(uow.session, data.district, data.community, year)
     when = await booked_at(uow, data, day)  # after the receipt counter: the one lock order
-    row = donation_row(data, caller, year, sequence, when)
+    row = donation_row(
+        data,
+        district=data.district,
+        community=data.community,
+        recorded_by=caller.subject,
+        year=year,
+        sequence=sequence,
+        when=when,
+    )
     draft = entry_of(row)
     entry = await ledger.post_entry(
         uow.session,
@@ -143,21 +151,57 @@ async def record_donation(
 
 
 def donation_row(
-    data: DonationIn, caller: Caller, year: int, sequence: int, when: datetime, batch_id: str | None = None
+    line: DonationLineIn,
+    *,
+    district: str,
+    community: str,
+    recorded_by: str,
+    year: int,
+    sequence: int,
+    when: datetime,
 ) -> dict[str, Any]:
     """The donation's columns with its receipt; its entry id is set once the entry is posted."""
+    columns = donation_columns(line, district=district, community=community, recorded_by=recorded_by)
+    return {**columns, **receipt_columns(year, sequence), "received_at": when}
+
+
+def donation_columns(
+    line: DonationLineIn,
+    *,
+    district: str,
+    community: str,
+    recorded_by: str,
+    donation_id: str | None = None,
+    batch_id: str | None = None,
+) -> dict[str, Any]:
+    """The donation's columns but its receipt and when it was booked (read field by field, no
+    model_dump: a batch makes thousands of these, before it takes its receipt numbers)."""
     return {
-        "id": str(uuid.uuid4()),
+        "id": donation_id or str(uuid.uuid4()),
+        "district": district,
+        "community": community,
+        "campaign_id": line.campaign_id,
+        "donor_kind": line.donor_kind.value,
+        "donor_name": line.donor_name,
+        "donor_resident_id": line.donor_resident_id,
+        "donor_phone": line.donor_phone,
+        "anonymous": line.anonymous,
+        "channel": line.channel.value,
+        "restricted_to": None if line.restricted_to is None else line.restricted_to.value,
+        "fund": domain.fund_for_donation(line.restricted_to).value,
+        "amount_fen": line.amount_fen,
+        "status": DonationStatus.RECEIVED.value,
+        "entry_id": 0,
+        "recorded_by": recorded_by,
+        "batch_id": batch_id,
+    }
+
+
+def receipt_columns(year: int, sequence: int) -> dict[str, Any]:
+    return {
         "receipt_number": domain.receipt_number(year, sequence),
         "receipt_year": year,
         "receipt_sequence": sequence,
-        "fund": domain.fund_for_donation(data.restricted_to).value,
-        "entry_id": 0,
-        "recorded_by": caller.subject,
-        "received_at": when,
-        "batch_id": batch_id,
-        "status": DonationStatus.RECEIVED.value,
-        **data.model_dump(exclude={"received_on"}),
     }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import TypeAdapter
 
 from linli_points.access import certificate_by_serial, load_certificate
 from linli_points.api.service_hours_schemas import (
@@ -23,7 +24,7 @@ from linli_points.api.service_hours_schemas import (
 )
 from linli_points.domain import hours
 from linli_points.models import Certificate, ServiceRecord, Volunteer
-from linli_points.usecases import service_hours
+from linli_points.usecases import attendance_batches, service_hours
 from linli_points.usecases.service_hours import ServiceSummary
 from linli_shared.auth import CallerDep
 from linli_shared.clock import china_day
@@ -32,6 +33,7 @@ from linli_shared.tables import BOM, csv_templates
 from linli_shared.unit_of_work import UnitOfWorkDep
 
 router = APIRouter(prefix="/v1")
+RECORDS_OUT = TypeAdapter(list[ServiceRecordOut])
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 TEMPLATES = Environment(
@@ -139,13 +141,16 @@ async def confirm_attendances(
 ) -> object:
     """Everyone who served, in one request: all credited by the activity's rule, or none (a bad
     attendee is a 422 naming them). The same Idempotency-Key confirms the batch once."""
-    batch = await service_hours.confirm_attendances(uow, caller, activity_id, data)
+    batch = await attendance_batches.confirm_attendances(uow, caller, activity_id, data)
+    records = RECORDS_OUT.validate_python(
+        [{**record, "hours": hours.hours_of(record["minutes"])} for record in batch.records]
+    )  # one call for the list, not one a record
     return AttendanceBatchOut(
         id=batch.id,
         activity_id=batch.activity_id,
-        count=len(batch.records),
-        points_awarded=sum(record.points_awarded for record in batch.records),
-        records=[record_out(record) for record in batch.records],
+        count=len(records),
+        points_awarded=sum(record.points_awarded for record in records),
+        records=records,
     )
 
 

@@ -159,19 +159,30 @@ async def move_sign_up(
 
 async def mark_attended(uow: Work, activity: Activity, volunteer: Volunteer, minutes: int) -> None:
     """Move the volunteer's sign-up to attended, once: of two racing confirmations one gets a 409."""
-    if uow.now < activity.starts_at:
+    entry = await sign_up_of(uow.session, activity.id, volunteer.id)
+    check_attendance(uow.now, activity, minutes, None if entry is None else entry.status)
+    assert entry is not None
+    if not await move_sign_up(
+        uow.session, entry.id, SignUpStatus.SIGNED_UP, SignUpStatus.ATTENDED, now=uow.now
+    ):
+        raise Conflict(ALREADY_CONFIRMED)  # by a twin request (same key), which @write then replays
+
+
+ALREADY_CONFIRMED = "hours were already confirmed for this volunteer and activity, or cancelled"
+
+
+def check_attendance(now: datetime, activity: Activity, minutes: int, sign_up_status: str | None) -> None:
+    """Hours are confirmed once the activity has started, for at most its window, and only for a
+    volunteer signed up and not yet confirmed (`sign_up_status`: None if never signed up)."""
+    if now < activity.starts_at:
         raise Conflict("hours can be confirmed once the activity has started")
     window = hours.window_minutes(activity.starts_at, activity.ends_at)
     if minutes > window:
         raise Invalid(f"{minutes} minutes is longer than the activity ({window} minutes)")
-    entry = await sign_up_of(uow.session, activity.id, volunteer.id)
-    if entry is None or entry.status == SignUpStatus.CANCELLED:
+    if sign_up_status is None or sign_up_status == SignUpStatus.CANCELLED:
         raise Conflict("this volunteer is not signed up for this activity")
-    moved = entry.status != SignUpStatus.ATTENDED and await move_sign_up(
-        uow.session, entry.id, SignUpStatus.SIGNED_UP, SignUpStatus.ATTENDED, now=uow.now
-    )
-    if not moved:  # already: by a twin request (same key), which @write then replays, or another
-        raise Conflict("hours were already confirmed for this volunteer and activity, or cancelled")
+    if sign_up_status == SignUpStatus.ATTENDED:
+        raise Conflict(ALREADY_CONFIRMED)
 
 
 @write(replay=load_sign_up)

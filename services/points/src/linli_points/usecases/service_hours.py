@@ -33,11 +33,11 @@ from linli_shared.auth import Caller, Role
 from linli_shared.clock import china_day
 from linli_shared.contracts.points import ServiceHoursConfirmed
 from linli_shared.database import flush_or_conflict
-from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
+from linli_shared.errors import Conflict, Invalid
 from linli_shared.unit_of_work import Made, Work, write
 
 if TYPE_CHECKING:
-    from linli_points.api.service_hours_schemas import AttendanceBatchIn, AttendanceIn, LateServiceIn
+    from linli_points.api.service_hours_schemas import AttendanceIn, LateServiceIn
 
 
 @write(replay=load_record)
@@ -49,47 +49,6 @@ async def confirm_attendance(
     activity = await load_activity(uow.session, caller, activity_id)
     record = await attend(uow, caller, activity, data)
     return Made(record.id, record)
-
-
-@dataclass(frozen=True)
-class AttendanceBatch:
-    id: str
-    activity_id: str
-    records: list[ServiceRecord]
-
-
-async def load_attendance_batch(session: AsyncSession, caller: Caller, batch_id: str) -> AttendanceBatch:
-    """The records a batch confirmed, by volunteer id, for a caller who sees their activity."""
-    statement = (
-        select(ServiceRecord)
-        .where(ServiceRecord.batch_id == batch_id)
-        .order_by(col(ServiceRecord.volunteer_id))
-    )
-    records = list((await session.exec(statement)).all())
-    if not records or records[0].activity_id is None:
-        raise NotFound("attendance batch not found")
-    activity = await load_activity(session, caller, records[0].activity_id)
-    return AttendanceBatch(batch_id, activity.id, records)
-
-
-@write(replay=load_attendance_batch)
-async def confirm_attendances(
-    uow: Work, caller: Caller, activity_id: str, data: AttendanceBatchIn
-) -> Made[AttendanceBatch]:
-    """Everyone who served at an activity, confirmed in one unit of work by the single attendance's
-    rules, or no one: a bad attendee refuses the batch with a 422 naming them. Attendees are taken
-    in volunteer-id order, the one order their rows are locked in."""
-    caller.check_role(*ORGANISERS)
-    activity = await load_activity(uow.session, caller, activity_id)
-    batch_id = str(uuid.uuid4())
-    records: list[ServiceRecord] = []
-    numbered = sorted(enumerate(data.attendees, start=1), key=lambda pair: pair[1].volunteer_id)
-    for number, line in numbered:
-        try:
-            records.append(await attend(uow, caller, activity, line, batch_id=batch_id))
-        except DomainError as error:
-            raise Invalid(f"attendee {number} (volunteer {line.volunteer_id}): {error.detail}") from error
-    return Made(batch_id, AttendanceBatch(batch_id, activity.id, records))
 
 
 async def attend(

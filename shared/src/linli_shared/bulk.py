@@ -1,0 +1,96 @@
+"""Many rows in one statement: for batches (a collection box's gifts, an activity's attendance)
+and for a transaction's outbox rows, with no ORM object per row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Table, bindparam, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeEngine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from linli_shared.clock import UtcDateTime
+from linli_shared.errors import Conflict
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's table, for Core statements."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+async def insert_rows(
+    session: AsyncSession,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    returning_id: bool = False,
+    conflict: str | None = None,
+) -> list[int]:
+    """Insert many rows (each with the same keys) in the session's transaction, in one statement;
+    with `returning_id`, return the ids the database gave them, in the rows' order. With `conflict`,
+    a unique-key violation is a 409 saying it, as `flush_or_conflict` makes it.
+
+    On PostgreSQL: INSERT … SELECT FROM unnest(one array per column), whose cost hardly grows with
+    the rows and whose text is the same for any number of them; elsewhere an executemany.
+    """
+    if not rows:
+        return []
+    try:
+        return await _insert(session, table_of(model), rows, returning_id)
+    except IntegrityError as error:  # the unit of work rolls the transaction back
+        if conflict is None:
+            raise
+        raise Conflict(conflict) from error
+
+
+async def _insert(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], returning_id: bool
+) -> list[int]:
+    connection = await session.connection()  # the session's own transaction
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        statement = insert(table)
+        if returning_id:
+            statement = statement.returning(table.c.id, sort_by_parameter_order=True)
+        result = await connection.execute(statement, list(rows))
+        return list(result.scalars().all()) if returning_id else []
+    columns = [column for column in table.columns if column.name in rows[0]]
+    names = ", ".join(column.name for column in columns)
+    arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in columns)
+    # Serial ids (an outbox row's position, an entry's id) come from the table's sequence, drawn in
+    # the order the SELECT yields its rows: ORDER BY the arrays' ordinality and they ascend in the
+    # rows' order (the returned ids are sorted below, as RETURNING promises no order).
+    ordinal = "linli_row_number"
+    sql = (
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays})"
+        f" WITH ORDINALITY AS t({names}, {ordinal}) ORDER BY {ordinal}"
+    ) + (" RETURNING id" if returning_id else "")
+    unnested = text(sql).bindparams(*(bindparam(c.name, type_=ARRAY(array_type(c))) for c in columns))
+    result = await connection.execute(
+        unnested, {c.name: array_values(c, [row[c.name] for row in rows]) for c in columns}
+    )
+    return sorted(result.scalars().all()) if returning_id else []
+
+
+def array_type(column: Column[Any]) -> TypeEngine[Any]:
+    """The type an array of the column's values is bound as: UTC instants go as the plain
+    timestamps they are stored as (converted by array_values), not through a decorator per value."""
+    return DateTime() if isinstance(column.type, UtcDateTime) else column.type
+
+
+def array_values(column: Column[Any], values: list[Any]) -> list[Any]:
+    """A column's values as array_type binds them; a batch's instants repeat, so each is converted once."""
+    if not isinstance(column.type, UtcDateTime):
+        return values
+    converted: dict[datetime, datetime | None] = {}
+    for value in values:
+        if value is not None and value not in converted:
+            converted[value] = column.type.process_bind_param(value, None)
+    return [None if value is None else converted[value] for value in values]
