@@ -1,5 +1,6 @@
 """The `linli` command: `linli token …` for development tokens, `linli run` for the local stack,
-`linli serve SERVICE` to serve one service (uvloop, httptools, LINLI_<SERVICE>_WORKERS workers)."""
+`linli serve SERVICE` to serve one service (uvloop, httptools, LINLI_<SERVICE>_WORKERS workers), and
+for operators `linli status`, `linli outbox`, `linli dlq list|show|replay` and `linli demo`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 from linli_shared.auth import Role, issue_token
+from linli_shared.ops import verbs as ops_verbs
 
 VAR = Path(os.environ.get("LINLI_VAR_DIR", "var"))
 DEV_SECRETS = VAR / "dev-secrets.env"
@@ -73,6 +75,12 @@ def command_serve(args: argparse.Namespace) -> int:
     os.execv(command[0], command)  # uvicorn takes this process's place (and its signals)
 
 
+def command_ops(args: argparse.Namespace) -> int:
+    from linli_shared.ops.commands import run_verb
+
+    return run_verb(args, VAR, jwt_secret)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="linli", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -90,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, help="port (default LINLI_<SERVICE>_HTTP_PORT)")
     serve.set_defaults(handler=command_serve)
+    ops_verbs.register(verbs, command_ops)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

@@ -36,6 +36,7 @@ from linli_shared.jetstream import (
 from linli_shared.leadership import Leadership
 from linli_shared.migrations import upgrade_to_head
 from linli_shared.openapi import install_problem_openapi
+from linli_shared.ops.gauges import keep_gauges_fresh
 from linli_shared.outbox import OutboxRelay, relay_session_info
 from linli_shared.settings import ServiceSettings
 
@@ -194,6 +195,14 @@ def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncCont
             asyncio.create_task(run_periodically(job, session_factory, every))
             for job, every in spec.periodic_jobs
         ]
+        jobs.append(
+            asyncio.create_task(
+                keep_gauges_fresh(
+                    spec.name, session_factory, lambda: bus.js if bus.is_connected() else None, bus.consumers
+                ),
+                name="ops-gauges",
+            )
+        )
         relaying = [asyncio.create_task(relay.run(), name="outbox-relay")] if settings.relay_enabled else []
         freeze_start_up_objects()
         log.info("%s ready on port %s", spec.name, settings.http_port)
