@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlmodel import col
+from sqlalchemy import bindparam, insert, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_points.domain import EntryKind, NotEnoughPoints
 from linli_points.models import PointsAccount, PointsEntry, Volunteer
+from linli_shared.bulk import table_of
 from linli_shared.contracts.points import PointsEarned
 from linli_shared.unit_of_work import Work
+
+ACCOUNTS, ENTRIES = table_of(PointsAccount), table_of(PointsEntry)
+# Built once: every credit, debit and redemption runs them. A debit needs the balance to cover it.
+MOVE_BALANCE = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.volunteer_id == bindparam("volunteer"))
+    .where(ACCOUNTS.c.balance + bindparam("points") >= 0)
+    .values(balance=ACCOUNTS.c.balance + bindparam("points"))
+    .returning(ACCOUNTS.c.balance)
+)
+APPEND_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
 
 
 async def move_points(
@@ -27,36 +38,31 @@ async def move_points(
 ) -> PointsEntry:
     """Add (or with a negative number, take) points and append the ledger entry, which it returns.
 
-    The balance changes in one UPDATE … WHERE balance >= taken, so two racing debits cannot both
+    The balance changes in one UPDATE … WHERE balance + points >= 0, so two racing debits cannot both
     pass a check made before either wrote: the second finds the row changed and fails. It also
     takes the account's row lock, which serialises whatever else the transaction checks for
     this volunteer (a monthly limit, say) until it commits.
     """
-    statement = (
-        update(PointsAccount)
-        .where(col(PointsAccount.volunteer_id) == volunteer.id)
-        .values(balance=PointsAccount.balance + points)
-        .returning(col(PointsAccount.balance))
-    )
-    if points < 0:
-        statement = statement.where(col(PointsAccount.balance) >= -points)
-    balance = (await session.exec(statement)).scalar_one_or_none()
+    await session.flush()  # what the use case changed so far goes first, as it did with ORM statements
+    connection = await session.connection()
+    moved = {"volunteer": volunteer.id, "points": points}
+    balance = (await connection.execute(MOVE_BALANCE, moved)).scalar_one_or_none()
     if balance is None:
         raise NotEnoughPoints(f"not enough points: {-points} needed")
-    entry = PointsEntry(
-        district=volunteer.district,
-        community=volunteer.community,
-        volunteer_id=volunteer.id,
-        kind=kind.value,
-        points=points,
-        balance_after=balance,
-        reason=reason,
-        actor=actor,
-        reference=reference,
-        created_at=now,
-    )
-    session.add(entry)
-    await session.flush()  # gives the entry its id
+    row = {
+        "district": volunteer.district,
+        "community": volunteer.community,
+        "volunteer_id": volunteer.id,
+        "kind": kind.value,
+        "points": points,
+        "balance_after": balance,
+        "reason": reason,
+        "actor": actor,
+        "reference": reference,
+        "created_at": now,
+    }
+    entry_id = (await connection.execute(APPEND_ENTRY, row)).scalar_one()
+    entry = PointsEntry(id=entry_id, **row)  # what was written, for the answer; the ledger is append-only
     return entry
 
 
