@@ -3,11 +3,12 @@ and for a transaction's outbox rows, with no ORM object per row."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Table, bindparam, insert, text
+from sqlalchemy import Column, DateTime, Dialect, Table, TextClause, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeEngine
@@ -62,21 +63,29 @@ async def _insert(
         result = await connection.execute(statement, list(rows))
         return list(result.scalars().all()) if returning_id else []
     columns = [column for column in table.columns if column.name in rows[0]]
-    names = ", ".join(column.name for column in columns)
-    arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in columns)
-    # Serial ids (an outbox row's position, an entry's id) come from the table's sequence, drawn in
-    # the order the SELECT yields its rows: ORDER BY the arrays' ordinality and they ascend in the
-    # rows' order (the returned ids are sorted below, as RETURNING promises no order).
-    ordinal = "linli_row_number"
-    sql = (
-        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays})"
-        f" WITH ORDINALITY AS t({names}, {ordinal}) ORDER BY {ordinal}"
-    ) + (" RETURNING id" if returning_id else "")
-    unnested = text(sql).bindparams(*(bindparam(c.name, type_=ARRAY(array_type(c))) for c in columns))
+    unnested = unnest_insert(table, tuple(c.name for c in columns), dialect, returning_id)
     result = await connection.execute(
         unnested, {c.name: array_values(c, [row[c.name] for row in rows]) for c in columns}
     )
     return sorted(result.scalars().all()) if returning_id else []
+
+
+@functools.lru_cache(maxsize=256)
+def unnest_insert(table: Table, names: tuple[str, ...], dialect: Dialect, returning_id: bool) -> TextClause:
+    """INSERT … SELECT FROM unnest(…) of these columns, built once for each table and set of columns
+    (so SQLAlchemy's statement cache knows it) rather than on every call."""
+    columns = [table.c[name] for name in names]
+    listed = ", ".join(names)
+    arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in columns)
+    # Serial ids (an outbox row's position, an entry's id) come from the table's sequence, drawn in
+    # the order the SELECT yields its rows: ORDER BY the arrays' ordinality and they ascend in the
+    # rows' order (the returned ids are sorted by the caller, as RETURNING promises no order).
+    ordinal = "linli_row_number"
+    sql = (
+        f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM unnest({arrays})"
+        f" WITH ORDINALITY AS t({listed}, {ordinal}) ORDER BY {ordinal}"
+    ) + (" RETURNING id" if returning_id else "")
+    return text(sql).bindparams(*(bindparam(c.name, type_=ARRAY(array_type(c))) for c in columns))
 
 
 def array_type(column: Column[Any]) -> TypeEngine[Any]:
