@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 4
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-unit test-integration test-e2e lint fmt bench bench-scale shape up down venv clean
+.PHONY: run test test-unit test-integration test-e2e test-cluster cluster lint fmt bench bench-scale shape up down venv clean
 
 venv: $(STAMP)
 
@@ -23,16 +23,26 @@ run: $(STAMP)
 	$(BIN)/linli run
 
 test: $(STAMP)
-	$(BIN)/pytest $(PARALLEL)
+	$(BIN)/pytest $(PARALLEL) -m "not cluster"
+	$(MAKE) test-cluster
 
 test-unit: $(STAMP)
-	$(BIN)/pytest $(PARALLEL) -m "not integration and not e2e"
+	$(BIN)/pytest $(PARALLEL) -m "not integration and not e2e and not cluster"
 
 test-integration: $(STAMP)
 	$(BIN)/pytest $(PARALLEL) -m integration
 
 test-e2e: $(STAMP)
 	$(BIN)/pytest $(PARALLEL) -m e2e
+
+# One test at a time: each starts its own 3-node cluster, district leaf node and service replicas.
+test-cluster: $(STAMP)
+	$(BIN)/pytest -p no:xdist -m cluster tests/cluster $(if $(CLUSTER_JUNIT),--junitxml=$(CLUSTER_JUNIT))
+
+# The city hub (3 nodes), district "north" as a leaf, two replicas of each service on PostgreSQL
+# (LINLI_TEST_PG_URL); Ctrl-C stops it all.
+cluster: $(STAMP)
+	$(BIN)/python -m tests.cluster
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

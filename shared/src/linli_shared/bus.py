@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -221,8 +222,9 @@ class Bus:
             except Exception as error:
                 if self._stopping:  # a cancel that nats-py's wait_for turned into a TimeoutError (3.11)
                     return
-                log.warning("NATS not ready (%r); retrying in %.1fs", error, delay)
-                await asyncio.sleep(delay)
+                wait = delay * random.uniform(0.5, 1.5)  # replicas started together fall out of step
+                log.warning("NATS not ready (%r); retrying in %.1fs", error, wait)
+                await asyncio.sleep(wait)
                 delay = min(delay * 2, 10)
                 continue
             for puller in self._pullers:

@@ -11,9 +11,11 @@ from nats.js.api import (
     ConsumerConfig,
     DeliverPolicy,
     DiscardPolicy,
+    ExternalStream,
     RetentionPolicy,
     StorageType,
     StreamConfig,
+    StreamSource,
 )
 from nats.js.errors import NotFoundError
 
@@ -47,6 +49,27 @@ def event_stream_config(service: str, *, replicas: int = 1) -> StreamConfig:
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         discard=DiscardPolicy.OLD,
+        max_age=365 * DAY,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+
+
+def city_stream_name(service: str) -> str:
+    return f"LINLI_CITY_{service.upper()}"
+
+
+def city_stream_config(service: str, districts: list[str], *, replicas: int = 3) -> StreamConfig:
+    """The hub's city-wide stream of one service: it sources that service's stream from every
+    district's JetStream domain, keeping each event's subject and Nats-Msg-Id."""
+    return StreamConfig(
+        name=city_stream_name(service),
+        num_replicas=replicas,
+        sources=[
+            StreamSource(name=stream_name(service), external=ExternalStream(api=f"$JS.{district}.API"))
+            for district in districts
+        ],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
         max_age=365 * DAY,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
     )

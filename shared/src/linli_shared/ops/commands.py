@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
+from linli_shared.jetstream import city_stream_config, ensure_stream
 from linli_shared.ops import render
 from linli_shared.ops.broker import jetstream
 from linli_shared.ops.dlq import (
@@ -21,6 +22,7 @@ from linli_shared.ops.dlq import (
 )
 from linli_shared.ops.status import Limits, gather_status, outbox_statuses
 from linli_shared.ops.targets import Targets, Unreachable, targets_from
+from linli_shared.stack import SERVICES
 
 Handler = Callable[[argparse.Namespace, Targets, Console], Coroutine[Any, Any, int]]
 
@@ -90,6 +92,19 @@ async def command_dlq_replay(args: argparse.Namespace, targets: Targets, console
     return 0
 
 
+async def command_hub(args: argparse.Namespace, targets: Targets, console: Console) -> int:
+    """Give the hub one R3 stream per service that sources that service's stream from every
+    district's domain (a new district: run it again with the whole list)."""
+    streams = []
+    async with jetstream(targets.nats_url) as js:
+        for service in SERVICES:  # the four that publish
+            config = city_stream_config(service, args.districts, replicas=args.replicas)
+            await ensure_stream(js, config)
+            streams.append({"stream": config.name, "sources": args.districts, "replicas": args.replicas})
+    emit(args, console, streams, render.hub_table(streams))
+    return 0
+
+
 def command_demo(targets: Targets, jwt_secret: Callable[[], str]) -> int:
     """Each installed service's demo, loaded through the HTTP APIs of a running stack."""
     from linli_shared.stack import demo_loaders
@@ -135,4 +150,5 @@ HANDLERS: dict[str, Handler] = {
     "dlq list": command_dlq_list,
     "dlq show": command_dlq_show,
     "dlq replay": command_dlq_replay,
+    "hub": command_hub,
 }

@@ -138,3 +138,12 @@ def replayed_table(replays: list[Replayed]) -> Table:
             f"{replay.stream} #{replay.stream_sequence}",
         )
     return table
+
+
+def hub_table(streams: list[dict[str, Any]]) -> Table:
+    table = Table(title="city streams on the hub")
+    for column in ("stream", "sources (district domains)", "replicas"):
+        table.add_column(column)
+    for stream in streams:
+        table.add_row(stream["stream"], ", ".join(stream["sources"]), str(stream["replicas"]))
+    return table

@@ -69,6 +69,13 @@ def register(verbs: Any, run: Callable[[argparse.Namespace], int]) -> None:
     ):
         nats_options(parser)
         parser.set_defaults(handler=run, ops=verb)
+    hub = verbs.add_parser(
+        "hub", help="on the city hub: make or update each service's city-wide stream sourcing the districts"
+    )
+    hub.add_argument("districts", nargs="+", metavar="DISTRICT", help="every district site, by its domain")
+    hub.add_argument("--replicas", type=int, default=3, help="copies of each city stream (3 on the hub)")
+    nats_options(hub)
+    hub.set_defaults(handler=run, ops="hub")
     demo = verbs.add_parser("demo", help="load the demo community into a running stack")
     where_options(demo, json=False)
     demo.set_defaults(handler=run, ops="demo")
