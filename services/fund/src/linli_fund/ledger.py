@@ -25,6 +25,7 @@ from linli_fund.domain import EntryKind, Fund, GuardedMove, InsufficientFunds, L
 from linli_fund.models import Account, Commitment, GuardedBalance, JournalEntry, Posting
 from linli_shared.clock import CHINA_TIME
 from linli_shared.database import flush_or_conflict
+from linli_shared.reference import KnownToExist
 
 
 async def insert_missing(session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
@@ -34,19 +35,30 @@ async def insert_missing(session: AsyncSession, model: type[SQLModel], rows: lis
     await session.exec(insert(model).values(rows).on_conflict_do_nothing())
 
 
+CHARTS = KnownToExist()
+"""A community's chart of accounts, once complete, stays so: accounts are never deleted."""
+
+
 async def ensure_chart(session: AsyncSession, district: str, community: str) -> None:
     """Create the community's accounts and guarded balances if this is the fund's first use.
 
     It looks before it inserts: on PostgreSQL an INSERT … ON CONFLICT waits for whoever is
     updating the conflicting row, which would take a guarded row out of the one lock order.
+    Once a committed transaction has found the chart complete, this process never looks again.
     """
-    guarded = await session.exec(
-        select(func.count()).where(GuardedBalance.district == district, GuardedBalance.community == community)
-    )
-    accounts = await session.exec(
-        select(func.count()).where(Account.district == district, Account.community == community)
-    )
-    if guarded.one() == len(domain.GUARDED) and accounts.one() == len(domain.CHART):
+
+    async def complete() -> bool:
+        guarded = await session.exec(
+            select(func.count()).where(
+                GuardedBalance.district == district, GuardedBalance.community == community
+            )
+        )
+        accounts = await session.exec(
+            select(func.count()).where(Account.district == district, Account.community == community)
+        )
+        return guarded.one() == len(domain.GUARDED) and accounts.one() == len(domain.CHART)
+
+    if await CHARTS.exists(session, (district, community), complete):
         return
     where = {"district": district, "community": community}
     await insert_missing(

@@ -27,6 +27,7 @@ from linli_shared.auth import Caller
 from linli_shared.clock import CHINA_TIME, china_day
 from linli_shared.contracts.fund import DonationReceived
 from linli_shared.errors import Invalid
+from linli_shared.reference import KnownToExist
 from linli_shared.unit_of_work import Made, Work, write
 
 
@@ -50,6 +51,10 @@ async def campaign_progress(session: AsyncSession, campaign_id: str) -> tuple[in
     return int(raised), int(count)
 
 
+COUNTERS = KnownToExist()
+"""A year's receipt counter of a community, once made, is never deleted."""
+
+
 async def next_receipt_sequence(
     session: AsyncSession, district: str, community: str, year: int, count: int = 1
 ) -> int:
@@ -59,9 +64,14 @@ async def next_receipt_sequence(
     One conditional UPDATE … RETURNING on the counter row, which holds the row lock until the
     transaction ends, so concurrent donations queue and each gets the next numbers, no gaps.
     """
-    await ledger.insert_missing(
-        session, ReceiptCounter, [{"district": district, "community": community, "year": year}]
-    )
+    counter = {"district": district, "community": community, "year": year}
+
+    async def counter_exists() -> bool:
+        found = select(ReceiptCounter.year).filter_by(**counter)
+        return (await session.exec(found)).first() is not None
+
+    if not await COUNTERS.exists(session, (district, community, year), counter_exists):
+        await ledger.insert_missing(session, ReceiptCounter, [counter])
     statement = (
         update(ReceiptCounter)
         .where(
