@@ -23,8 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_fund import domain
 from linli_fund.domain import EntryKind, Fund, GuardedMove, InsufficientFunds, Line
 from linli_fund.models import Account, Commitment, GuardedBalance, JournalEntry, Posting
+from linli_shared.bulk import insert_rows
 from linli_shared.clock import CHINA_TIME
-from linli_shared.database import flush_or_conflict
 from linli_shared.reference import KnownToExist
 
 
@@ -155,31 +155,25 @@ async def post_entry(
     """Append a balanced entry and move the guarded balances with it; the caller commits."""
     domain.check_balanced(lines)
     await move_balances(session, district, community, lines)
-    entry = JournalEntry(
-        district=district,
-        community=community,
-        kind=kind.value,
-        narration=narration,
-        reference=reference,
-        reverses_entry_id=reverses,
-        posted_by=actor,
-        posted_at=now,
-    )
-    session.add(entry)
-    await flush_or_conflict(session, f"entry {reverses} was already reversed")
-    assert entry.id is not None
-    session.add_all(
-        Posting(
-            entry_id=entry.id,
-            district=district,
-            community=community,
-            account=line.account,
-            amount=line.amount,
-        )
-        for line in lines
-    )
-    await session.flush()
-    return entry
+    await session.flush()  # what the use case staged goes first, as before
+    row: dict[str, Any] = {
+        "district": district,
+        "community": community,
+        "kind": kind.value,
+        "narration": narration,
+        "reference": reference,
+        "reverses_entry_id": reverses,
+        "posted_by": actor,
+        "posted_at": now,
+    }
+    conflict = f"entry {reverses} was already reversed"
+    (entry_id,) = await insert_rows(session, JournalEntry, [row], returning_id=True, conflict=conflict)
+    postings = [
+        {"entry_id": entry_id, "district": district, "community": community, "account": a, "amount": n}
+        for a, n in ((line.account, line.amount) for line in lines)
+    ]
+    await insert_rows(session, Posting, postings)
+    return JournalEntry(id=entry_id, **row)  # what was written: the ledger is append-only
 
 
 async def move_balances(session: AsyncSession, district: str, community: str, lines: Sequence[Line]) -> None:

@@ -24,6 +24,7 @@ from linli_fund.api.donations_schemas import CampaignIn, DonationIn, DonationLin
 from linli_fund.domain import Channel, DonationStatus, DonorKind, EntryKind, Fund
 from linli_fund.models import Campaign, Donation, ReceiptCounter
 from linli_shared.auth import Caller
+from linli_shared.bulk import insert_rows
 from linli_shared.clock import CHINA_TIME, china_day
 from linli_shared.contracts.fund import DonationReceived
 from linli_shared.errors import Invalid
@@ -154,8 +155,8 @@ async def record_donation(
     )
     assert entry.id is not None
     row["entry_id"] = entry.id
-    donation = Donation(**row)
-    uow.session.add(donation)
+    await insert_rows(uow.session, Donation, [row])
+    donation = Donation(**row)  # what was written, for the answer
     uow.record(received_event(row), district=donation.district, community=donation.community)
     return Made(donation.id, donation)
 
