@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 4
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-unit test-integration test-e2e test-cluster cluster lint fmt bench bench-scale shape up down venv clean
+.PHONY: run test test-unit test-integration test-e2e test-cluster cluster test-compose lint fmt bench bench-scale shape up down venv clean
 
 venv: $(STAMP)
 
@@ -65,11 +65,18 @@ bench-scale: $(STAMP)
 shape: $(STAMP)
 	$(BIN)/python tools/shape.py
 
+# Prefer Compose v2 where it exists; Debian has only docker-compose 1.29 (the file suits both).
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+
+# The compose stack for real on a private Docker engine (root; apt-get install -y docker.io docker-compose debootstrap).
+test-compose: $(STAMP)
+	$(BIN)/python -m tests.compose.run
+
 up:
-	docker compose up --build
+	$(COMPOSE) up --build
 
 down:
-	docker compose down
+	$(COMPOSE) down
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

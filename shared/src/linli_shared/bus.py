@@ -126,6 +126,10 @@ class Bus:
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
             connect_timeout=2,
+            # A frozen server keeps the socket open: without short pings the client would wait
+            # minutes (nats-py's default, 3 × 120 s) before it reconnects to another node.
+            ping_interval=2,
+            max_outstanding_pings=3,
             reconnected_cb=self._reconnected,
             closed_cb=self._closed,
             ack_policy=AckPolicy.MANUAL,
