@@ -13,6 +13,7 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import StreamInfo
 
+from linli_shared.jetstream import ensure_stream, event_stream_config
 from linli_shared.testing.cluster import wait_healthy, wait_ready
 from linli_shared.testing.waiting import eventually
 
@@ -175,3 +176,23 @@ async def _ready(url: str) -> bool:
 
     async with httpx.AsyncClient() as client:
         return (await client.get(url + "/readyz", timeout=3)).status_code == 200
+
+
+async def test_a_changed_replica_count_is_applied_to_an_existing_stream(hub_js: JetStreamContext) -> None:
+    """LINLI_STREAM_REPLICAS raised on a running city: the next start-up's ensure_stream updates the
+    stream in place (the server adds the copies) rather than ignoring the new count."""
+    config = event_stream_config("fund", replicas=1)
+    await ensure_stream(hub_js, config)
+    assert (await hub_js.stream_info(config.name or "")).config.num_replicas == 1
+
+    await ensure_stream(hub_js, event_stream_config("fund", replicas=3))
+
+    async def three_copies() -> bool:
+        info = await hub_js.stream_info(config.name or "")
+        return (
+            info.config.num_replicas == 3
+            and info.cluster is not None
+            and len(info.cluster.replicas or []) == 2
+        )
+
+    await eventually(three_copies, timeout=30)
