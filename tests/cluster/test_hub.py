@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.api import StreamInfo
 
 from linli_shared.jetstream import ensure_stream, event_stream_config
+from linli_shared.processes import ServiceProcess
 from linli_shared.testing.cluster import wait_healthy, wait_ready
 from linli_shared.testing.waiting import eventually
 
@@ -85,13 +86,18 @@ async def assert_each_event_published_and_applied_once(
     )
 
 
+def two_replicas_each(city: City) -> tuple[list[ServiceProcess], list[ServiceProcess], Registrations]:
+    """Two registry and two points replicas, and registrations spread over the registry's."""
+    registry, points = city.start("registry", replicas=2), city.start("points", replicas=2)
+    writes = Registrations([replica.url for replica in registry])
+    writes.create_places()
+    return registry, points, writes
+
+
 async def test_two_replicas_of_each_service_publish_each_row_once_and_apply_each_event_once(
     city: City, hub_js: JetStreamContext
 ) -> None:
-    registry = city.start("registry", replicas=2)
-    city.start("points", replicas=2)
-    writes = Registrations([replica.url for replica in registry])
-    writes.create_places()
+    registry, _, writes = two_replicas_each(city)
     await asyncio.to_thread(writes.register, 100)
     assert len(writes.acknowledged) == 100 and not writes.refused, writes.refused[:3]
 
@@ -104,10 +110,7 @@ async def test_two_replicas_of_each_service_publish_each_row_once_and_apply_each
 async def test_stream_leader_killed_mid_writes_loses_and_doubles_nothing(
     city: City, hub_js: JetStreamContext
 ) -> None:
-    registry = city.start("registry", replicas=2)
-    city.start("points", replicas=2)
-    writes = Registrations([replica.url for replica in registry])
-    writes.create_places()
+    registry, _, writes = two_replicas_each(city)
     await asyncio.to_thread(writes.register, 20)
     await eventually(lambda: _stored(hub_js, 40), timeout=30)
     first = await stream_info(hub_js)
@@ -147,10 +150,7 @@ async def test_stream_leader_killed_mid_writes_loses_and_doubles_nothing(
 async def test_replicas_killed_mid_flow_leave_nothing_missing_or_doubled(
     city: City, hub_js: JetStreamContext
 ) -> None:
-    registry = city.start("registry", replicas=2)
-    points = city.start("points", replicas=2)
-    writes = Registrations([replica.url for replica in registry])
-    writes.create_places()
+    registry, points, writes = two_replicas_each(city)
     writer = threading.Thread(target=writes.register, args=(100,))
     writer.start()
     await eventually(lambda: _acknowledged(writes, 30), timeout=60)

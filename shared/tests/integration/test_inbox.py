@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 
 import nats
 import pytest
 from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,25 +28,11 @@ from linli_shared.jetstream import (
     stream_name,
 )
 from linli_shared.subscribers import EventHandlers
-from linli_shared.testing.effects import AppliedEffect
+from linli_shared.testing.effects import AppliedEffect, effects, record_effect, tags_changed
 from linli_shared.testing.waiting import eventually
 from linli_shared.unit_of_work import Work
 
 pytestmark = [pytest.mark.integration, pytest.mark.nats]
-
-
-async def record_effect(uow: Work, envelope: Envelope) -> None:
-    envelope.open(ResidentTagsChanged)
-    uow.session.add(AppliedEffect(event_id=envelope.event_id))
-
-
-def tags_changed(district: str) -> Envelope:
-    return Envelope.wrap(
-        ResidentTagsChanged(resident_id="r1", tags=["dibao"]),
-        district=district,
-        community="c1",
-        occurred_at=datetime.now(UTC),
-    )
 
 
 async def last_dead_letter(js: JetStreamContext, consumer: DurableConsumer) -> RawStreamMsg | None:
@@ -56,12 +40,6 @@ async def last_dead_letter(js: JetStreamContext, consumer: DurableConsumer) -> R
         return await js.get_last_msg(DEAD_LETTER_STREAM, dead_letter_subject(consumer.durable))
     except nats.js.errors.NotFoundError:
         return None
-
-
-async def effects(factory: async_sessionmaker[AsyncSession], event_id: str) -> int:
-    async with factory() as session:
-        statement = select(func.count()).select_from(AppliedEffect).where(AppliedEffect.event_id == event_id)
-        return int((await session.exec(statement)).one())
 
 
 async def test_second_apply_of_an_event_changes_nothing(session_factory) -> None:

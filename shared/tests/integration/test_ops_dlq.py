@@ -7,20 +7,14 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import nats
 import pytest
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
-from sqlalchemy import func
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.bus import Bus
 from linli_shared.cli import main
-from linli_shared.contracts.registry import ResidentTagsChanged
 from linli_shared.events import Envelope
 from linli_shared.inbox import Inbox, subscribe_inbox
 from linli_shared.jetstream import (
@@ -34,26 +28,11 @@ from linli_shared.jetstream import (
 from linli_shared.ops.gauges import keep_gauges_fresh, refresh_consumer_gauges
 from linli_shared.ops.status import Limits, gather_status
 from linli_shared.ops.targets import Targets
-from linli_shared.testing.effects import AppliedEffect
+from linli_shared.testing.effects import AppliedEffect, effects, tags_changed
 from linli_shared.testing.waiting import eventually
 from linli_shared.unit_of_work import Work
 
 pytestmark = [pytest.mark.integration, pytest.mark.nats]
-
-
-def tags_changed(district: str) -> Envelope:
-    return Envelope.wrap(
-        ResidentTagsChanged(resident_id="r1", tags=["dibao"]),
-        district=district,
-        community="c1",
-        occurred_at=datetime.now(UTC),
-    )
-
-
-async def effects(factory: async_sessionmaker[AsyncSession], event_id: str) -> int:
-    async with factory() as session:
-        statement = select(func.count()).select_from(AppliedEffect).where(AppliedEffect.event_id == event_id)
-        return int((await session.exec(statement)).one())
 
 
 class Breakable:

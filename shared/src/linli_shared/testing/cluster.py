@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from linli_shared.natsserver import free_port, nats_server_binary
+from linli_shared.natsserver import free_port, nats_server_binary, stop_process
 from linli_shared.processes import ServiceProcess
 
 SHIPPED = Path(__file__).resolve().parents[4] / "infra" / "nats"
@@ -102,12 +102,7 @@ class NatsNode:
         self.process = None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process)
         self.process = None
 
 
