@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -40,8 +41,25 @@ def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 15.0)
         process.wait()
 
 
+LISTEN_PORTS = range(20000, 32768)
+"""Where test servers listen: below Linux's ephemeral range (32768-60999), from which every outgoing
+connection on the machine takes its local port. A port handed out from that range can be taken by
+a client's connection before the server binds it (seen under a loaded CI: a cluster node that never
+started)."""
+PICK = random.SystemRandom()  # not the seeded generator: parallel test workers must not pick alike
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
+    """A port nothing listens on now, for a server started next."""
+    for _ in range(100):
+        port = PICK.choice(LISTEN_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as probe:  # the range is crowded: any port the kernel gives
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
