@@ -13,7 +13,9 @@ its bare baseline alike), LINLI_BENCH_WRK_THREADS (2).
 
 Options: --rows residents,credits,donations (a subset; `make bench ROWS=…`), --json PATH (the
 figures for scripts). Row names: residents, credits, donations (wrk, PostgreSQL), registry, points,
-fund (httpx and raw drivers, both stores), events, notify, bulk (tests/bench/bulk.py: batches on PostgreSQL).
+fund (httpx and raw drivers, both stores), events, notify, bulk (tests/bench/bulk.py: batches on PostgreSQL),
+import (a 5,000-row register workbook, tests/bench/import_register.py), sign_in (password sign-ins and
+token refreshes, tests/bench/sign_in.py).
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from linli_shared.testing.postgres import postgres_server
-from tests.bench.bulk import bulk_rows
-from tests.bench.bulk import print_rows as print_bulk_rows
+from tests.bench import bulk, import_register, sign_in
 from tests.bench.driver_rows import (
     Row,
     fund_rows,
@@ -100,7 +102,13 @@ GROUPS: dict[str, Group] = {
     "fund": fund_rows,
     "notify": notify_rows,
 }
-ROW_NAMES = (*HTTP_ROWS, "registry", "points", "fund", "events", "notify", "bulk")
+ROWS_OF_THEIR_OWN: dict[str, tuple[Callable[[Path, str], Awaitable[Any]], Callable[[Any], None], str]] = {
+    "bulk": (bulk.bulk_rows, bulk.print_rows, "bulk rows"),
+    "import": (import_register.import_rows, import_register.print_row, "register import"),
+    "sign_in": (sign_in.sign_in_rows, sign_in.print_row, "sign-in"),
+}
+"""Rows measured and printed in their own shape, on PostgreSQL."""
+ROW_NAMES = (*HTTP_ROWS, "registry", "points", "fund", "events", "notify", *ROWS_OF_THEIR_OWN)
 
 
 async def run_rows(
@@ -122,12 +130,13 @@ async def run_rows(
         elif name == "events":
             found, raw_single = await events_rows(root, pg_admin_url)
             rows += [dataclasses.replace(row, load=load) for row in found]
-        elif name == "bulk":
+        elif name in ROWS_OF_THEIR_OWN:
             if pg_admin_url is None:
-                print("  (row bulk needs PostgreSQL: skipped)")
+                print(f"  (row {name} needs PostgreSQL: skipped)")
                 continue
-            print(f"  bulk rows (load average {load}):")
-            print_bulk_rows(await bulk_rows(root, pg_admin_url))
+            measure, show, title = ROWS_OF_THEIR_OWN[name]
+            print(f"  {title} (load average {load}):")
+            show(await measure(root, pg_admin_url))
         else:
             rows += [dataclasses.replace(row, load=load) for row in await GROUPS[name](root, pg_admin_url)]
     return http, rows, raw_single

@@ -1,4 +1,4 @@
-"""The `linli` command: `linli token …` for development tokens, `linli run` for the local stack,
+"""The `linli` command: `linli token …` for development and test tokens only, `linli run` for the local stack,
 `linli serve SERVICE` to serve one service (uvloop, httptools, LINLI_<SERVICE>_WORKERS workers), and
 for operators `linli status`, `linli outbox`, `linli dlq list|show|replay` and `linli demo`."""
 
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from linli_shared.auth import Role, issue_token
+from linli_shared.ops import report as ops_report
 from linli_shared.ops import verbs as ops_verbs
 
 VAR = Path(os.environ.get("LINLI_VAR_DIR", "var"))
@@ -26,8 +27,28 @@ def dev_secrets() -> dict[str, str]:
             f"LINLI_REGISTRY_ID_HASH_KEY={secrets.token_urlsafe(48)}\n"
         )
         DEV_SECRETS.chmod(0o600)
-    pairs = (line.split("=", 1) for line in DEV_SECRETS.read_text().splitlines() if "=" in line)
-    return dict(pairs)
+    pairs = dict(line.split("=", 1) for line in DEV_SECRETS.read_text().splitlines() if "=" in line)
+    if missing := {name: make() for name, make in LATER_SECRETS.items() if name not in pairs}:
+        with DEV_SECRETS.open("a") as file:  # a var/ made before these secrets existed gains them
+            file.writelines(f"{name}={value}\n" for name, value in missing.items())
+    return {**pairs, **missing}
+
+
+def new_signing_key_line() -> str:
+    """An Ed25519 key in PEM with its line breaks written as \\n, to fit on one line of the file."""
+    from linli_shared.token_keys import new_signing_key_pem
+
+    return new_signing_key_pem().replace("\n", "\\n")
+
+
+def new_code_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+LATER_SECRETS = {"LINLI_REGISTRY_SIGNING_KEY": new_signing_key_line, "LINLI_SIGN_IN_CODE_KEY": new_code_key}
+"""Secrets added after the first ones: sign-in's signing key and the SMS code key."""
 
 
 def jwt_secret() -> str:
@@ -84,7 +105,11 @@ def command_ops(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="linli", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
-    token = verbs.add_parser("token", help="print a development token the services accept")
+    token_help = (
+        "print an HS256 token, for development and tests only: it is accepted only where "
+        "LINLI_JWT_SECRET is set; in production people sign in to the registry"
+    )
+    token = verbs.add_parser("token", help=token_help, description=token_help)
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--district", help="district code (every role but city_admin)")
     token.add_argument("--community", help="community code (community-level roles)")
@@ -99,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="port (default LINLI_<SERVICE>_HTTP_PORT)")
     serve.set_defaults(handler=command_serve)
     ops_verbs.register(verbs, command_ops)
+    ops_report.register(verbs, jwt_secret)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

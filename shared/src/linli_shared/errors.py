@@ -18,9 +18,11 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.extra = extra
+        """More members of the problem (RFC 9457 extensions), e.g. what changed since a stale version."""
 
 
 class Unauthorized(DomainError):
@@ -59,7 +61,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, error: DomainError) -> JSONResponse:
-        return problem(error.status, error.title, error.detail)
+        return problem(error.status, error.title, error.detail, **error.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:

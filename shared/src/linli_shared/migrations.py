@@ -91,6 +91,36 @@ def create_idempotency_table() -> None:
     )
 
 
+def create_record_change_table() -> None:
+    """The history of a service's versioned records (linli_shared.versions.RecordChange)."""
+    from alembic import op
+
+    op.create_table(
+        "record_change",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("record_type", AutoString(length=20), nullable=False),
+        sa.Column("record_id", AutoString(length=36), nullable=False),
+        sa.Column("district", AutoString(length=40), nullable=False),
+        sa.Column("community", AutoString(length=40), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("kind", AutoString(length=20), nullable=False),
+        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("reason", AutoString(length=500), nullable=False),
+        sa.Column("changed_by", AutoString(length=100), nullable=False),
+        sa.Column("changed_by_role", AutoString(length=30), nullable=False),
+        sa.Column("changed_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_record_change_record", "record_change", ["record_type", "record_id", "version"])
+
+
+def add_version_column(table: str) -> None:
+    """A `version` for a table whose rows become linli_shared.versions.Versioned: 1 for those on record."""
+    from alembic import op
+
+    op.add_column(table, sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+
+
 def create_inbox_table() -> None:
     from alembic import op
 

@@ -14,7 +14,13 @@ from typing import TypeVar
 from sqlmodel import Field, SQLModel
 
 from linli_shared.clock import UtcDateTime
-from linli_shared.contracts.registry import ResidentDied, ResidentMovedOut, ResidentRegistered
+from linli_shared.contracts.registry import (
+    ResidentCorrected,
+    ResidentDied,
+    ResidentFacts,
+    ResidentMovedOut,
+    ResidentRegistered,
+)
 from linli_shared.events import Envelope
 from linli_shared.inbox import EventArrivedEarly
 from linli_shared.subscribers import EventHandlers
@@ -48,11 +54,12 @@ def follow_residents(
     handlers: EventHandlers,
     model: type[Known],
     *,
-    learn: Callable[[Known, ResidentRegistered], None],
+    learn: Callable[[Known, ResidentFacts], None],
     leave: Callable[[Work, Known, Envelope], Awaitable[None]],
 ) -> None:
     """Keep `model` from the registry: `learn` copies what the service keeps from a registration
-    (again on a repeated one), `leave` runs once the resident's status says moved out or deceased."""
+    (again on a repeated one, and on a correction), `leave` runs once the resident's status says
+    moved out or deceased."""
 
     @handlers.on(ResidentRegistered)
     async def on_resident_registered(uow: Work, event: ResidentRegistered, envelope: Envelope) -> None:
@@ -63,6 +70,13 @@ def follow_residents(
             updated_at=envelope.occurred_at,
         )
         learn(resident, event)
+        uow.session.add(resident)
+
+    @handlers.on(ResidentCorrected)
+    async def on_resident_corrected(uow: Work, event: ResidentCorrected, envelope: Envelope) -> None:
+        resident = await known_resident(uow, model, event.resident_id)
+        learn(resident, event)
+        resident.updated_at = envelope.occurred_at
         uow.session.add(resident)
 
     async def gone(uow: Work, resident_id: str, status: str, envelope: Envelope) -> None:

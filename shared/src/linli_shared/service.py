@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared import health
+from linli_shared.body_limit import BodyLimit
 from linli_shared.bus import Bus
 from linli_shared.correlation import CorrelationMiddleware, configure_logging, correlated
 from linli_shared.database import make_engine, make_session_factory
@@ -221,6 +222,8 @@ def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncCont
 def create_service_app(spec: ServiceSpec) -> FastAPI:
     # FastAPIOffline serves Swagger UI's assets from the package: /docs works on a closed network
     app = FastAPIOffline(title=spec.title, version="1.0.0", lifespan=service_lifespan(spec))
+    routes = [route for router in spec.routers for route in router.routes]  # a batch route may take more
+    app.add_middleware(BodyLimit, max_bytes=spec.settings.max_body_bytes, routes=routes)
     app.add_middleware(RequestMetrics, service=spec.name)
     app.add_middleware(CorrelationMiddleware)
     install_problem_handlers(app)

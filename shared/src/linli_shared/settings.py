@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,7 +19,28 @@ class ServiceSettings(BaseSettings):
     database_url: str
     http_port: int
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="LINLI_NATS_URL")
-    jwt_secret: SecretStr = Field(min_length=32, validation_alias="LINLI_JWT_SECRET")
+    jwt_secret: Annotated[SecretStr, Field(min_length=32)] | None = Field(
+        default=None,
+        validation_alias="LINLI_JWT_SECRET",
+        description="Key of HS256 development and test tokens (`linli token`); unset in production, "
+        "where only the registry's signing key can mint a token.",
+    )
+    jwks: dict[str, list[dict[str, str]]] | None = Field(
+        default=None,
+        validation_alias="LINLI_JWKS",
+        description="Trusted public keys as an inline JWKS document (tests, compose).",
+    )
+    jwks_url: str | None = Field(
+        default=None,
+        validation_alias="LINLI_JWKS_URL",
+        description="The registry's /.well-known/jwks.json: fetched when needed, cached.",
+    )
+    jwks_refetch_seconds: float = Field(
+        default=30,
+        gt=0,
+        validation_alias="LINLI_JWKS_REFETCH_SECONDS",
+        description="Least time between two fetches of LINLI_JWKS_URL on a token with an unknown key.",
+    )
     district: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9_-]+$",
@@ -35,6 +58,16 @@ class ServiceSettings(BaseSettings):
         default=True, description="Publish the outbox; off only to run the relay elsewhere."
     )
     relay_poll_seconds: float = Field(default=0.5, gt=0)
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        validation_alias="LINLI_MAX_BODY_BYTES",
+        description="The largest request body taken (413 beyond it), unless a route declares its own.",
+    )
     inbox_batch_size: int = Field(
         default=250, ge=1, le=1000, description="Events a consumer fetches and applies in one transaction."
     )
+
+    def trusted_jwks(self) -> dict[str, Any] | None:
+        """The public keys this service trusts without fetching them."""
+        return self.jwks

@@ -85,10 +85,12 @@ def nats_for_stack(var: Path) -> tuple[str, NatsServer | None]:
 def start_services(var: Path, nats_url: str, secrets: dict[str, str]) -> list[ServiceProcess]:
     """Start every installed service on a SQLite file in var/, each logging to var/logs/."""
     children = []
+    jwks_url = f"http://127.0.0.1:{installed_services().get('registry', 8101)}/.well-known/jwks.json"
     for name, port in installed_services().items():
         env = {
             **secrets,
             "LINLI_NATS_URL": nats_url,
+            "LINLI_JWKS_URL": jwks_url,  # tokens people get by signing in to the registry
             f"LINLI_{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{(var / f'{name}.db').resolve()}",
             f"LINLI_{name.upper()}_HTTP_PORT": str(port),
             **local_settings(name, var),

@@ -39,4 +39,4 @@ class FundSettings(ServiceSettings):
 
 @lru_cache
 def get_settings() -> FundSettings:
-    return FundSettings()  # type: ignore[call-arg]  # values come from the environment
+    return FundSettings()  # values come from the environment

@@ -11,7 +11,7 @@ from __future__ import annotations
 from linli_fund.domain import mask_name
 from linli_fund.models import KnownResident
 from linli_fund.usecases.commitments import suspend_commitments_of
-from linli_shared.contracts.registry import ResidentRegistered
+from linli_shared.contracts.registry import ResidentFacts
 from linli_shared.events import Envelope
 from linli_shared.residents import follow_residents
 from linli_shared.service import Subscription
@@ -21,7 +21,7 @@ from linli_shared.unit_of_work import Work
 handlers = EventHandlers()
 
 
-def learn(resident: KnownResident, event: ResidentRegistered) -> None:
+def learn(resident: KnownResident, event: ResidentFacts) -> None:
     resident.masked_name = mask_name(event.full_name)
 
 

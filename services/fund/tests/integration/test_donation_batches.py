@@ -224,3 +224,24 @@ async def test_a_batch_is_refused_outside_the_callers_community_and_beyond_its_s
     too_many = await post_batch(client, community, box(community, [1] * 5001))
     assert (empty.status_code, too_many.status_code) == (422, 422)
     assert await books(client, community) == ([], 0, 0, 0)
+
+
+async def test_a_full_batch_with_every_field_filled_passes_the_body_limit(client, community) -> None:
+    """5,000 gifts with their donors' names and phones are more than the 1 MB other routes take."""
+    body = box(community, [100] * 5000)
+    for index, line in enumerate(body["donations"]):  # type: ignore[union-attr]
+        line.update(
+            donor_name=f"爱心人士第{index:04d}号（东李庄社区三号楼）",
+            donor_phone="13800138000",
+            anonymous=False,
+        )
+    content = json.dumps(body).encode()
+    assert len(content) > client.app.state.settings.max_body_bytes
+
+    headers = {**community.as_(Role.COMMUNITY_WORKER), "Content-Type": "application/json"}
+    response = await client.post("/v1/donation-batches", content=content, headers=headers)
+    too_large = await client.post("/v1/donations", content=content, headers=headers)
+
+    assert response.status_code == 201, response.text[:500]
+    assert len(response.json()["donations"]) == 5000
+    assert too_large.status_code == 413 and too_large.headers["content-type"] == "application/problem+json"

@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import apprise
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from linli_shared.settings import ServiceSettings
@@ -26,6 +26,16 @@ class NotifySettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///./var/notify.db"
     http_port: int = 8104
+    jwt_secret: SecretStr = Field(  # optional in other services, required here
+        min_length=32,
+        validation_alias="LINLI_JWT_SECRET",
+        description="Key of the acknowledgement links' signatures (and of development tokens).",
+    )
+    sign_in_code_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="LINLI_SIGN_IN_CODE_KEY",
+        description="Fernet key shared with the registry only: SMS sign-in codes arrive encrypted with it.",
+    )
     channels: dict[str, list[str]] = Field(
         default_factory=dict,
         description="JSON: community code → Apprise URLs (json://…, mailtos://…, wecombot://…, "

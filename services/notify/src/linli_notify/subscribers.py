@@ -19,6 +19,7 @@ from linli_notify.usecases.contacts import (
     record_wish,
 )
 from linli_notify.usecases.notifications import notify_by_rules
+from linli_notify.usecases.sign_in_codes import send_sign_in_code
 from linli_shared.contracts.fund import CommitmentInstalmentDue, DonationReceived
 from linli_shared.contracts.points import (
     PointsRedeemed,
@@ -30,11 +31,13 @@ from linli_shared.contracts.points import (
     WishPosted,
 )
 from linli_shared.contracts.registry import (
+    CareGroupChanged,
     CareGroupFormed,
     ResidentContactChanged,
     ResidentDied,
     ResidentMovedOut,
     ResidentRegistered,
+    SignInCodeRequested,
     VisitOverdue,
 )
 from linli_shared.events import Envelope, Event
@@ -67,6 +70,12 @@ def bound_settings() -> NotifySettings:
     return _settings.get()
 
 
+@handlers.on(SignInCodeRequested)
+async def on_sign_in_code_requested(uow: Work, event: SignInCodeRequested, envelope: Envelope) -> None:
+    """Sent at once, kept nowhere: the code never enters a notification, a delivery or a log."""
+    await send_sign_in_code(event, bound_settings())
+
+
 @handlers.on(ResidentRegistered)
 async def on_resident_registered(uow: Work, event: ResidentRegistered, envelope: Envelope) -> None:
     await learn_resident(uow, event, envelope, bound_settings())
@@ -79,6 +88,11 @@ async def on_resident_contact_changed(uow: Work, event: ResidentContactChanged, 
 
 @handlers.on(CareGroupFormed)
 async def on_care_group_formed(uow: Work, event: CareGroupFormed, envelope: Envelope) -> None:
+    await record_care_group(uow, event, envelope, bound_settings())
+
+
+@handlers.on(CareGroupChanged)
+async def on_care_group_changed(uow: Work, event: CareGroupChanged, envelope: Envelope) -> None:
     await record_care_group(uow, event, envelope, bound_settings())
 
 

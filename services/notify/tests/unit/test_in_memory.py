@@ -16,7 +16,12 @@ from linli_notify.subscribers import applying, handlers
 from linli_notify.usecases.inbox import mark_read, record_acknowledgement
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import PointsEarned, WishPosted
-from linli_shared.contracts.registry import CareGroupFormed, ResidentContactChanged, ResidentRegistered
+from linli_shared.contracts.registry import (
+    CareGroupChanged,
+    CareGroupFormed,
+    ResidentContactChanged,
+    ResidentRegistered,
+)
 from linli_shared.errors import Conflict, NotFound
 from linli_shared.events import Envelope, Event
 from linli_shared.idempotency import IdempotentRequest
@@ -123,6 +128,38 @@ async def test_a_care_group_and_a_wish_are_remembered_for_later_messages(setting
     recipients = {c.recipient: c for c in stored(uow, Contact)}
     assert set(recipients) == {"grid-li", "cw-zhang", "neighbour:cg-1"}
     assert recipients["neighbour:cg-1"].phone == "13800000003", "trimmed as the registry wrote it"
+
+
+async def test_a_changed_care_group_is_followed_its_new_neighbour_reached(settings) -> None:
+    uow = FakeUnitOfWork()
+    facts = {
+        "care_group_id": "cg-1",
+        "resident_id": "r-1",
+        "community_worker": "cw-zhang",
+        "grid_worker": "grid-li",
+        "visit_every_hours": 24,
+        "call_every_days": 1,
+    }
+    await apply(
+        uow, wrap(CareGroupFormed(**facts, neighbour_name="张大妈", neighbour_phone="13800000003")), settings
+    )
+    moved = CareGroupChanged(
+        **{**facts, "grid_worker": "grid-zhao"},
+        neighbour_name="王阿姨",
+        neighbour_phone="13900000004",
+        version=2,
+        changed=["grid_worker", "neighbour_name", "neighbour_phone"],
+    )
+    await apply(uow, wrap(moved), settings)
+
+    [group] = stored(uow, CareGroup)
+    assert (group.grid_worker, group.neighbour_name) == ("grid-zhao", "王阿姨")
+    recipients = {c.recipient: c for c in stored(uow, Contact)}
+    assert "grid-zhao" in recipients
+    assert (recipients["neighbour:cg-1"].display_name, recipients["neighbour:cg-1"].phone) == (
+        "王阿姨",
+        "13900000004",
+    )
 
 
 async def test_an_event_nobody_here_handles_is_ignored_and_a_broken_one_is_poison(settings) -> None:

@@ -32,11 +32,12 @@ from linli_points.models import (
     Wish,
 )
 from linli_shared.auth import Caller, Role
-from linli_shared.errors import Forbidden, Invalid, NotFound
+from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from linli_shared.residents import ACTIVE
 from linli_shared.scoping import get_visible
 
 ORGANISERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER)
+WORKERS = (*ORGANISERS, Role.GRID_WORKER)  # a volunteer's record and points: these and the volunteer
 READERS = (*ORGANISERS, Role.AUDITOR, Role.GRID_WORKER)
 POSTERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)  # wishes, for a resident
 REVIEWERS = (Role.COMMUNITY_WORKER, Role.DISTRICT_ADMIN)  # "the branch"
@@ -51,15 +52,21 @@ Posting = TypeVar("Posting", HelpOffer, HelpRequest)
 
 
 async def load_volunteer(session: AsyncSession, caller: Caller, volunteer_id: str) -> Volunteer:
-    """The volunteer, if the caller may see them: volunteers see only themselves."""
+    """The volunteer, for the workers of their community and for themselves; any other role (a
+    resident, a fund officer, an auditor, another volunteer) gets 403, out of scope 404."""
     volunteer = await get_visible(session, Volunteer, volunteer_id, caller, "volunteer")
-    if caller.role is Role.VOLUNTEER and volunteer.subject != caller.subject:
-        raise Forbidden("volunteers may see and spend only their own points")
+    if caller.role is Role.VOLUNTEER:
+        if volunteer.subject != caller.subject:
+            raise Forbidden("volunteers may see and spend only their own points")
+    else:
+        caller.check_role(*WORKERS)
     return volunteer
 
 
 async def volunteer_of(session: AsyncSession, caller: Caller) -> Volunteer:
-    """The caller's own volunteer record."""
+    """The caller's own volunteer record; only a volunteer's token has one (a worker reads a
+    volunteer by id)."""
+    caller.check_role(Role.VOLUNTEER)
     found = (
         await session.exec(
             select(Volunteer).where(
@@ -80,11 +87,19 @@ async def volunteer_acted_for(
         volunteer = await volunteer_of(session, caller)
         if volunteer_id not in (None, volunteer.id):
             raise Forbidden(only_own)
-        return volunteer
-    caller.check_role(*ORGANISERS)
-    if volunteer_id is None:
-        raise Invalid(f"volunteer_id is required when a worker {doing}")
-    return await load_volunteer(session, caller, volunteer_id)
+    else:
+        caller.check_role(*ORGANISERS)
+        if volunteer_id is None:
+            raise Invalid(f"volunteer_id is required when a worker {doing}")
+        volunteer = await load_volunteer(session, caller, volunteer_id)
+    check_serving(volunteer)
+    return volunteer
+
+
+def check_serving(volunteer: Volunteer) -> None:
+    """A volunteer who left signs up for nothing, redeems nothing and is credited nothing."""
+    if not volunteer.active:
+        raise Conflict(f"志愿者{volunteer.full_name}已离开志愿队伍，不能再报名、兑换积分或记积分")
 
 
 async def balance_of(session: AsyncSession, volunteer_id: str) -> int:

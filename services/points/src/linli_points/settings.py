@@ -19,4 +19,4 @@ class PointsSettings(ServiceSettings):
 
 @lru_cache
 def get_settings() -> PointsSettings:
-    return PointsSettings()  # type: ignore[call-arg]  # values come from the environment
+    return PointsSettings()  # values come from the environment

@@ -10,7 +10,7 @@ from linli_points.models import KnownResident
 from linli_points.usecases.neighbours import withdraw_postings_of
 from linli_points.usecases.visits import credit_visit
 from linli_points.usecases.wishes import close_wishes_of
-from linli_shared.contracts.registry import ResidentRegistered, ResidentTagsChanged, VisitLogged
+from linli_shared.contracts.registry import ResidentFacts, ResidentTagsChanged, VisitLogged
 from linli_shared.events import Envelope
 from linli_shared.residents import DECEASED, follow_residents, known_resident
 from linli_shared.service import Subscription
@@ -22,7 +22,7 @@ PARTY_MEMBER = "party_member"
 handlers = EventHandlers()
 
 
-def learn(resident: KnownResident, event: ResidentRegistered) -> None:
+def learn(resident: KnownResident, event: ResidentFacts) -> None:
     """What points keeps from a registration: the name, and whether they are a party member."""
     resident.full_name = event.full_name
     resident.party_member = PARTY_MEMBER in event.tags

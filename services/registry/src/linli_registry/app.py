@@ -10,13 +10,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_registry.api import routers
 from linli_registry.settings import RegistrySettings, get_settings
-from linli_registry.usecases import care
+from linli_registry.usecases import care, sign_in_records
 from linli_shared.clock import utc_now
 from linli_shared.contracts import registry as registry_contracts  # noqa: F401 - registers them
 from linli_shared.events import events_of
 from linli_shared.service import ServiceSpec, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SIGN_IN_RECORDS_PURGE_SECONDS = 3600
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -28,7 +29,10 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             settings=settings,
             migrations=MIGRATIONS,
             routers=routers,
-            periodic_jobs=[(check_overdue_visits, settings.care_check_seconds)],
+            periodic_jobs=[
+                (check_overdue_visits, settings.care_check_seconds),
+                (forget_sign_in_records, SIGN_IN_RECORDS_PURGE_SECONDS),
+            ],
             publishes=events_of("registry"),
         )
     )
@@ -36,3 +40,8 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
 async def check_overdue_visits(session_factory: async_sessionmaker[AsyncSession]) -> int:
     return await care.check_overdue_visits(session_factory, utc_now())
+
+
+async def forget_sign_in_records(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    """Sign-in attempts past their window, used or expired codes, expired refresh tokens: gone."""
+    return await sign_in_records.forget_old_sign_in_records(session_factory, utc_now())

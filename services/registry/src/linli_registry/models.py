@@ -11,6 +11,7 @@ from linli_shared.clock import UtcDateTime
 from linli_shared.idempotency import IdempotencyRecord  # noqa: F401 - part of this database's schema
 from linli_shared.inbox import InboxEntry  # noqa: F401 - part of this database's schema
 from linli_shared.outbox import OutboxMessage  # noqa: F401 - part of this database's schema
+from linli_shared.versions import RecordChange, Versioned  # noqa: F401 - part of this database's schema
 
 
 class District(SQLModel, table=True):
@@ -36,19 +37,44 @@ class Grid(SQLModel, table=True):
     grid_worker: str | None = Field(default=None, max_length=100)
 
 
-class Household(SQLModel, table=True):
+RESIDENT_FIELD_LABELS = {
+    "full_name": "姓名",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "id_number_masked": "身份证号",
+    "grid_code": "网格",
+    "household_id": "所在户",
+    "phone": "电话",
+    "guardian_name": "监护人",
+    "guardian_relation": "监护人关系",
+    "guardian_phone": "监护人电话",
+    "tags": "标签",
+    "status": "状态",
+    "status_on": "状态日期",
+}
+
+
+class Household(Versioned, table=True):
+    record_type = "household"
+    record_label = "这户的信息"
+    field_labels = {"address": "住址", "grid_code": "网格", "head_resident_id": "户主"}
     id: str = Field(primary_key=True, max_length=36)
     district: str = Field(max_length=40, index=True)
     community: str = Field(max_length=40)
     grid_code: str | None = Field(default=None, max_length=40)
     address: str = Field(max_length=200)
+    head_resident_id: str | None = Field(default=None, max_length=36)
+    """The household's head (户主), one of its residents; set by a correction."""
 
 
-class Resident(SQLModel, table=True):
+class Resident(Versioned, table=True):
     """Searches page by id within the caller's scope and a status: the two scope indexes give that
     order directly, so no plan walks the whole table. Migration 0004 also adds a trigram index on
     full_name (PostgreSQL) for name searches."""
 
+    record_type = "resident"
+    record_label = "这位居民的信息"
+    field_labels = RESIDENT_FIELD_LABELS
     __table_args__ = (
         UniqueConstraint("district", "id_number_hash"),
         Index("ix_resident_scope", "district", "community", "status", "id"),
@@ -150,7 +176,17 @@ class HealthRecordRead(SQLModel, table=True):
     read_at: datetime = Field(sa_type=UtcDateTime)
 
 
-class CareGroup(SQLModel, table=True):
+class CareGroup(Versioned, table=True):
+    record_type = "care_group"
+    record_label = "这个关爱小组"
+    field_labels = {
+        "community_worker": "社区工作者",
+        "grid_worker": "网格员",
+        "neighbour_name": "邻居",
+        "neighbour_phone": "邻居电话",
+        "visit_every_hours": "探访间隔（小时）",
+        "call_every_days": "电话间隔（天）",
+    }
     id: str = Field(primary_key=True, max_length=36)
     district: str = Field(max_length=40, index=True)
     community: str = Field(max_length=40)

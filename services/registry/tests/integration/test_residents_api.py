@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from linli_shared.auth import Role
+from linli_shared.events import events_of
 
 pytestmark = [pytest.mark.integration]
 
@@ -236,4 +237,7 @@ async def test_asyncapi_document_lists_every_registry_event(client) -> None:
     assert "linli.{district}.registry.resident.registered" in addresses
     assert "linli.{district}.registry.care.visit.overdue" in addresses
     assert "linli.{district}.registry.resident.contact_changed" in addresses
-    assert len(addresses) == 8
+    assert "linli.{district}.registry.resident.corrected" in addresses
+    assert "linli.{district}.registry.care.group.changed" in addresses
+    assert "linli.{district}.registry.household.corrected" in addresses
+    assert len(addresses) == len(events_of("registry"))

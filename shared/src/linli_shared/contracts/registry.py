@@ -14,10 +14,9 @@ class RegistryEvent(Event):
     service: ClassVar[str] = "registry"
 
 
-class ResidentRegistered(RegistryEvent):
-    """A resident was entered in the registry. The national ID appears only masked."""
+class ResidentFacts(RegistryEvent):
+    """Who a resident is, as a registration states it and a correction states it again, whole."""
 
-    name: ClassVar[str] = "resident.registered"
     resident_id: str
     community: str
     grid_code: str | None = None
@@ -25,6 +24,22 @@ class ResidentRegistered(RegistryEvent):
     birth_date: date
     id_number_masked: str = Field(description="e.g. 110105********123X; never the full number.")
     tags: list[str] = Field(description="Care attributes such as living_alone, dibao, orphan.")
+
+
+class ResidentRegistered(ResidentFacts):
+    """A resident was entered in the registry. The national ID appears only masked."""
+
+    name: ClassVar[str] = "resident.registered"
+
+
+class ResidentCorrected(ResidentFacts):
+    """A worker corrected a resident's record (a misspelt name, the grid, the household, the ID
+    number): the facts as they stand now, whole, and which of the record's fields changed."""
+
+    name: ClassVar[str] = "resident.corrected"
+    household_id: str | None = None
+    version: int = Field(description="The record's version after this correction; each change raises it.")
+    changed: list[str] = Field(description="The fields corrected, e.g. full_name, grid_code.")
 
 
 class ResidentTagsChanged(RegistryEvent):
@@ -69,10 +84,9 @@ class ResidentContactChanged(RegistryEvent):
     guardian_phone: str | None = None
 
 
-class CareGroupFormed(RegistryEvent):
-    """A three-person care group was formed around an elder."""
+class CareGroupFacts(RegistryEvent):
+    """Who is in a care group and how often they look in: as formed, and again, whole, when it changes."""
 
-    name: ClassVar[str] = "care.group.formed"
     care_group_id: str
     resident_id: str
     community_worker: str
@@ -83,6 +97,34 @@ class CareGroupFormed(RegistryEvent):
     )
     visit_every_hours: int
     call_every_days: int
+
+
+class CareGroupFormed(CareGroupFacts):
+    """A three-person care group was formed around an elder."""
+
+    name: ClassVar[str] = "care.group.formed"
+
+
+class CareGroupChanged(CareGroupFacts):
+    """A care group's people or rhythm changed (a neighbour moved away, another grid worker took
+    over): the group as it stands now, and which of its fields changed."""
+
+    name: ClassVar[str] = "care.group.changed"
+    version: int = Field(description="The group's version after this change; each change raises it.")
+    changed: list[str]
+
+
+class HouseholdCorrected(RegistryEvent):
+    """A household's address, grid or head (户主) was corrected: the household as it stands now."""
+
+    name: ClassVar[str] = "household.corrected"
+    household_id: str
+    community: str
+    grid_code: str | None = None
+    address: str
+    head_resident_id: str | None = None
+    version: int
+    changed: list[str]
 
 
 class VisitLogged(RegistryEvent):
@@ -107,3 +149,15 @@ class VisitOverdue(RegistryEvent):
     due_at: datetime = Field(description="End of the missed period.")
     grid_worker: str
     community_worker: str
+
+
+class SignInCodeRequested(RegistryEvent):
+    """Someone asked to sign in by SMS: notify sends the code to the phone. The code travels only
+    encrypted (Fernet, under LINLI_SIGN_IN_CODE_KEY, which only the registry and notify hold)."""
+
+    name: ClassVar[str] = "account.sign_in_code_requested"
+    account_id: str
+    phone: str
+    community: str | None = Field(default=None, description="The account's community: its SMS gateway.")
+    code_encrypted: str = Field(description="The six-digit code, Fernet-encrypted; never in plain text.")
+    expires_at: datetime

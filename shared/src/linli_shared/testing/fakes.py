@@ -36,14 +36,15 @@ class FakeSession:
     def add(self, row: Any) -> None:
         self._staged[(type(row), primary_key(row))] = row
 
-    async def get(self, model: type, key: Any) -> Any:
+    async def get(self, model: type, key: Any, *, with_for_update: bool = False) -> Any:
+        """As the session's; a row lock means nothing here, where one use case runs at a time."""
         key = key if isinstance(key, tuple) else (key,)
         return self._staged.get((model, key)) or self._committed.get((model, key))
 
     async def flush(self) -> None:
         return None
 
-    async def refresh(self, row: Any) -> None:
+    async def refresh(self, row: Any, *, with_for_update: bool = False) -> None:
         return None
 
     async def exec(self, *_: Any, **__: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from linli_fund.api import commitments, disbursements, donations, ledger, publication
+from linli_fund.api import commitments, disbursements, donations, ledger, publication, reports
 
 routers: list[APIRouter] = [
     donations.router,
@@ -10,4 +10,5 @@ routers: list[APIRouter] = [
     ledger.router,
     commitments.router,
     publication.router,
+    reports.router,
 ]

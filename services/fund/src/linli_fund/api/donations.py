@@ -21,6 +21,7 @@ from linli_fund.api.donations_schemas import (
 from linli_fund.models import Campaign, Donation
 from linli_fund.usecases import donation_batches, donations, statements
 from linli_shared.auth import CallerDep
+from linli_shared.body_limit import BATCH_BODY_BYTES
 from linli_shared.paging import CursorQuery, LimitQuery, Page
 from linli_shared.service import SessionDep
 from linli_shared.unit_of_work import UnitOfWorkDep
@@ -63,7 +64,9 @@ async def record_donation(
     return (await donations.record_donation(uow, caller, data, oldest_days=oldest_days)).model_dump()
 
 
-@router.post("/donation-batches", status_code=201, response_model=DonationBatchOut)
+@router.post(
+    "/donation-batches", status_code=201, response_model=DonationBatchOut, max_body_size=BATCH_BODY_BYTES
+)
 async def record_donation_batch(
     data: DonationBatchIn, request: Request, uow: UnitOfWorkDep, caller: CallerDep
 ) -> object:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from linli_notify.api import deliveries, inbox, preferences, templates
+from linli_notify.api import deliveries, inbox, preferences, reports, templates
 
-routers: list[APIRouter] = [preferences.router, templates.router, inbox.router, deliveries.router]
+routers: list[APIRouter] = [
+    preferences.router,
+    templates.router,
+    inbox.router,
+    deliveries.router,
+    reports.router,
+]

@@ -22,7 +22,7 @@ from linli_notify.models import CareGroup, Contact, Delivery, KnownWish
 from linli_notify.settings import NotifySettings
 from linli_shared.contracts.fund import DonationReceived
 from linli_shared.contracts.points import VolunteerEnrolled, WishPosted
-from linli_shared.contracts.registry import CareGroupFormed, ResidentContactChanged, ResidentRegistered
+from linli_shared.contracts.registry import CareGroupFacts, ResidentContactChanged, ResidentRegistered
 from linli_shared.events import Envelope
 from linli_shared.unit_of_work import Work
 
@@ -73,9 +73,10 @@ async def record_resident_contact(
 
 
 async def record_care_group(
-    uow: Work, event: CareGroupFormed, envelope: Envelope, settings: NotifySettings
+    uow: Work, event: CareGroupFacts, envelope: Envelope, settings: NotifySettings
 ) -> None:
-    """The group (who to escalate to) and its neighbour, who has no login: a contact reached by phone."""
+    """The group (who to escalate to) and its neighbour, who has no login: a contact reached by phone.
+    As formed, and again as it stands after each change."""
     session, now = uow.session, uow.now
     district, community = envelope.district, envelope.community
     group = await session.get(CareGroup, event.care_group_id) or CareGroup(
@@ -87,6 +88,8 @@ async def record_care_group(
         grid_worker=event.grid_worker,
         neighbour_name=event.neighbour_name,
     )
+    group.community_worker, group.grid_worker = event.community_worker, event.grid_worker
+    group.neighbour_name = event.neighbour_name
     session.add(group)
     for subject in (group.grid_worker, group.community_worker):
         await contact_for(session, district, community, subject, now, settings)

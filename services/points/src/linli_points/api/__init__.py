@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from linli_points.api import activities, neighbours, rules, service_hours, supermarket, volunteers, wishes
+from linli_points.api import (
+    activities,
+    neighbours,
+    reports,
+    rules,
+    service_hours,
+    supermarket,
+    volunteers,
+    wishes,
+)
 
 ROUTERS: list[APIRouter] = [
     volunteers.router,
@@ -14,4 +23,5 @@ ROUTERS: list[APIRouter] = [
     service_hours.router,
     wishes.router,
     neighbours.router,
+    reports.router,
 ]

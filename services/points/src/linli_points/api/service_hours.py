@@ -27,6 +27,7 @@ from linli_points.models import Certificate, ServiceRecord, Volunteer
 from linli_points.usecases import attendance_batches, service_hours
 from linli_points.usecases.service_hours import ServiceSummary
 from linli_shared.auth import CallerDep
+from linli_shared.body_limit import BATCH_BODY_BYTES
 from linli_shared.clock import china_day
 from linli_shared.service import SessionDep
 from linli_shared.tables import BOM, csv_templates
@@ -135,6 +136,7 @@ async def confirm_attendance(
     status_code=201,
     response_model=AttendanceBatchOut,
     tags=["service hours"],
+    max_body_size=BATCH_BODY_BYTES,
 )
 async def confirm_attendances(
     activity_id: str, data: AttendanceBatchIn, uow: UnitOfWorkDep, caller: CallerDep

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from linli_points.api.activities import ActivityIn, SignUpIn
 
 PUBLISHED = "published"
+CANCELLED = "cancelled"
 ALREADY_SIGNED_UP = "this volunteer is already signed up for this activity"
 
 
@@ -174,6 +175,8 @@ ALREADY_CONFIRMED = "hours were already confirmed for this volunteer and activit
 def check_attendance(now: datetime, activity: Activity, minutes: int, sign_up_status: str | None) -> None:
     """Hours are confirmed once the activity has started, for at most its window, and only for a
     volunteer signed up and not yet confirmed (`sign_up_status`: None if never signed up)."""
+    if activity.status == CANCELLED:
+        raise Conflict("这项活动已取消，不能再确认服务时长")
     if now < activity.starts_at:
         raise Conflict("hours can be confirmed once the activity has started")
     window = hours.window_minutes(activity.starts_at, activity.ends_at)

@@ -83,12 +83,15 @@ async def confirm_attendances(
     numbered = sorted(enumerate(data.attendees, start=1), key=lambda pair: pair[1].volunteer_id)
     ids = [line.volunteer_id for _, line in numbered]
     scopes = await scopes_of(session, ids)
+    left = await left_of(session, ids)
     statuses = await lock_sign_ups(session, activity.id, ids)
     for number, line in numbered:
         with naming(number, line):
             if (scope := scopes.get(line.volunteer_id)) is None:
                 raise NotFound("volunteer not found")
             caller.check_sees(*scope, "volunteer")
+            if line.volunteer_id in left:
+                raise Conflict("这位志愿者已离开志愿队伍，不能再记服务时长和积分")
             check_attendance(uow.now, activity, line.minutes, statuses.get(line.volunteer_id))
     moved = await move_sign_ups(session, activity.id, ids)
     for number, line in numbered:
@@ -127,6 +130,12 @@ async def scopes_of(session: AsyncSession, ids: Sequence[str]) -> dict[str, tupl
         volunteer_id: (district, community)
         for volunteer_id, district, community in await rows(session, statement)
     }
+
+
+async def left_of(session: AsyncSession, ids: Sequence[str]) -> set[str]:
+    """The volunteers among `ids` who have left, in one query."""
+    statement = select(Volunteer.id).where(col(Volunteer.id).in_(ids), col(Volunteer.active).is_(False))
+    return {volunteer_id for (volunteer_id,) in await rows(session, statement)}
 
 
 async def lock_sign_ups(session: AsyncSession, activity_id: str, ids: Sequence[str]) -> dict[str, str]:

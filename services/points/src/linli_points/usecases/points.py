@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_points.access import ORGANISERS, load_entry, load_volunteer
+from linli_points.access import ORGANISERS, check_serving, load_entry, load_volunteer
 from linli_points.domain import EntryKind
 from linli_points.ledger import move_points
 from linli_points.models import PointsEntry
@@ -36,6 +36,8 @@ async def adjust_points(uow: Work, caller: Caller, data: AdjustmentIn) -> Made[P
     if data.points == 0:
         raise Invalid("an adjustment of 0 points changes nothing")
     volunteer = await load_volunteer(uow.session, caller, data.volunteer_id)
+    if data.points > 0:  # a debit still corrects the balance of one who left
+        check_serving(volunteer)
     entry = await move_points(  # a twin (same key) may have taken the points: @write replays its answer
         uow.session,
         volunteer,

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_points.access import (
     ORGANISERS,
     READERS,
+    check_serving,
     load_activity,
     load_certificate,
     load_record,
@@ -56,6 +57,7 @@ async def attend(
 ) -> ServiceRecord:
     """Mark one signed-up volunteer attended and stage their record, points and events."""
     volunteer = await load_volunteer(uow.session, caller, data.volunteer_id)
+    check_serving(volunteer)
     await mark_attended(uow, activity, volunteer, data.minutes)
     record = ServiceRecord(
         id=str(uuid.uuid4()),
@@ -84,6 +86,7 @@ async def enter_service_hours(uow: Work, caller: Caller, data: LateServiceIn) ->
     """An administrator's late entry of hours outside an activity, with or without points."""
     caller.check_role(*ORGANISERS)
     volunteer = await load_volunteer(uow.session, caller, data.volunteer_id)
+    check_serving(volunteer)
     if data.served_on > china_day(uow.now):
         raise Invalid("served_on is in the future")
     record = ServiceRecord(

@@ -19,8 +19,8 @@ async def credit_visit(uow: Work, visit: VisitLogged, district: str, community: 
             select(Volunteer).where(Volunteer.district == district, Volunteer.subject == visit.visitor)
         )
     ).first()
-    if volunteer is None:
-        return  # the visitor is not a volunteer here: visits earn points only for volunteers
+    if volunteer is None or not volunteer.active:
+        return  # the visitor is not (or no longer) a volunteer here: visits earn points only for volunteers
     rules = await session.get(CommunityRules, (district, community or volunteer.community))
     if rules is None or rules.visit_points <= 0:
         return

@@ -10,13 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_points.access import (
     ORGANISERS,
-    READERS,
+    WORKERS,
     active_resident,
     load_team,
     load_volunteer_with_balance,
 )
 from linli_points.models import PointsAccount, Team, Volunteer
-from linli_shared.auth import Caller
+from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import VolunteerEnrolled
 from linli_shared.database import flush_or_conflict
 from linli_shared.errors import Invalid
@@ -38,7 +38,8 @@ async def create_team(uow: Work, caller: Caller, data: TeamIn) -> Made[Team]:
 
 
 async def list_teams(session: AsyncSession, caller: Caller) -> list[Team]:
-    statement = in_scope(select(Team), Team, caller).order_by(col(Team.name))
+    listed = select(Team).where(col(Team.active).is_(True))  # a dissolved team stays on record, unlisted
+    statement = in_scope(listed, Team, caller).order_by(col(Team.name))
     return list((await session.exec(statement)).all())
 
 
@@ -52,7 +53,8 @@ async def enrol_volunteer(uow: Work, caller: Caller, data: VolunteerIn) -> Made[
         await active_resident(session, data.resident_id, data.district, data.community)
     if data.team_id is not None:
         team = await session.get(Team, data.team_id)
-        if team is None or (team.district, team.community) != (data.district, data.community):
+        place = (data.district, data.community)
+        if team is None or not team.active or (team.district, team.community) != place:
             raise Invalid(f"team {data.team_id} does not exist in {data.community}")
     volunteer = Volunteer(id=str(uuid.uuid4()), enrolled_at=uow.now, **data.model_dump())
     session.add(volunteer)
@@ -77,7 +79,10 @@ async def enrol_volunteer(uow: Work, caller: Caller, data: VolunteerIn) -> Made[
 async def list_volunteers(
     session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
 ) -> Page[Volunteer]:
-    caller.check_role(*READERS)
-    return await page_of(
-        session, in_scope(select(Volunteer), Volunteer, caller), col(Volunteer.id), cursor=cursor, limit=limit
-    )
+    """The community's volunteers, for its workers; a volunteer's list holds only themselves."""
+    statement = in_scope(select(Volunteer), Volunteer, caller)
+    if caller.role is Role.VOLUNTEER:
+        statement = statement.where(col(Volunteer.subject) == caller.subject)
+    else:
+        caller.check_role(*WORKERS)
+    return await page_of(session, statement, col(Volunteer.id), cursor=cursor, limit=limit)

@@ -16,6 +16,7 @@ from linli_points.access import (
     READERS,
     REVIEWERS,
     active_resident,
+    check_serving,
     load_wish,
     rules_of,
     volunteer_of,
@@ -33,6 +34,7 @@ from linli_shared.contracts.points import (
     WishPosted,
     WishReviewed,
 )
+from linli_shared.errors import Forbidden
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import in_scope
 from linli_shared.unit_of_work import Made, Work, write
@@ -78,7 +80,11 @@ async def list_wishes(
     limit: int,
 ) -> Page[Wish]:
     statement = in_scope(select(Wish), Wish, caller)
-    if caller.role is Role.VOLUNTEER:
+    if caller.role is Role.RESIDENT:  # their own wishes, whatever their state
+        if resident_id not in (None, caller.subject):
+            raise Forbidden("residents may list only their own wishes")
+        statement = statement.where(col(Wish.resident_id) == caller.subject)
+    elif caller.role is Role.VOLUNTEER:
         volunteer = await volunteer_of(session, caller)
         on_the_wall = [s.value for s in wish_rules.ON_THE_WALL]
         statement = statement.where(
@@ -133,6 +139,7 @@ async def claim_wish(uow: Work, caller: Caller, wish_id: str) -> Made[Wish]:
     """A volunteer takes an open wish; however many race for it, exactly one becomes its claimant."""
     caller.check_role(Role.VOLUNTEER)
     volunteer = await volunteer_of(uow.session, caller)
+    check_serving(volunteer)
     wish = await load_wish(uow.session, caller, wish_id, volunteer)
     wish_rules.check_move(wish.status, WishStatus.CLAIMED)
     wish_rules.check_not_own_wish(volunteer.resident_id, wish.resident_id)

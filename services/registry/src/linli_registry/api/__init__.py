@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
-from linli_registry.api import care, health, places, residents, statistics
+from linli_registry.api import (
+    accounts,
+    care,
+    corrections,
+    health,
+    imports,
+    places,
+    reports,
+    residents,
+    sign_in,
+    statistics,
+)
 
-routers = [places.router, residents.router, health.router, care.router, statistics.router]
+routers = [
+    places.router,
+    residents.router,
+    corrections.router,
+    health.router,
+    care.router,
+    statistics.router,
+    reports.router,
+    imports.router,
+    accounts.router,
+    sign_in.router,
+]
 """Every router of the registry, in the order the OpenAPI document lists their topics."""

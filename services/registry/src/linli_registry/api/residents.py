@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
 from linli_registry.api.residents_schemas import (
     ContactIn,
     ContactOut,
     HouseholdIn,
     HouseholdOut,
+    HouseholdWithMembersOut,
     IdNumberLookupIn,
+    ResidentBriefOut,
     ResidentIn,
     ResidentOut,
     StatusChangeIn,
@@ -21,7 +24,7 @@ from linli_registry.domain import Status, Tag, age_band, age_on
 from linli_registry.models import Resident
 from linli_registry.settings import RegistrySettings
 from linli_registry.usecases import residents
-from linli_shared.auth import CallerDep
+from linli_shared.auth import Caller, CallerDep, Role
 from linli_shared.clock import utc_now
 from linli_shared.paging import CursorQuery, LimitQuery, Page
 from linli_shared.service import SessionDep
@@ -45,6 +48,22 @@ def resident_out(resident: Resident) -> ResidentOut:
     )
 
 
+BRIEF_READERS = frozenset({Role.FUND_OFFICER})
+"""Roles that read residents without their contact (phone, guardian) or birth date."""
+# A read answers with one model or the other: tried in this order, the whole record is never
+# taken for the brief (which its extra fields would also satisfy).
+ResidentRead = Annotated[ResidentOut | ResidentBriefOut, Field(union_mode="left_to_right")]
+ResidentPage = Annotated[Page[ResidentOut] | Page[ResidentBriefOut], Field(union_mode="left_to_right")]
+
+
+def resident_view(resident: Resident, caller: Caller) -> ResidentOut | ResidentBriefOut:
+    """What the caller may read of a resident: the whole record, or for a fund officer the brief."""
+    full = resident_out(resident)
+    if caller.role in BRIEF_READERS:
+        return ResidentBriefOut(**full.model_dump(include=set(ResidentBriefOut.model_fields)))
+    return full
+
+
 def contact_out(resident: Resident) -> ContactOut:
     return ContactOut(
         resident_id=resident.id,
@@ -57,6 +76,16 @@ async def create_household(data: HouseholdIn, uow: UnitOfWorkDep, caller: Caller
     return (await residents.create_household(uow, caller, data)).model_dump()
 
 
+@router.get("/households/{household_id}", response_model=HouseholdWithMembersOut)
+async def get_household(
+    household_id: str, response: Response, session: SessionDep, caller: CallerDep
+) -> object:
+    """The household and its residents; its ETag is the version to send back with a correction."""
+    household, members = await residents.household_with_members(session, caller, household_id)
+    response.headers["ETag"] = f'"{household.version}"'
+    return {**household.model_dump(), "members": [m.model_dump() for m in members]}
+
+
 @router.post("/residents", status_code=201, response_model=ResidentOut)
 async def register_resident(
     data: ResidentIn, request: Request, uow: UnitOfWorkDep, caller: CallerDep
@@ -64,7 +93,7 @@ async def register_resident(
     return resident_out(await residents.register_resident(uow, caller, data, id_key=id_key(request)))
 
 
-@router.get("/residents", response_model=Page[ResidentOut])
+@router.get("/residents", response_model=ResidentPage)
 async def search_residents(
     request: Request,
     session: SessionDep,
@@ -87,10 +116,10 @@ async def search_residents(
         cursor=cursor,
         limit=limit,
     )
-    return Page(items=[resident_out(r) for r in page.items], next_cursor=page.next_cursor)
+    return Page(items=[resident_view(r, caller) for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.post("/residents/lookups", response_model=Page[ResidentOut])
+@router.post("/residents/lookups", response_model=ResidentPage)
 async def look_up_by_id_number(
     data: IdNumberLookupIn, request: Request, session: SessionDep, caller: CallerDep
 ) -> object:
@@ -98,12 +127,17 @@ async def look_up_by_id_number(
     page = await residents.search_residents(
         session, caller, id_key=id_key(request), id_number=data.id_number, status=None
     )
-    return Page(items=[resident_out(r) for r in page.items], next_cursor=page.next_cursor)
+    return Page(items=[resident_view(r, caller) for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/residents/{resident_id}", response_model=ResidentOut)
-async def get_resident(resident_id: str, session: SessionDep, caller: CallerDep) -> object:
-    return resident_out(await residents.get_resident(session, caller, resident_id))
+@router.get("/residents/{resident_id}", response_model=ResidentRead)
+async def get_resident(
+    resident_id: str, response: Response, session: SessionDep, caller: CallerDep
+) -> object:
+    """The record; its ETag is the version to send back in If-Match with a correction."""
+    resident = await residents.get_resident(session, caller, resident_id)
+    response.headers["ETag"] = f'"{resident.version}"'
+    return resident_view(resident, caller)
 
 
 @router.put("/residents/{resident_id}/tags", response_model=ResidentOut)

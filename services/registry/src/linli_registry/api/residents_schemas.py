@@ -24,6 +24,20 @@ class HouseholdOut(BaseModel):
     community: str
     grid_code: str | None
     address: str
+    head_resident_id: str | None = Field(
+        default=None, description="The household's head (户主), one of its members."
+    )
+    version: int = Field(default=1, description="Send it back (If-Match) to correct the household.")
+
+
+class MemberOut(BaseModel):
+    id: str
+    full_name: str
+    status: str
+
+
+class HouseholdWithMembersOut(HouseholdOut):
+    members: list[MemberOut]
 
 
 class ResidentIn(Strict):
@@ -72,6 +86,26 @@ class ContactOut(BaseModel):
     guardian_phone: str | None
 
 
+class ResidentBriefOut(BaseModel):
+    """A resident as a fund officer sees them, choosing a beneficiary: who they are and why they may
+    be helped, not how to reach them or their family (no phone, no guardian). No birth date either:
+    the masked ID number hides exactly the birth date, so the two together give the number back."""
+
+    id: str
+    district: str
+    community: str
+    grid_code: str | None
+    household_id: str | None
+    full_name: str
+    gender: str
+    age: int
+    age_band: str
+    id_number_masked: str
+    tags: list[Tag]
+    status: str
+    status_on: date | None
+
+
 class ResidentOut(BaseModel):
     id: str
     district: str
@@ -92,3 +126,4 @@ class ResidentOut(BaseModel):
     status: str
     status_on: date | None
     registered_at: datetime
+    version: int = Field(description="Raised by every change; send it back (If-Match) to correct the record.")

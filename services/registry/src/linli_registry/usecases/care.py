@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,7 @@ from linli_registry.access import (
 from linli_registry.domain import VisitKind
 from linli_registry.models import CareGroup, OverdueAlert, VisitLog
 from linli_shared.auth import Caller
-from linli_shared.contracts.registry import CareGroupFormed, VisitLogged, VisitOverdue
+from linli_shared.contracts.registry import CareGroupChanged, CareGroupFormed, VisitLogged, VisitOverdue
 from linli_shared.database import flush_or_conflict
 from linli_shared.errors import Conflict
 from linli_shared.paging import Page, page_of
@@ -59,16 +59,28 @@ async def form_care_group(uow: Work, caller: Caller, data: CareGroupIn) -> Made[
 
 
 def formed(group: CareGroup) -> CareGroupFormed:
-    return CareGroupFormed(
-        care_group_id=group.id,
-        resident_id=group.resident_id,
-        community_worker=group.community_worker,
-        grid_worker=group.grid_worker,
-        neighbour_name=group.neighbour_name,
-        neighbour_phone=group.neighbour_phone,
-        visit_every_hours=group.visit_every_hours,
-        call_every_days=group.call_every_days,
-    )
+    return CareGroupFormed(**group_facts(group))
+
+
+def changed_group(group: CareGroup, changed: list[str], *, version: int) -> CareGroupChanged:
+    return CareGroupChanged(**group_facts(group), version=version, changed=changed)
+
+
+def group_facts(group: CareGroup) -> dict[str, Any]:
+    facts = group.model_dump(include=GROUP_FACTS)
+    facts["care_group_id"] = group.id
+    return facts
+
+
+GROUP_FACTS = {
+    "resident_id",
+    "community_worker",
+    "grid_worker",
+    "neighbour_name",
+    "neighbour_phone",
+    "visit_every_hours",
+    "call_every_days",
+}
 
 
 async def list_care_groups(

@@ -35,6 +35,7 @@ from linli_shared.events import Event
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import in_scope
 from linli_shared.unit_of_work import Made, Work, write
+from linli_shared.versions import differences, keep_change, snapshot
 
 if TYPE_CHECKING:
     from linli_registry.api.residents_schemas import ContactIn, HouseholdIn, ResidentIn
@@ -58,6 +59,18 @@ async def load_household(session: AsyncSession, caller: Caller, household_id: st
         raise NotFound("household not found")
     caller.check_sees(household.district, household.community, "household")
     return household
+
+
+async def household_with_members(
+    session: AsyncSession, caller: Caller, household_id: str
+) -> tuple[Household, list[Resident]]:
+    """A household and its residents (those who left included, with their status), for its workers."""
+    caller.check_role(*REGISTRY_WRITERS)
+    household = await load_household(session, caller, household_id)
+    statement = (
+        select(Resident).where(Resident.household_id == household.id).order_by(col(Resident.full_name))
+    )
+    return household, list((await session.exec(statement)).all())
 
 
 @write(replay=load_household)
@@ -122,15 +135,20 @@ def new_resident(
 
 
 def registered(resident: Resident) -> ResidentRegistered:
-    return ResidentRegistered(
-        resident_id=resident.id,
-        community=resident.community,
-        grid_code=resident.grid_code,
-        full_name=resident.full_name,
-        birth_date=resident.birth_date,
-        id_number_masked=resident.id_number_masked,
-        tags=sorted(tag.value for tag in tags_of(resident)),
-    )
+    return ResidentRegistered(**facts_of(resident))
+
+
+def facts_of(resident: Resident) -> dict[str, Any]:
+    """Who the resident is, as registration and correction announce it (the ID number masked)."""
+    return {
+        "resident_id": resident.id,
+        "community": resident.community,
+        "grid_code": resident.grid_code,
+        "full_name": resident.full_name,
+        "birth_date": resident.birth_date,
+        "id_number_masked": resident.id_number_masked,
+        "tags": sorted(tag.value for tag in tags_of(resident)),
+    }
 
 
 def contact_changed(resident: Resident) -> ResidentContactChanged:
@@ -197,8 +215,13 @@ async def search_residents(
 @write(replay=load_resident)
 async def change_tags(uow: Work, caller: Caller, resident_id: str, tags: set[Tag]) -> Made[Resident]:
     caller.check_role(*REGISTRY_WRITERS)
-    resident = await load_resident(uow.session, caller, resident_id)
+    # Locked: every change raises the record's version, so a writer must read the row it changes.
+    resident = await load_resident(uow.session, caller, resident_id, for_update=True)
     domain.check_can_change_status(resident.status)
+    before = sorted(tag.value for tag in tags_of(resident))
+    after = sorted(tag.value for tag in tags)
+    if before != after:
+        keep_change(uow, caller, resident, "tags", {"tags": [before, after]})
     for tag in Tag:
         setattr(resident, tag.value, tag in tags)
     uow.session.add(resident)
@@ -218,8 +241,10 @@ async def change_contact(uow: Work, caller: Caller, resident_id: str, data: Cont
     resident = await load_resident(uow.session, caller, resident_id, for_update=True)
     domain.check_can_change_status(resident.status)
     contact = data.model_dump(include=set(CONTACT_FIELDS))
-    if all(getattr(resident, field) == value for field, value in contact.items()):
+    changes = differences(snapshot(resident, CONTACT_FIELDS), contact)
+    if not changes:
         return Made(resident.id, resident)
+    keep_change(uow, caller, resident, "contact", changes)
     for field, value in contact.items():
         setattr(resident, field, value)
     uow.session.add(resident)
@@ -233,10 +258,19 @@ async def record_departure(
 ) -> Made[Resident]:
     """A resident moved out or died: kept on record, no longer counted, care groups end."""
     caller.check_role(*REGISTRY_WRITERS)
-    resident = await load_resident(uow.session, caller, resident_id)
+    # Locked: every change raises the record's version, so a writer must read the row it changes.
+    resident = await load_resident(uow.session, caller, resident_id, for_update=True)
     domain.check_can_change_status(resident.status)
     if on > uow.now.date():
         raise Invalid("the date is in the future")
+    before = snapshot(resident, ("status", "status_on"))
+    keep_change(
+        uow,
+        caller,
+        resident,
+        status.value,
+        differences(before, {"status": status.value, "status_on": on.isoformat()}),
+    )
     resident.status = status.value
     resident.status_on = on
     uow.session.add(resident)
