@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import sys
 import time
@@ -13,11 +15,72 @@ from linli_shared.testing.waiting import eventually
 
 from .stack import NATS_NODES, SERVICE_PORTS, ComposeStack, readiness
 
+FIRST_ADMIN_PHONE = "13800000001"
 
-def token(env: dict[str, str], *args: str) -> dict[str, str]:
-    command = [sys.executable, "-m", "linli_shared.cli", "token", *args]
-    issued = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=True)
+
+class SignedIn:
+    """Bearer headers got as people get them: the first city admin made on the registry's
+    container, everyone else given an account and a role by an admin; each signs in with a password."""
+
+    def __init__(self, stack: ComposeStack, client: httpx.Client) -> None:
+        self.stack, self.client = stack, client
+        self.registry = f"http://127.0.0.1:{SERVICE_PORTS['registry']}"
+        self.password = secrets.token_urlsafe(16)
+        self._admin: dict[str, str] | None = None
+
+    def sign_in(self, phone: str) -> dict[str, str]:
+        answer = self.client.post(
+            self.registry + "/v1/sign-in", json={"phone": phone, "password": self.password}, timeout=30
+        )
+        assert answer.status_code == 200 and answer.json()["access_token"], answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    def admin(self) -> dict[str, str]:
+        if self._admin is None:
+            self.stack.compose(
+                "exec", "-T", "-e", f"LINLI_FIRST_ADMIN_PASSWORD={self.password}", "registry",
+                "python", "-m", "linli_registry.first_admin", FIRST_ADMIN_PHONE, "张建国",
+            )  # fmt: skip
+            self._admin = self.sign_in(FIRST_ADMIN_PHONE)
+        return self._admin
+
+    def person(self, role: str, district: str, community: str | None = None) -> dict[str, str]:
+        phone = f"139{secrets.randbelow(10**8):08d}"
+        place = {"district": district, "community": community}
+        account = self.client.post(
+            self.registry + "/v1/accounts",
+            json={"phone": phone, "display_name": "李红亮", "password": self.password, **place},
+            headers=self.admin(),
+            timeout=30,
+        )
+        assert account.status_code == 201, account.text
+        granted = self.client.post(
+            f"{self.registry}/v1/accounts/{account.json()['id']}/grants",
+            json={"role": role, **place},
+            headers=self.admin(),
+            timeout=30,
+        )
+        assert granted.status_code == 201, granted.text
+        return self.sign_in(phone)
+
+
+def development_token(secret: str) -> dict[str, str]:
+    """A `linli token` (HS256) signed with a secret of our own: what the stack must refuse."""
+    command = [sys.executable, "-m", "linli_shared.cli", "token", "--role", "city_admin"]
+    environment = {**os.environ, "LINLI_JWT_SECRET": secret}
+    issued = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60, check=True)
     return {"Authorization": f"Bearer {issued.stdout.strip()}"}
+
+
+def only_registry_tokens_pass(client: httpx.Client, people: SignedIn) -> None:
+    """A signed-in admin's token is taken by every service; a development token by none."""
+    forged = development_token(secrets.token_hex(32))
+    for service, port in SERVICE_PORTS.items():
+        path = "/v1/reports/monthly"
+        signed = client.get(f"http://127.0.0.1:{port}{path}", headers=people.admin(), timeout=30)
+        refused = client.get(f"http://127.0.0.1:{port}{path}", headers=forged, timeout=30)
+        assert signed.status_code == 200, (service, signed.text)
+        assert refused.status_code == 401, (service, refused.text)
 
 
 async def all_ready(client: httpx.Client) -> bool:
@@ -26,11 +89,10 @@ async def all_ready(client: httpx.Client) -> bool:
     return True
 
 
-async def resident_reaches_points(client: httpx.Client, env: dict[str, str], timeout: float) -> float:
+async def resident_reaches_points(client: httpx.Client, people: SignedIn, timeout: float) -> float:
     """Register a resident in a new district; seconds until points knows it (enrolment accepted)."""
     district = f"d{uuid.uuid4().hex[:8]}"
-    admin = token(env, "--role", "city_admin")
-    worker = token(env, "--role", "community_worker", "--district", district, "--community", "donglizhuang")
+    admin = people.admin()
     registry, points = (f"http://127.0.0.1:{SERVICE_PORTS[name]}" for name in ("registry", "points"))
     for path, body in (
         ("/v1/districts", {"code": district, "name": "高桥营街道"}),
@@ -38,6 +100,7 @@ async def resident_reaches_points(client: httpx.Client, env: dict[str, str], tim
     ):
         answer = client.post(registry + path, json=body, headers=admin, timeout=10)
         assert answer.status_code == 201, answer.text
+    worker = people.person("community_worker", district, "donglizhuang")
     resident = client.post(
         registry + "/v1/residents",
         json={

@@ -21,10 +21,12 @@ import httpx
 from linli_shared.testing.waiting import eventually
 
 from .checks import (
+    SignedIn,
     all_ready,
     can_connect,
     connected_nodes,
     leaf_count,
+    only_registry_tokens_pass,
     resident_reaches_points,
     stream_leader,
 )
@@ -41,6 +43,8 @@ STEPS = {
     "build": "stand-in images, wheelhouse and the four service images build",
     "ready": "every container healthy and every service's /readyz ready",
     "roles": "each service's role opens its own database and no other",
+    "sign-in": "the first admin made on the registry signs in; every service takes their token and "
+    "refuses a development (HS256) one",
     "event": "a resident registered in the registry reaches points",
     "paused": "with the registry's NATS node paused, an event gets through and all are ready",
     "leaf": f"district leaf {DISTRICT} joins the cluster (a hub node's /leafz)",
@@ -74,9 +78,14 @@ async def scenario(stack: ComposeStack, figures: dict[str, float], step: Callabl
             assert not can_connect(stack, role, other), f"{role} can open {other}'s database"
             assert not can_connect(stack, role, "postgres"), f"{role} can open the postgres database"
 
+        step("sign-in")
+
+        people = SignedIn(stack, client)
+        only_registry_tokens_pass(client, people)
+
         step("event")
 
-        figures["event_end_to_end_s"] = await resident_reaches_points(client, stack.env, timeout=60)
+        figures["event_end_to_end_s"] = await resident_reaches_points(client, people, timeout=60)
 
         step("paused")
 
@@ -90,7 +99,7 @@ async def scenario(stack: ComposeStack, figures: dict[str, float], step: Callabl
         try:
             paused = time.monotonic()
             figures["event_with_node_paused_s"] = await resident_reaches_points(
-                client, stack.env, timeout=PAUSED_NODE_BOUND_S
+                client, people, timeout=PAUSED_NODE_BOUND_S
             )
             await eventually(lambda: all_ready(client), timeout=PAUSED_NODE_BOUND_S, every=0.5)
             figures["pause_to_event_and_ready_s"] = time.monotonic() - paused

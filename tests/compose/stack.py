@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
+
+from linli_shared.testing.signing import new_signing_key_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "linli-compose-test"
@@ -20,13 +23,18 @@ DISTRICT = "district-north"
 def fresh_secrets() -> dict[str, str]:
     """Fresh values for every secret the compose file asks for: nothing real, nothing kept."""
     names = [
-        "LINLI_JWT_SECRET",
         "LINLI_REGISTRY_ID_HASH_KEY",
+        "LINLI_NOTIFY_LINK_KEY",
         "LINLI_POSTGRES_PASSWORD",
         "LINLI_LEAF_PASSWORD",
     ]
     names += [f"LINLI_{service.upper()}_DB_PASSWORD" for service in SERVICE_PORTS]
-    return {name: secrets.token_hex(32) for name in names}
+    keys = {
+        # one line, as .env.example says to write it
+        "LINLI_REGISTRY_SIGNING_KEY": new_signing_key_pem().replace("\n", "\\n"),
+        "LINLI_SIGN_IN_CODE_KEY": Fernet.generate_key().decode(),
+    }
+    return {**{name: secrets.token_hex(32) for name in names}, **keys}
 
 
 class ComposeStack:

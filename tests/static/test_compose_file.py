@@ -23,7 +23,7 @@ DOCKERFILE = ROOT / "services" / "Dockerfile"
 SERVICE_PORTS = {"registry": 8101, "points": 8102, "fund": 8103, "notify": 8104}
 CLUSTER_NODES = ["nats-1", "nats-2", "nats-3"]
 REQUIRED = re.compile(r"^\$\{(\w+):\?[^}]+\}$")
-SECRET_WORDS = ("PASSWORD", "SECRET", "HASH_KEY")
+SECRET_WORDS = ("PASSWORD", "SECRET", "KEY")
 
 
 def pinned(package: str) -> str:
@@ -200,3 +200,14 @@ def test_stand_in_images_build_on_the_local_base(name: str) -> None:
     text = (ROOT / "infra/docker" / name).read_text()
     assert "ARG BASE_IMAGE=local/debian-py:bookworm" in text
     assert re.search(r"^ENTRYPOINT \[", text, re.MULTILINE)
+
+
+def test_only_the_registry_holds_a_key_that_can_mint_a_token() -> None:
+    """Every service checks tokens with the registry's public key; none has the development secret."""
+    blocks = services()
+    for name in ("registry", "points", "fund", "notify"):
+        environment = blocks[name]["environment"]
+        assert "LINLI_JWT_SECRET" not in environment, name
+        assert environment["LINLI_JWKS_URL"] == "http://registry:8101/.well-known/jwks.json", name
+        assert ("LINLI_REGISTRY_SIGNING_KEY" in environment) is (name == "registry"), name
+    assert "LINLI_JWT_SECRET" not in env_example()

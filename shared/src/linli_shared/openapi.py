@@ -18,6 +18,8 @@ PROBLEMS = {
     "409": "Conflicts with the present state, or an Idempotency-Key reused with another body.",
     "422": "Invalid input; `errors` lists each field that was refused.",
 }
+TOO_LARGE = "The request body is larger than this route takes (LINLI_MAX_BODY_BYTES, or the route's own)."
+VERSION_REQUIRED = "No version given: send the If-Match header (the record's ETag) or `version` in the body."
 UNSECURED = {"/healthz", "/readyz", "/metrics"}
 
 
@@ -52,7 +54,7 @@ def describe_problems(schema: dict[str, Any]) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
     for path, operations in schema.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             if path in UNSECURED:
                 continue
@@ -61,6 +63,10 @@ def describe_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 if public and status in ("401", "403"):
                     continue
                 responses[status] = problem_response(description)
+            if "requestBody" in operation:
+                responses["413"] = problem_response(TOO_LARGE)
+            if method == "patch":  # a correction, made on the version the caller read
+                responses["428"] = problem_response(VERSION_REQUIRED)
     return schema
 
 

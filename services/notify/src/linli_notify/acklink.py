@@ -1,7 +1,8 @@
 """Acknowledgement links: a signed, single-purpose token in an urgent message, usable without a login.
 
-The token is `<notification id>.<HMAC-SHA256>` keyed with the deployment's JWT secret over a purpose
-label, the notification id and its recipient; it acknowledges that one notification and nothing else.
+The token is `<notification id>.<HMAC-SHA256>` keyed with notify's link key (LINLI_NOTIFY_LINK_KEY)
+over a purpose label, the notification id and its recipient; it acknowledges that one notification
+and nothing else.
 """
 
 from __future__ import annotations

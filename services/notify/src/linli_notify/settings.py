@@ -3,9 +3,10 @@
 import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
 
 import apprise
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from linli_shared.settings import ServiceSettings
@@ -26,10 +27,11 @@ class NotifySettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///./var/notify.db"
     http_port: int = 8104
-    jwt_secret: SecretStr = Field(  # optional in other services, required here
+    link_key: SecretStr | None = Field(
+        default=None,
         min_length=32,
-        validation_alias="LINLI_JWT_SECRET",
-        description="Key of the acknowledgement links' signatures (and of development tokens).",
+        description="Key of the acknowledgement links' signatures (LINLI_NOTIFY_LINK_KEY); where it is "
+        "unset, LINLI_JWT_SECRET (a development machine) signs them.",
     )
     sign_in_code_key: SecretStr | None = Field(
         default=None,
@@ -119,6 +121,18 @@ class NotifySettings(ServiceSettings):
                 raise ValueError(f"the escalation wait of {community!r} must be a positive number of seconds")
         return value
 
+    @model_validator(mode="after")
+    def links_can_be_signed(self) -> Self:
+        if self.link_key is None and self.jwt_secret is None:
+            raise ValueError("set LINLI_NOTIFY_LINK_KEY (32+ characters): it signs the acknowledgement links")
+        return self
+
+    def ack_key(self) -> str:
+        """The key acknowledgement links are signed with."""
+        key = self.link_key or self.jwt_secret
+        assert key is not None  # links_can_be_signed
+        return key.get_secret_value()
+
     def ladder(self, community: str | None) -> list[str]:
         return self.escalation_ladders.get(community or "", DEFAULT_LADDER)
 
@@ -144,4 +158,4 @@ def apprise_accepts(url: str) -> bool:
 
 @lru_cache
 def get_settings() -> NotifySettings:
-    return NotifySettings()  # type: ignore[call-arg]  # values come from the environment
+    return NotifySettings()  # values come from the environment

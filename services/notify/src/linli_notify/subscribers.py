@@ -10,6 +10,7 @@ from contextvars import ContextVar
 
 from linli_notify.settings import NotifySettings
 from linli_notify.usecases.contacts import (
+    follow_volunteer,
     forget_resident,
     learn_resident,
     record_care_group,
@@ -24,6 +25,7 @@ from linli_shared.contracts.fund import CommitmentInstalmentDue, DonationReceive
 from linli_shared.contracts.points import (
     PointsRedeemed,
     StockLow,
+    VolunteerChanged,
     VolunteerEnrolled,
     WishClaimed,
     WishConfirmed,
@@ -109,6 +111,11 @@ async def on_resident_moved_out(uow: Work, event: ResidentMovedOut, envelope: En
 @handlers.on(VolunteerEnrolled)
 async def on_volunteer_enrolled(uow: Work, event: VolunteerEnrolled, envelope: Envelope) -> None:
     await record_volunteer(uow, event, envelope, bound_settings())
+
+
+@handlers.on(VolunteerChanged)
+async def on_volunteer_changed(uow: Work, event: VolunteerChanged, envelope: Envelope) -> None:
+    await follow_volunteer(uow, event, envelope)
 
 
 @handlers.on(WishPosted)

@@ -15,7 +15,7 @@ from linli_notify.settings import NotifySettings
 from linli_notify.subscribers import applying, handlers
 from linli_notify.usecases.inbox import mark_read, record_acknowledgement
 from linli_shared.auth import Caller, Role
-from linli_shared.contracts.points import PointsEarned, WishPosted
+from linli_shared.contracts.points import PointsEarned, VolunteerChanged, VolunteerEnrolled, WishPosted
 from linli_shared.contracts.registry import (
     CareGroupChanged,
     CareGroupFormed,
@@ -160,6 +160,19 @@ async def test_a_changed_care_group_is_followed_its_new_neighbour_reached(settin
         "王阿姨",
         "13900000004",
     )
+
+
+async def test_a_corrected_volunteer_is_addressed_by_the_new_name(settings) -> None:
+    uow = FakeUnitOfWork()
+    enrolled = VolunteerEnrolled(volunteer_id="v-1", subject="v-sub", resident_id=None, party_member=False)
+    await apply(uow, wrap(enrolled), settings)
+    facts = {"volunteer_id": "v-1", "subject": "v-sub", "party_member": False, "skills": []}
+    corrected = VolunteerChanged(**facts, full_name="李红亮", active=True, version=2, changed=["full_name"])
+
+    await apply(uow, wrap(corrected), settings)
+
+    [contact] = [c for c in stored(uow, Contact) if c.recipient == "volunteer:v-1"]
+    assert (contact.display_name, contact.token_subject) == ("李红亮", "v-sub")
 
 
 async def test_an_event_nobody_here_handles_is_ignored_and_a_broken_one_is_poison(settings) -> None:

@@ -99,3 +99,21 @@ def test_a_channel_url_apprise_cannot_use_is_refused_without_echoing_it(
     with pytest.raises(ValidationError, match="channel URL number 2 of 'c1'") as refused:
         NotifySettings()  # type: ignore[call-arg]
     assert "secret-key" not in str(refused.value) and url not in str(refused.value).replace("'c1'", "")
+
+
+def test_acknowledgement_links_are_signed_with_the_link_key_not_a_token_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Production sets no LINLI_JWT_SECRET (only the registry can mint tokens): notify's links
+    need their own key, and notify refuses to start with none."""
+    monkeypatch.delenv("LINLI_JWT_SECRET", raising=False)
+    monkeypatch.delenv("LINLI_NOTIFY_LINK_KEY", raising=False)
+    with pytest.raises(ValidationError, match="LINLI_NOTIFY_LINK_KEY"):
+        NotifySettings()
+    monkeypatch.setenv("LINLI_NOTIFY_LINK_KEY", "k" * 40)
+    assert NotifySettings().ack_key() == "k" * 40
+    assert NotifySettings().jwt_secret is None, "so notify accepts no HS256 token either"
+    monkeypatch.setenv("LINLI_JWT_SECRET", TEST_JWT_SECRET)
+    assert NotifySettings().ack_key() == "k" * 40, "the link key, where both are set"
+    monkeypatch.delenv("LINLI_NOTIFY_LINK_KEY")
+    assert NotifySettings().ack_key() == TEST_JWT_SECRET, "a development machine's one secret"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -12,6 +13,7 @@ from linli_shared.idempotency import IdempotencyRecord  # noqa: F401 - part of t
 from linli_shared.inbox import InboxEntry  # noqa: F401 - part of this database's schema
 from linli_shared.outbox import OutboxMessage  # noqa: F401 - part of this database's schema
 from linli_shared.residents import KnownResidentBase
+from linli_shared.versions import RecordChange, Versioned  # noqa: F401 - part of this database's schema
 
 
 class KnownResident(KnownResidentBase, table=True):
@@ -22,15 +24,32 @@ class KnownResident(KnownResidentBase, table=True):
     party_member: bool = False
 
 
-class Team(SQLModel, table=True):
+class Team(Versioned, table=True):
+    """A volunteer team; dissolving it keeps the row (and its history) and frees its members."""
+
+    record_type = "team"
+    record_label = "这支志愿队伍的信息"
+    field_labels = {"name": "队名", "kind": "类型", "active": "是否在册"}
     id: str = Field(primary_key=True, max_length=36)
     district: str = Field(max_length=40, index=True)
     community: str = Field(max_length=40)
     name: str = Field(max_length=100)
     kind: str = Field(max_length=30)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
-class Volunteer(SQLModel, table=True):
+class Volunteer(Versioned, table=True):
+    """A volunteer; one who left stays on record (and their points on the ledger), inactive."""
+
+    record_type = "volunteer"
+    record_label = "这位志愿者的信息"
+    field_labels = {
+        "full_name": "姓名",
+        "team_id": "所在队伍",
+        "skills": "技能",
+        "active": "是否在册",
+        "left_at": "离开时间",
+    }
     __table_args__ = (UniqueConstraint("district", "subject"),)
     id: str = Field(primary_key=True, max_length=36)
     district: str = Field(max_length=40, index=True)
@@ -42,6 +61,8 @@ class Volunteer(SQLModel, table=True):
     party_member: bool = False
     skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     enrolled_at: datetime = Field(sa_type=UtcDateTime)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    left_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class PointsAccount(SQLModel, table=True):
@@ -72,8 +93,19 @@ class PointsEntry(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 
-class Item(SQLModel, table=True):
-    """A good in a community's love supermarket; stock can never go below zero."""
+class Item(Versioned, table=True):
+    """A good in a community's love supermarket; stock can never go below zero. Stock moves by
+    conditional UPDATE statements, which leave the version alone: it counts corrections."""
+
+    record_type = "item"
+    record_label = "这件爱心超市商品的信息"
+    field_labels = {
+        "name": "名称",
+        "points_price": "所需积分",
+        "monthly_limit": "每人每月限兑",
+        "low_stock_threshold": "低库存提醒线",
+        "active": "是否上架",
+    }
 
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_never_negative"),
@@ -131,8 +163,23 @@ class CommunityRules(SQLModel, table=True):
 # --- activities and service hours ------------------------------------------------------------
 
 
-class Activity(SQLModel, table=True):
-    """A volunteer activity; sign-ups can never exceed its capacity."""
+class Activity(Versioned, table=True):
+    """A volunteer activity; sign-ups can never exceed its capacity. Sign-ups move `signed_up` by
+    conditional UPDATE statements, which leave the version alone: it counts corrections."""
+
+    record_type = "activity"
+    record_label = "这项志愿活动的信息"
+    field_labels = {
+        "title": "标题",
+        "place": "地点",
+        "starts_at": "开始时间",
+        "ends_at": "结束时间",
+        "capacity": "名额",
+        "points_per_hour": "每小时积分",
+        "rounding": "计时取整",
+        "daily_points_cap": "每日积分上限",
+        "status": "状态",
+    }
 
     __table_args__ = (CheckConstraint("signed_up <= capacity", name="within_capacity"),)
     id: str = Field(primary_key=True, max_length=36)

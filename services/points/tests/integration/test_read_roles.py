@@ -55,6 +55,7 @@ ALLOWED: dict[str, frozenset[Role] | str] = {
     "/v1/volunteers/{volunteer_id}": WORKERS,
     "/v1/volunteers/{volunteer_id}/ledger": WORKERS,
     "/v1/volunteers/{volunteer_id}/service-record": WORKERS,
+    "/v1/{kind}/{record_id}/history": WORKERS,  # walked with a volunteer's history (names, teams)
     "/v1/certificates/{serial}/print": WORKERS,
     "/v1/redemptions": ORGANISERS | {Role.AUDITOR, Role.VOLUNTEER},  # a volunteer: their own
     "/v1/activities/{activity_id}/sign-ups": READERS,
@@ -176,6 +177,8 @@ async def a_community_with_one_of_everything(
         "district": community.district,
         "community": community.community,
         "resident_id": resident,
+        "kind": "volunteers",
+        "record_id": other["id"],
     }
 
 

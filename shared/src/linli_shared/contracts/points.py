@@ -178,3 +178,78 @@ class PointsExpired(PointsEvent):
     volunteer_id: str
     points: int = Field(gt=0)
     balance: int = Field(ge=0)
+
+
+class VolunteerChanged(PointsEvent):
+    """A worker corrected a volunteer's record, or the volunteer left (`active` false; their points
+    stay on the ledger): the volunteer as they stand now, whole, and which fields changed."""
+
+    name: ClassVar[str] = "volunteer.changed"
+    volunteer_id: str
+    subject: str = Field(description="The subject of the volunteer's own token.")
+    full_name: str
+    resident_id: str | None = None
+    team_id: str | None = None
+    party_member: bool
+    skills: list[str]
+    active: bool = Field(description="False once the volunteer has left.")
+    version: int = Field(description="The record's version after this change; each change raises it.")
+    changed: list[str] = Field(description="The fields changed, e.g. full_name, team_id, active.")
+
+
+class TeamChanged(PointsEvent):
+    """A team was renamed or given another kind, or dissolved (`active` false, its members freed)."""
+
+    name: ClassVar[str] = "team.changed"
+    team_id: str
+    team_name: str
+    kind: str
+    active: bool
+    version: int
+    changed: list[str]
+
+
+class ActivityChanged(PointsEvent):
+    """A worker corrected an activity (title, place, time, capacity, its points rule): the activity
+    as it stands now, whole, and which fields changed."""
+
+    name: ClassVar[str] = "activity.changed"
+    activity_id: str
+    title: str
+    kind: str
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    points_per_hour: int
+    rounding: str
+    daily_points_cap: int | None = None
+    version: int
+    changed: list[str]
+
+
+class ActivityCancelled(PointsEvent):
+    """An activity was called off before any attendance was confirmed: its sign-ups were
+    cancelled (`volunteer_ids`, whom to tell) and no hours can be confirmed for it."""
+
+    name: ClassVar[str] = "activity.cancelled"
+    activity_id: str
+    title: str
+    starts_at: datetime
+    reason: str
+    volunteer_ids: list[str] = Field(description="The volunteers whose sign-ups it cancelled.")
+    version: int
+
+
+class ItemChanged(PointsEvent):
+    """A love-supermarket item was corrected (name, price, limits) or delisted (`active` false)."""
+
+    name: ClassVar[str] = "item.changed"
+    item_id: str
+    item_name: str
+    points_price: int = Field(gt=0)
+    monthly_limit: int | None = None
+    low_stock_threshold: int = Field(ge=0)
+    active: bool
+    version: int
+    changed: list[str]

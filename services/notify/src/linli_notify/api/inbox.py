@@ -79,7 +79,7 @@ async def acknowledge(notification_id: RowIdPath, uow: UnitOfWorkDep, caller: Ca
     "its button POSTs to the same address. Link previews and mail scanners open links too.",
 )
 async def acknowledgement_page(token: AckToken, session: SessionDep, request: Request) -> HTMLResponse:
-    secret = request.app.state.settings.jwt_secret.get_secret_value()
+    secret = request.app.state.settings.ack_key()
     return await link_page(session, await load_notification_by_link(session, token, secret=secret))
 
 
@@ -92,7 +92,7 @@ async def acknowledgement_page(token: AckToken, session: SessionDep, request: Re
 async def acknowledge_by_link(
     token: AckToken, uow: KeylessUnitOfWorkDep, session: SessionDep, request: Request
 ) -> object:
-    secret = request.app.state.settings.jwt_secret.get_secret_value()
+    secret = request.app.state.settings.ack_key()
     notification = await inbox.acknowledge_by_link(uow, token, secret=secret)
     assert notification.id is not None and notification.acknowledged_at is not None  # stored and acknowledged
     if "text/html" in request.headers.get("accept", ""):

@@ -21,7 +21,7 @@ from linli_notify.domain import (
 from linli_notify.models import CareGroup, Contact, Delivery, KnownWish
 from linli_notify.settings import NotifySettings
 from linli_shared.contracts.fund import DonationReceived
-from linli_shared.contracts.points import VolunteerEnrolled, WishPosted
+from linli_shared.contracts.points import VolunteerChanged, VolunteerEnrolled, WishPosted
 from linli_shared.contracts.registry import CareGroupFacts, ResidentContactChanged, ResidentRegistered
 from linli_shared.events import Envelope
 from linli_shared.unit_of_work import Work
@@ -123,6 +123,18 @@ async def record_volunteer(
         resident = await session.get(Contact, (district, resident_recipient(event.resident_id)))
         if resident is not None:
             contact.display_name = resident.display_name
+
+
+async def follow_volunteer(uow: Work, event: VolunteerChanged, envelope: Envelope) -> None:
+    """A corrected volunteer is addressed by their name as it now stands; nothing still held is sent
+    to one who left."""
+    recipient = volunteer_recipient(event.volunteer_id)
+    contact = await uow.session.get(Contact, (envelope.district, recipient))
+    if contact is not None and "full_name" in event.changed:
+        contact.display_name = event.full_name[:100]
+        uow.session.add(contact)
+    if not event.active:
+        await cancel_pending(uow.session, envelope.district, recipient, "the volunteer left")
 
 
 async def record_wish(uow: Work, event: WishPosted, envelope: Envelope) -> None:

@@ -194,7 +194,7 @@ async def store_rendered(
     await uow.session.flush()
     assert notification.id is not None  # flushed: the database gave it its id
     if message.urgency is Urgency.URGENT:  # acknowledged in the app, or by the signed link in the message
-        token = ack_token(settings.jwt_secret.get_secret_value(), notification.id, message.recipient)
+        token = ack_token(settings.ack_key(), notification.id, message.recipient)
         notification.body = f"{notification.body}\n{ack_line(settings.public_url, token, contact.language)}"
         uow.session.add(notification)
     return notification

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from linli_points.api import (
     activities,
+    corrections,
     neighbours,
     reports,
     rules,
@@ -24,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     wishes.router,
     neighbours.router,
     reports.router,
+    corrections.router,
 ]

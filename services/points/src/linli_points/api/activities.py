@@ -68,6 +68,7 @@ class ActivityOut(BaseModel):
     organiser: str
     status: str
     published_at: datetime
+    version: int
 
 
 class SignUpOut(BaseModel):

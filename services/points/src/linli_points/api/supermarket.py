@@ -37,6 +37,7 @@ class ItemOut(BaseModel):
     monthly_limit: int | None
     low_stock_threshold: int
     active: bool
+    version: int
 
 
 class IntakeIn(Strict):

@@ -33,6 +33,8 @@ class TeamOut(BaseModel):
     community: str
     name: str
     kind: TeamKind
+    active: bool
+    version: int
 
 
 class VolunteerIn(Strict):
@@ -58,6 +60,9 @@ class VolunteerOut(BaseModel):
     skills: list[str]
     balance: int
     enrolled_at: datetime
+    active: bool = Field(description="False once the volunteer has left.")
+    left_at: datetime | None
+    version: int
 
 
 class AdjustmentIn(Strict):
