@@ -9,6 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from linli_shared.error_language import problems, summary
+from linli_shared.language import language_of
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -64,10 +67,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(error.status, error.title, error.detail, **error.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
-        issues = [{"loc": list(map(str, e.get("loc", ()))), "msg": e.get("msg", "")} for e in error.errors()]
-        detail = "; ".join(f"{'.'.join(i['loc'])}: {i['msg']}" for i in issues)
-        return problem(422, "Invalid input", detail, errors=issues)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        """Bad input in the caller's language (Chinese unless Accept-Language prefers English);
+        each refused value in `errors` with its `loc`, `msg` and pydantic's `type`."""
+        language = language_of(request.headers.get("accept-language"))
+        errors = error.errors()
+        response = problem(422, "Invalid input", summary(errors, language), errors=problems(errors, language))
+        response.headers["Content-Language"] = language
+        response.headers["Vary"] = "Accept-Language"
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:

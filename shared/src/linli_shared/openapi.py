@@ -25,7 +25,12 @@ UNSECURED = {"/healthz", "/readyz", "/metrics"}
 
 class FieldProblem(BaseModel):
     loc: list[str] = Field(description="Where the refused value is, e.g. [body, amount_fen].")
-    msg: str
+    msg: str = Field(
+        description="What is wrong, in the caller's language (Chinese unless it prefers English)."
+    )
+    type: str | None = Field(
+        default=None, description="pydantic's error type, e.g. missing, string_too_long."
+    )
 
 
 class Problem(BaseModel):

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from linli_registry import domain
 from linli_registry.domain import Tag
 from linli_registry.register_workbook import BY_KEY, SheetRow
+from linli_shared.error_language import message
 from linli_shared.errors import Invalid
 
 if TYPE_CHECKING:
@@ -128,9 +129,7 @@ class RowCheck:
             resident = registration()[0].model_validate(values)
         except ValidationError as error:  # a rule of registration these checks do not know yet
             for issue in error.errors():
-                self.problem(
-                    str(issue["loc"][0]) if issue["loc"] else "行", f"不符合登记要求：{issue['msg']}"
-                )
+                self.problem(str(issue["loc"][0]) if issue["loc"] else "行", message(issue, "zh"))
             return None
         household = ref or (f"住址:{address}" if address else None)
         return CheckedRow(self.row.number, resident, id_number, birth_date, household)
