@@ -78,9 +78,13 @@ class SignInAttempt(SQLModel, table=True):
 class SignInCode(SQLModel, table=True):
     """A one-time code sent by SMS, by its keyed hash only."""
 
-    __table_args__ = (Index("ix_sign_in_code_phone", "phone", "created_at"),)
+    __table_args__ = (
+        Index("ix_sign_in_code_phone", "phone", "created_at"),
+        Index("ix_sign_in_code_address", "address", "created_at"),
+    )
     id: str = Field(primary_key=True, max_length=36)
     phone: str = Field(max_length=30)
+    address: str = Field(default="", max_length=64, description="The client address that asked for it.")
     code_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)

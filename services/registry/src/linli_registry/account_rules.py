@@ -93,6 +93,10 @@ MESSAGES = {
     "unknown_grant": ("该账户没有这个角色。", "This account holds no such role."),
     "signed_out": ("登录已失效，请重新登录。", "Signed out or expired; please sign in again."),
     "code_too_soon": ("验证码已发送，请稍后再试。", "A code was sent just now; please wait a moment."),
+    "codes_per_address": (
+        "从这个网络请求的验证码太多了，请稍后再试。",
+        "Too many codes were asked for from this address; please try again later.",
+    ),
     "codes_off": ("暂不支持短信验证码登录。", "Sign-in by SMS code is not available."),
     "signing_off": (
         "暂不支持登录，签名密钥未配置。",

@@ -38,6 +38,9 @@ class RegistrySettings(ServiceSettings):
     sign_in_failures_per_address: int = Field(
         default=30, ge=1, description="Failures per client address in a window."
     )
+    sign_in_codes_per_address: int = Field(
+        default=10, ge=1, description="SMS codes sent at one client address's asking in a window."
+    )
     sign_in_code_key: SecretStr | None = Field(
         default=None,
         validation_alias="LINLI_SIGN_IN_CODE_KEY",

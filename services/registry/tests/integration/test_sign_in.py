@@ -307,3 +307,20 @@ async def test_old_attempts_codes_and_refresh_tokens_are_forgotten(
     assert await forget_old_sign_in_records(factory, utc_now() + timedelta(days=40)) == 4
     assert tuple((await rows(client, counts))[0]) == (0, 0, 0)
     assert (await client.post("/v1/tokens/refresh", json={"refresh_token": refresh_token})).status_code == 401
+
+
+async def test_one_address_asking_codes_for_many_phones_is_stopped(
+    client: httpx.AsyncClient, place: Place
+) -> None:
+    """A script texting strangers from one address: a phone may ask once a minute, the address only
+    a few times in the window, however many phones it names."""
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings.sign_in_codes_per_address = 2
+    phones = [(await worker_account(client, place))["phone"] for _ in range(3)]
+
+    answers = [await client.post("/v1/sign-in/code", json={"phone": phone}) for phone in phones]
+
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert "太多" in answers[2].json()["detail"]
+    assert 0 < int(answers[2].headers["Retry-After"]) <= settings.sign_in_window_seconds + 1
+    assert len(await outbox_code_events(client)) == 2

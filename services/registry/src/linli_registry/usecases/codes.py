@@ -39,6 +39,21 @@ def code_key_of(settings: RegistrySettings, language: str) -> str:
     return settings.sign_in_code_key.get_secret_value()
 
 
+async def check_codes_of_address(uow: UnitOfWork, settings: RegistrySettings, attempt: Attempt) -> None:
+    """One address asking for codes for many phones (a script sending texts to strangers) is
+    stopped after `sign_in_codes_per_address` in the window, until the oldest of them leaves it."""
+    window = timedelta(seconds=settings.sign_in_window_seconds)
+    statement = (
+        select(SignInCode.created_at)
+        .where(SignInCode.address == attempt.address, col(SignInCode.created_at) > uow.now - window)
+        .order_by(col(SignInCode.created_at))
+    )
+    sent = list((await uow.session.exec(statement)).all())
+    if len(sent) >= settings.sign_in_codes_per_address:
+        wait = int((sent[0] + window - uow.now).total_seconds()) + 1
+        raise TooManyAttempts(message("codes_per_address", attempt.language), wait)
+
+
 async def request_code(uow: UnitOfWork, settings: RegistrySettings, attempt: Attempt) -> datetime:
     """Make a code for the phone's account and raise the event that sends it; one per minute per
     phone. The answer is the same for a phone without an account."""
@@ -56,6 +71,7 @@ async def request_code(uow: UnitOfWork, settings: RegistrySettings, attempt: Att
         if (sent := (await uow.session.exec(latest)).first()) is not None:
             wait = int((sent + timedelta(seconds=RESEND_SECONDS) - uow.now).total_seconds()) + 1
             raise TooManyAttempts(message("code_too_soon", attempt.language), wait)
+        await check_codes_of_address(uow, settings, attempt)
         account = await account_by_phone(uow.session, phone)
         if account is None or account.disabled:
             return expires_at
@@ -64,6 +80,7 @@ async def request_code(uow: UnitOfWork, settings: RegistrySettings, attempt: Att
             SignInCode(
                 id=new_id(),
                 phone=phone,
+                address=attempt.address,
                 code_hash=code_hash(key, phone, code),
                 created_at=uow.now,
                 expires_at=expires_at,
