@@ -69,7 +69,8 @@ async def test_resident_registered_in_the_registry_can_enrol_as_a_volunteer_in_p
     second = {**volunteer, "subject": "someone-else"}
 
     async def refused() -> bool:
-        answer = httpx.post(points.url + "/v1/volunteers", json=second, headers=worker)
+        english = {**worker, "Accept-Language": "en"}  # the detail names the status as the registry does
+        answer = httpx.post(points.url + "/v1/volunteers", json=second, headers=english)
         return answer.status_code == 422 and "moved_out" in answer.json()["detail"]
 
     assert await eventually(refused, timeout=30, every=0.2)

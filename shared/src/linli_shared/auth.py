@@ -22,9 +22,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from linli_shared.clock import utc_now
-from linli_shared.errors import Forbidden, NotFound, Unauthorized
+from linli_shared.errors import Forbidden, Unauthorized, not_found
+from linli_shared.field_labels import ROLE_NAMES
 from linli_shared.token_keys import SIGNED_ALGORITHM, TrustedKeys, key_id
 
+INVALID_ZH = "登录凭证无效，请重新登录"
 ISSUER = "linli"
 AUDIENCE = "linli"
 ALGORITHM = "HS256"  # development and test tokens only
@@ -77,12 +79,16 @@ class Caller(BaseModel):
     def check_sees(self, district: str, community: str | None, what: str = "record") -> None:
         """Out-of-scope records are reported missing, so callers learn nothing of them."""
         if not self.can_see(district, community):
-            raise NotFound(f"{what} not found")
+            raise not_found(what)
 
     def check_role(self, *roles: Role) -> None:
         if self.role not in roles:
             allowed = ", ".join(sorted(r.value for r in roles))
-            raise Forbidden(f"role {self.role.value} may not do this (needs one of: {allowed})")
+            allowed_zh = "、".join(ROLE_NAMES[r.value] for r in sorted(roles))
+            raise Forbidden(
+                f"role {self.role.value} may not do this (needs one of: {allowed})",
+                zh=f"{ROLE_NAMES[self.role.value]}不能做这件事（需要：{allowed_zh}）",
+            )
 
 
 def token_claims(
@@ -171,7 +177,7 @@ def read_token(secret: str, token: str) -> Caller:
 
 def unexpired(caller: Caller, expires: float) -> Caller:
     if expires <= time.time():
-        raise Unauthorized("invalid token: Signature has expired")
+        raise Unauthorized("invalid token: Signature has expired", zh="登录已过期，请重新登录")
     return caller
 
 
@@ -208,7 +214,7 @@ def verified_claims(algorithm: str, key: str | bytes, token: str) -> tuple[Calle
         check_scope(caller.role, caller.district, caller.community)
         expires = float(claims["exp"])
     except (jwt.PyJWTError, ValidationError, ValueError, KeyError, TypeError) as error:
-        raise Unauthorized(f"invalid token: {error}") from error
+        raise Unauthorized(f"invalid token: {error}", zh=INVALID_ZH) from error
     return caller, expires
 
 
@@ -224,17 +230,19 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
-            raise Unauthorized(f"invalid token: {error}") from error
+            raise Unauthorized(f"invalid token: {error}", zh=INVALID_ZH) from error
         algorithm = header.get("alg")
         if algorithm == SIGNED_ALGORITHM:
             kid = header.get("kid")
             key = await self.keys.key(kid) if isinstance(kid, str) else None
             if key is None:
-                raise Unauthorized("invalid token: signed by a key this service does not trust")
+                raise Unauthorized(
+                    "invalid token: signed by a key this service does not trust", zh=INVALID_ZH
+                )
             return unexpired(*verified_claims(SIGNED_ALGORITHM, key, token))
         if algorithm == ALGORITHM and self.secret is not None:
             return read_token(self.secret, token)
-        raise Unauthorized(f"invalid token: algorithm {algorithm} is not accepted here")
+        raise Unauthorized(f"invalid token: algorithm {algorithm} is not accepted here", zh=INVALID_ZH)
 
 
 def verifier_for(settings: Any) -> TokenVerifier:
@@ -268,7 +276,7 @@ async def current_caller(
     """Async: a plain `def` dependency would run in FastAPI's thread pool. It does I/O only to
     fetch the trusted keys when a token names a key not seen before."""
     if credentials is None:
-        raise Unauthorized("a bearer token is required")
+        raise Unauthorized("a bearer token is required", zh="请先登录")
     return await app_verifier(request.app).read(credentials.credentials)
 
 

@@ -33,10 +33,12 @@ async def insert_rows(
     *,
     returning_id: bool = False,
     conflict: str | None = None,
+    conflict_zh: str | None = None,
 ) -> list[int]:
     """Insert many rows (each with the same keys) in the session's transaction, in one statement;
     with `returning_id`, return the ids the database gave them, in the rows' order. With `conflict`,
-    a unique-key violation is a 409 saying it, as `flush_or_conflict` makes it.
+    a unique-key violation is a 409 saying it (and `conflict_zh` to a person, where `conflict` is
+    English), as `flush_or_conflict` makes it.
 
     On PostgreSQL: INSERT … SELECT FROM unnest(one array per column), whose cost hardly grows with
     the rows and whose text is the same for any number of them; elsewhere an executemany.
@@ -48,7 +50,7 @@ async def insert_rows(
     except IntegrityError as error:  # the unit of work rolls the transaction back
         if conflict is None:
             raise
-        raise Conflict(conflict) from error
+        raise Conflict(conflict, zh=conflict_zh) from error
 
 
 async def _insert(

@@ -128,11 +128,12 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-async def flush_or_conflict(session: AsyncSession, conflict_detail: str) -> None:
-    """Flush (to get rows in before rows that refer to them); a unique-key violation becomes a 409,
-    which the unit of work's `@write` answers with a twin's result where a twin caused it."""
+async def flush_or_conflict(session: AsyncSession, conflict_detail: str, *, zh: str | None = None) -> None:
+    """Flush (to get rows in before rows that refer to them); a unique-key violation becomes a 409
+    (`conflict_detail`, and `zh` for a person where the detail is English), which the unit of work's
+    `@write` answers with a twin's result where a twin caused it."""
     try:
         await session.flush()
     except IntegrityError as error:  # the unit of work rolls the transaction back
         log.info("integrity error taken for a conflict: %s", error.orig)
-        raise Conflict(conflict_detail) from error
+        raise Conflict(conflict_detail, zh=zh) from error

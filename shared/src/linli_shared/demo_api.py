@@ -52,7 +52,8 @@ class DemoApi:
         return response.json()
 
     def send(self, method: str, url: str, token: str, key: str | None, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"}
+        # English: the loader reads the answers (it waits out "not known" while events arrive)
+        headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
         if key is not None:
             headers["Idempotency-Key"] = key
         return self.client.request(method, url, headers=headers, **kwargs)

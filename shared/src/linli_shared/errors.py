@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from linli_shared.error_language import problems, summary
+from linli_shared.field_labels import RECORD_NAMES
 from linli_shared.language import language_of
 
 PROBLEM_JSON = "application/problem+json"
@@ -21,11 +22,17 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, *, zh: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.zh = zh
+        """The detail in Chinese, where `detail` is written in English: what a person is shown unless
+        they ask for English (Accept-Language)."""
         self.extra = extra
         """More members of the problem (RFC 9457 extensions), e.g. what changed since a stale version."""
+
+    def detail_in(self, language: str) -> str:
+        return self.zh if language == "zh" and self.zh else self.detail
 
 
 class Unauthorized(DomainError):
@@ -48,6 +55,12 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+def not_found(what: str) -> NotFound:
+    """The 404 of a missing `what` (an English record name), the same words whether it is missing
+    or out of the caller's scope, so that nobody learns what exists elsewhere."""
+    return NotFound(f"{what} not found", zh=f"没有找到这个{RECORD_NAMES.get(what, what)}")
+
+
 class Invalid(DomainError):
     status = 422
     title = "Invalid input"
@@ -63,8 +76,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Every error leaves as problem+json; bad input is 4xx, never 500."""
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, error: DomainError) -> JSONResponse:
-        return problem(error.status, error.title, error.detail, **error.extra)
+    async def _domain(request: Request, error: DomainError) -> JSONResponse:
+        language = language_of(request.headers.get("accept-language"))
+        return problem(error.status, error.title, error.detail_in(language), **error.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:

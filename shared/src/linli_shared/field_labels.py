@@ -109,3 +109,55 @@ FIELD_LABELS: dict[str, str] = {
     "cursor": "翻页游标",
 }
 """The Chinese label of a field people fill in, by its JSON name (the name stays beside it)."""
+
+
+RECORD_NAMES: dict[str, str] = {
+    "record": "记录",
+    "resident": "居民",
+    "household": "户",
+    "community": "社区",
+    "district": "街道",
+    "grid": "网格",
+    "care group": "关爱小组",
+    "visit": "探访记录",
+    "health record": "健康档案",
+    "account": "账号",
+    "grant": "角色授权",
+    "volunteer": "志愿者",
+    "team": "志愿队伍",
+    "activity": "活动",
+    "item": "商品",
+    "redemption": "兑换记录",
+    "wish": "心愿",
+    "help offer": "帮扶供给",
+    "help request": "帮扶需求",
+    "help match": "帮扶对接",
+    "certificate": "服务证书",
+    "fund": "基金",
+    "donation": "捐赠",
+    "disbursement": "支出",
+    "campaign": "募捐活动",
+    "commitment": "资助承诺",
+    "notification": "通知",
+    "template": "通知模板",
+    "contact": "联系人",
+    "ledger entry": "积分记录",
+    "stock intake": "入库记录",
+    "service record": "服务记录",
+    "offer": "帮扶供给",
+    "request": "帮扶需求",
+    "match": "帮扶对接",
+    "entry": "记账分录",
+}
+"""The Chinese names of the records a "not found" names (its English `what`)."""
+
+ROLE_NAMES: dict[str, str] = {
+    "city_admin": "市级管理员",
+    "district_admin": "街道管理员",
+    "community_worker": "社区工作者",
+    "grid_worker": "网格员",
+    "fund_officer": "基金管理员",
+    "volunteer": "志愿者",
+    "auditor": "审计员",
+    "resident": "居民",
+}

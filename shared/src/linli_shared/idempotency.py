@@ -66,7 +66,7 @@ async def idempotent_request(
     if idempotency_key is None:
         return None
     if not idempotency_key.strip():
-        raise Invalid("Idempotency-Key must not be blank")
+        raise Invalid("Idempotency-Key must not be blank", zh="Idempotency-Key 不能为空")
     body = await request.body()
     return IdempotentRequest(
         key=idempotency_key,

@@ -25,6 +25,10 @@ class Page(BaseModel, Generic[Item]):
     next_cursor: str | None = None
 
 
+NOT_OUR_CURSOR = "cursor is not one this API gave out"
+NOT_OUR_CURSOR_ZH = "翻页参数 cursor 无效，请使用上一页返回的 next_cursor"
+
+
 def encode_cursor(last_key: str) -> str:
     return base64.urlsafe_b64encode(last_key.encode()).decode()
 
@@ -35,7 +39,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     try:
         return base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise Invalid("cursor is not one this API gave out") from error
+        raise Invalid(NOT_OUR_CURSOR, zh=NOT_OUR_CURSOR_ZH) from error
 
 
 async def page_of(
@@ -60,6 +64,6 @@ async def page_of(
 def coerce_key(key: Any, raw: str) -> object:
     if key.type.python_type is int:
         if not raw.isdigit():
-            raise Invalid("cursor is not one this API gave out")
+            raise Invalid(NOT_OUR_CURSOR, zh=NOT_OUR_CURSOR_ZH)
         return int(raw)
     return raw

@@ -8,7 +8,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.auth import Caller, Role
-from linli_shared.errors import NotFound
+from linli_shared.errors import not_found
 
 
 class Filterable(Protocol):
@@ -34,6 +34,6 @@ async def get_visible(session: AsyncSession, model: type[Row], key: object, call
     """The row with this key, if the caller may see it; a row out of their scope is "not found" too."""
     row = await session.get(model, key)
     if row is None:
-        raise NotFound(f"{what} not found")
+        raise not_found(what)
     caller.check_sees(row.district, row.community, what)  # type: ignore[attr-defined]
     return row

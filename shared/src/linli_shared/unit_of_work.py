@@ -153,7 +153,10 @@ class UnitOfWork:
         if record is None:
             return None
         if record.request_hash != self.idempotency.request_hash:
-            raise Conflict("this Idempotency-Key was used before with a different request body")
+            raise Conflict(
+                "this Idempotency-Key was used before with a different request body",
+                zh="这个 Idempotency-Key 已用于内容不同的请求，请换一个新的",
+            )
         return str(record.result_id)
 
     async def commit(self, result_id: str = "") -> str | None:

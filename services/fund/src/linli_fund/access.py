@@ -7,6 +7,7 @@ from typing import TypeVar
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from linli_fund.domain.labels import STATUS_LABELS, label
 from linli_fund.models import (
     Campaign,
     Commitment,
@@ -59,9 +60,15 @@ async def check_known_resident(
     resident donor (the read model kept by subscribers.py)."""
     resident = await session.get(KnownResident, resident_id)
     if resident is None or (resident.district, resident.community) != (district, community):
-        raise Invalid(f"resident {resident_id} is not known in {community}")
+        raise Invalid(
+            f"resident {resident_id} is not known in {community}",
+            zh=f"{community}社区还没有居民 {resident_id} 的信息（刚登记的请稍等片刻再试）",
+        )
     if resident.status != ACTIVE:
-        raise Invalid(f"resident {resident_id} is {resident.status}")
+        raise Invalid(
+            f"resident {resident_id} is {resident.status}",
+            zh=f"居民 {resident_id} {label(STATUS_LABELS, resident.status)}",
+        )
 
 
 async def load_campaign(session: AsyncSession, caller: Caller, campaign_id: str) -> Campaign:
@@ -107,7 +114,7 @@ async def load_published(
         PublishedDisclosure.sequence == sequence,
     )
     if (published := (await session.exec(statement)).first()) is None:
-        raise NotFound("no report is published for this period")
+        raise NotFound("no report is published for this period", zh="这一期还没有公示")
     return published
 
 

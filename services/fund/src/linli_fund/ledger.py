@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain
 from linli_fund.domain import EntryKind, Fund, GuardedMove, InsufficientFunds, Line
+from linli_fund.domain.labels import GUARDED_LABELS, label
 from linli_fund.models import Account, Commitment, GuardedBalance, JournalEntry, Posting
 from linli_shared.bulk import insert_rows
 from linli_shared.clock import CHINA_TIME
@@ -112,8 +113,14 @@ async def move_guarded(
         statement = statement.where(col(GuardedBalance.reserved) >= -move.reserved)
     if (await session.exec(statement)).scalar_one_or_none() is None:
         if move.reserved < 0 and move.balance == 0:
-            raise InsufficientFunds(f"{name} has less than {-move.reserved} fen reserved")
-        raise InsufficientFunds(f"not enough available in {name}: {-move.available} fen needed")
+            raise InsufficientFunds(
+                f"{name} has less than {-move.reserved} fen reserved",
+                zh=f"{label(GUARDED_LABELS, name)}预留的金额不足 {-move.reserved} 分",
+            )
+        raise InsufficientFunds(
+            f"not enough available in {name}: {-move.available} fen needed",
+            zh=f"{label(GUARDED_LABELS, name)}可用余额不足：需要 {-move.available} 分",
+        )
 
 
 async def reserve(

@@ -12,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from linli_fund.domain import ANONYMOUS
+from linli_fund.domain.labels import FUND_LABELS, PURPOSE_LABELS, SOURCE_LABELS
 from linli_fund.models import PublishedDisclosure
 from linli_shared.tables import BOM, csv_templates
 
@@ -23,9 +24,6 @@ PAGES = Environment(
     lstrip_blocks=True,
 )
 TABLES = csv_templates(TEMPLATE_DIR)
-PURPOSE_LABELS = {"education": "助学", "medical": "医疗救助", "relief": "困难帮扶"}
-FUND_LABELS = {"general": "综合基金", "education": "助学基金", "medical": "医疗基金", "relief": "帮扶基金"}
-SOURCE_LABELS = {"resident": "居民", "party_member": "党员", "enterprise": "爱心企业", "outsider": "社会人士"}
 
 
 def yuan(fen: int) -> str:

@@ -39,7 +39,10 @@ async def draw(session: AsyncSession, disbursement: Disbursement) -> None:
         )
     ).scalar_one_or_none()
     if remaining is None:
-        raise Conflict("the commitment is no longer active or has less than this left")
+        raise Conflict(
+            "the commitment is no longer active or has less than this left",
+            zh="这项资助承诺已不在执行中，或剩余金额不够这笔支出",
+        )
     if remaining == 0:
         await session.exec(
             update(Commitment)

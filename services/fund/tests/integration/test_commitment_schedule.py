@@ -68,7 +68,7 @@ async def test_a_schedule_that_does_not_add_up_is_refused(
         until=str(china_today() + timedelta(days=700)),
         schedule=schedule,
     )
-    assert refused.status_code == 422 and "not the 150000 fen committed" in refused.text
+    assert refused.status_code == 422 and "与承诺总额 150000 分不符" in refused.json()["detail"]
 
 
 async def test_a_commitment_without_a_schedule_has_none(client, community, donate, known_resident) -> None:

@@ -153,7 +153,7 @@ async def test_releasing_a_commitment_frees_what_is_left_once(
         },
         headers=community.as_(Role.FUND_OFFICER, "officer-a"),
     )
-    assert late.status_code == 422 and "released" in late.json()["detail"]
+    assert late.status_code == 422 and "已解除" in late.json()["detail"]
 
 
 async def test_a_commitment_beyond_what_is_available_is_refused(

@@ -129,9 +129,9 @@ async def test_two_batches_and_single_gifts_racing_get_gapless_unique_receipts(
 @pytest.mark.parametrize(
     ("bad", "says"),
     [
-        ({"received_on": "2999-01-01"}, "cannot be received after today"),
-        ({"donor_resident_id": "no-such-resident"}, "is not known in"),
-        ({"campaign_id": "no-such-campaign"}, "does not exist in"),
+        ({"received_on": "2999-01-01"}, "收款日期不能晚于今天"),
+        ({"donor_resident_id": "no-such-resident"}, "还没有居民 no-such-resident"),
+        ({"campaign_id": "no-such-campaign"}, "没有募捐活动 no-such-campaign"),
     ],
     ids=["future", "unknown-resident", "unknown-campaign"],
 )
@@ -144,7 +144,7 @@ async def test_a_bad_line_refuses_the_whole_batch_and_names_it(client, community
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     detail = answer.json()["detail"]
-    assert detail.startswith("donation 3 (居民2, 700 fen): ") and says in detail
+    assert detail.startswith("第 3 笔捐赠（居民2，700 分）：") and says in detail
     assert await books(client, community) == ([], 0, 0, 0)
     assert await received_events(client, community) == []
     after = await donate(community, 900)

@@ -136,7 +136,7 @@ async def test_a_donation_outside_its_campaigns_dates_is_refused(client, communi
 
     assert late.status_code == 422, late.text
     assert late.headers["content-type"] == "application/problem+json"
-    assert "campaign runs from" in late.json()["detail"] and str(china_today()) in late.json()["detail"]
+    assert "募捐活动时间为" in late.json()["detail"] and str(china_today()) in late.json()["detail"]
     assert (await fund(client, community))["general"]["balance_fen"] == 0
     assert await outbox_events(client, ".fund.donation.received") == []
 

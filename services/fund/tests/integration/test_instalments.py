@@ -117,7 +117,7 @@ async def test_the_maker_of_a_commitment_cannot_approve_its_scheduled_instalment
         f"{path}/payment", json={}, headers=community.as_(Role.FUND_OFFICER, "officer-a")
     )
 
-    assert own.status_code == 403 and "own request" in own.json()["detail"]
+    assert own.status_code == 403 and own.json()["detail"] == "申请人不能审批自己的申请"
     assert unapproved.status_code == 409
     other = await client.post(f"{path}/approvals", headers=community.as_(Role.FUND_OFFICER, "officer-b"))
     assert other.status_code == 200 and other.json()["status"] == "approved", other.text

@@ -68,7 +68,7 @@ async def test_a_gift_cannot_be_received_after_today(client, community) -> None:
         headers=community.as_(Role.COMMUNITY_WORKER),
     )
     assert response.status_code == 422, response.text
-    assert "after today" in response.json()["detail"]
+    assert response.json()["detail"] == f"收款日期不能晚于今天（{china_today()}，北京时间）"
 
 
 async def test_a_gift_cannot_be_booked_further_back_than_the_setting_allows(client, community) -> None:
@@ -79,7 +79,7 @@ async def test_a_gift_cannot_be_booked_further_back_than_the_setting_allows(clie
         "/v1/donations", json=gift(community, received_on=str(oldest - timedelta(days=1))), headers=worker
     )
     assert too_old.status_code == 422, too_old.text
-    assert f"at most {limit} days back" in too_old.json()["detail"]
+    assert f"最多只能补记 {limit} 天内" in too_old.json()["detail"]
     assert (
         await client.post("/v1/donations", json=gift(community, received_on=str(oldest)), headers=worker)
     ).status_code == 201
@@ -102,7 +102,7 @@ async def test_a_gift_cannot_enter_a_published_period(client, community, donate)
             "/v1/donations", json=gift(community, received_on=str(day)), headers=worker
         )
         assert refused.status_code == 409, refused.text
-        assert f"periods up to {yesterday} are published" in refused.json()["detail"]
+        assert f"{yesterday} 及以前的账目已公示" in refused.json()["detail"]
     assert (
         await client.post("/v1/donations", json=gift(community, received_on=str(today)), headers=worker)
     ).status_code == 201

@@ -68,7 +68,7 @@ async def test_a_moved_out_resident_cannot_be_a_beneficiary(client, community, k
         },
         headers=community.as_(Role.FUND_OFFICER),
     )
-    assert response.status_code == 422 and "moved_out" in response.json()["detail"]
+    assert response.status_code == 422 and response.json()["detail"] == f"居民 {resident_id} 已迁出"
 
 
 async def test_a_resident_of_another_community_cannot_be_a_beneficiary(
@@ -88,4 +88,4 @@ async def test_a_resident_of_another_community_cannot_be_a_beneficiary(
         },
         headers=community.as_(Role.FUND_OFFICER),
     )
-    assert response.status_code == 422 and "not known" in response.json()["detail"]
+    assert response.status_code == 422 and "社区还没有居民" in response.json()["detail"]

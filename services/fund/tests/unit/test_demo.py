@@ -20,6 +20,7 @@ from linli_fund.api.publication_schemas import PublicationIn
 from linli_fund.demo import DemoLoadError, load_demo
 from linli_shared.auth import Role, read_token
 from linli_shared.clock import china_day, utc_now
+from linli_shared.language import language_of
 
 SECRET = "test-secret-" + "x" * 40
 FUND = "http://fund.test"
@@ -72,6 +73,7 @@ class FakeServices:
         caller = read_token(SECRET, request.headers["Authorization"].removeprefix("Bearer "))
         body = json.loads(request.content) if request.content else None
         key = request.headers.get("Idempotency-Key")
+        language = language_of(request.headers.get("Accept-Language"))
         self.calls.append(Call(request.method, request.url.path, caller.role, caller.subject, key, body))
         if request.url.host == "registry.test":
             tag = request.url.params.get("tag")
@@ -79,12 +81,12 @@ class FakeServices:
                 200, json={"items": [p for p in self.people if tag is None or tag in p["tags"]]}
             )
         if key is None:
-            return self.answer(request.method, request.url.path, body)
+            return self.answer(request.method, request.url.path, body, language)
         seen = self.answered.get((caller.subject, request.url.path, key))
         if seen is not None:
             first_body, first_answer = seen
             return first_answer if first_body == body else httpx.Response(409, json={"detail": "other body"})
-        response = self.answer(request.method, request.url.path, body)
+        response = self.answer(request.method, request.url.path, body, language)
         if response.status_code < 300:
             self.answered[(caller.subject, request.url.path, key)] = (body, response)
         return response
@@ -96,7 +98,7 @@ class FakeServices:
     def find(self, kind: str, path: str) -> dict[str, Any]:
         return next(r for r in self.made[kind] if r["id"] == path.split("/")[3])
 
-    def answer(self, method: str, path: str, body: Any) -> httpx.Response:
+    def answer(self, method: str, path: str, body: Any, request_language: str = "zh") -> httpx.Response:
         if method == "GET" and path.startswith("/v1/public/funds/"):
             return httpx.Response(200, json=self.made.get("publications", []))
         if (method, path) == ("GET", "/v1/commitments"):
@@ -108,7 +110,7 @@ class FakeServices:
             DonationIn.model_validate(body)
             return self.keep("donations", created(body))
         if method == "POST" and path in ("/v1/commitments", "/v1/disbursements"):
-            return self.ask(path, body)
+            return self.ask(path, body, english=request_language == "en")
         if method == "POST" and re.fullmatch(r"/v1/disbursements/[^/]+/approvals", path):
             disbursement = self.find("disbursements", path)
             disbursement["approvals"] += 1
@@ -126,10 +128,14 @@ class FakeServices:
             return self.keep("publications", {**body, "sequence": len(self.made.get("publications", [])) + 1})
         return httpx.Response(404, json={"detail": f"no route {method} {path} in the fake"})
 
-    def ask(self, path: str, body: dict[str, Any]) -> httpx.Response:
+    def ask(self, path: str, body: dict[str, Any], *, english: bool) -> httpx.Response:
         if self.not_known_answers:
             self.not_known_answers -= 1
-            detail = f"resident {body['resident_id']} is not known in {body['community']}"
+            detail = (  # as the fund answers: in Chinese unless the caller prefers English
+                f"resident {body['resident_id']} is not known in {body['community']}"
+                if english
+                else f"{body['community']}社区还没有居民 {body['resident_id']} 的信息"
+            )
             return httpx.Response(422, json={"status": 422, "detail": detail})
         if path == "/v1/commitments":
             CommitmentIn.model_validate(body)

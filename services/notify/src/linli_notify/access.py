@@ -9,7 +9,7 @@ from linli_notify.acklink import token_is_valid, token_notification_id
 from linli_notify.domain import DEFAULT_TIMEZONE, PERSONAL, resident_recipient, role_recipient
 from linli_notify.models import Contact, Notification
 from linli_shared.auth import Caller, Role
-from linli_shared.errors import Forbidden, NotFound
+from linli_shared.errors import Forbidden, NotFound, not_found
 from linli_shared.schema_types import MAX_ROW_ID
 from linli_shared.scoping import get_visible
 
@@ -50,7 +50,10 @@ async def check_manages(session: AsyncSession, caller: Caller, contact: Contact)
         return
     if caller.role is Role.COMMUNITY_WORKER and contact.recipient.startswith(FOR_OTHERS):
         return
-    raise Forbidden("you may change only your own preferences, or a community worker those of residents")
+    raise Forbidden(
+        "you may change only your own preferences, or a community worker those of residents",
+        zh="只能修改自己的通知设置（社区工作者可修改本社区居民等人的）",
+    )
 
 
 async def load_own_notification(
@@ -60,14 +63,14 @@ async def load_own_notification(
 
     With `for_update` the row is locked first, so two acknowledgements of it take turns."""
     if not 1 <= notification_id <= MAX_ROW_ID:
-        raise NotFound("notification not found")
+        raise not_found("notification")
     if for_update:
         statement = select(Notification).where(Notification.id == notification_id).with_for_update()
         if (await session.exec(statement)).first() is None:
-            raise NotFound("notification not found")
+            raise not_found("notification")
     notification = await get_visible(session, Notification, notification_id, caller, "notification")
     if notification.recipient not in await recipients_of(session, caller):
-        raise NotFound("notification not found")  # someone else's messages do not exist for you
+        raise not_found("notification")  # someone else's messages do not exist for you
     return notification
 
 
@@ -85,7 +88,7 @@ async def load_notification_by_link(
     if notification is None or not token_is_valid(
         secret, token, notification_id or 0, notification.recipient
     ):
-        raise NotFound("this acknowledgement link is not valid")
+        raise NotFound("this acknowledgement link is not valid", zh="这个确认链接无效")
     return notification
 
 

@@ -156,4 +156,6 @@ def parse_clock(value: str) -> time:
         hours, minutes = value.split(":")
         return time(int(hours), int(minutes))
     except ValueError as error:
-        raise NotifyError(f"{value!r} is not a time of day like 22:00") from error
+        raise NotifyError(
+            f"{value!r} is not a time of day like 22:00", zh=f"{value!r} 不是有效的时刻，应写作 22:00 这样"
+        ) from error

@@ -44,7 +44,10 @@ def template_version(name: str, language: str) -> int:
     source = (TEMPLATES / language / f"{name}.txt").read_text(encoding="utf-8")
     match = VERSION.match(source)
     if match is None:
-        raise NotifyError(f"template {language}/{name} does not start with {{# version: N #}}")
+        raise NotifyError(
+            f"template {language}/{name} does not start with {{# version: N #}}",
+            zh=f"通知模板 {language}/{name} 的第一行缺少版本注释 {{# version: N #}}",
+        )
     return int(match.group(1))
 
 
@@ -76,15 +79,21 @@ def render(
 ) -> Rendered:
     """Render a template, instants in `timezone`; an unknown name is NotFound, a missing value is Invalid."""
     if name not in template_names():
-        raise NotFound(f"no template named {name!r}")
+        raise NotFound(f"no template named {name!r}", zh=f"没有名为 {name!r} 的通知模板")
     try:
         language = Language(language).value
     except ValueError as error:
-        raise NotifyError(f"language must be one of {[x.value for x in Language]}") from error
+        raise NotifyError(
+            f"language must be one of {[x.value for x in Language]}",
+            zh=f"语言（language）只能是 {'、'.join(x.value for x in Language)} 之一",
+        ) from error
     try:
         text = environment().get_template(f"{language}/{name}.txt").render({**data, TIMEZONE: timezone})
     except TemplateError as error:
-        raise Invalid(f"template {name} cannot be rendered with this data: {error}") from error
+        raise Invalid(
+            f"template {name} cannot be rendered with this data: {error}",
+            zh=f"通知模板 {name} 无法用这些数据生成：{error}",
+        ) from error
     title, _, body = text.strip().partition("\n")
     return Rendered(title=title.strip()[:300], body=body.strip(), version=template_version(name, language))
 

@@ -31,6 +31,7 @@ from linli_points.models import (
     Volunteer,
     Wish,
 )
+from linli_points.words import status_zh
 from linli_shared.auth import Caller, Role
 from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from linli_shared.residents import ACTIVE
@@ -45,6 +46,8 @@ CONFIRMERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)
 RECORDERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)  # neighbour help, on a resident's behalf
 MATCHERS = (Role.COMMUNITY_WORKER,)
 
+NO_WISH = "没有找到这个心愿"
+
 Posting = TypeVar("Posting", HelpOffer, HelpRequest)
 
 
@@ -57,7 +60,9 @@ async def load_volunteer(session: AsyncSession, caller: Caller, volunteer_id: st
     volunteer = await get_visible(session, Volunteer, volunteer_id, caller, "volunteer")
     if caller.role is Role.VOLUNTEER:
         if volunteer.subject != caller.subject:
-            raise Forbidden("volunteers may see and spend only their own points")
+            raise Forbidden(
+                "volunteers may see and spend only their own points", zh="志愿者只能查看和使用自己的积分"
+            )
     else:
         caller.check_role(*WORKERS)
     return volunteer
@@ -75,22 +80,33 @@ async def volunteer_of(session: AsyncSession, caller: Caller) -> Volunteer:
         )
     ).first()
     if found is None:
-        raise NotFound("you are not enrolled as a volunteer")
+        raise NotFound("you are not enrolled as a volunteer", zh="您还没有登记为志愿者")
     return found
 
 
 async def volunteer_acted_for(
-    session: AsyncSession, caller: Caller, volunteer_id: str | None, *, only_own: str, doing: str
+    session: AsyncSession,
+    caller: Caller,
+    volunteer_id: str | None,
+    *,
+    only_own: str,
+    only_own_zh: str,
+    doing: str,
+    doing_zh: str,
 ) -> Volunteer:
-    """The volunteer acted for: a volunteer acts for themselves, an organiser names whom."""
+    """The volunteer acted for: a volunteer acts for themselves, an organiser names whom. `only_own`
+    and `doing` say what is refused, in English and (`*_zh`) in Chinese."""
     if caller.role is Role.VOLUNTEER:
         volunteer = await volunteer_of(session, caller)
         if volunteer_id not in (None, volunteer.id):
-            raise Forbidden(only_own)
+            raise Forbidden(only_own, zh=only_own_zh)
     else:
         caller.check_role(*ORGANISERS)
         if volunteer_id is None:
-            raise Invalid(f"volunteer_id is required when a worker {doing}")
+            raise Invalid(
+                f"volunteer_id is required when a worker {doing}",
+                zh=f"工作人员{doing_zh}时，请填写志愿者（volunteer_id）",
+            )
         volunteer = await load_volunteer(session, caller, volunteer_id)
     check_serving(volunteer)
     return volunteer
@@ -131,9 +147,15 @@ async def active_resident(
     """A resident the registry announced, in this community, and still living there."""
     resident = await session.get(KnownResident, resident_id)
     if resident is None or (resident.district, resident.community) != (district, community):
-        raise Invalid(f"resident {resident_id} is not known in {community}")
+        raise Invalid(
+            f"resident {resident_id} is not known in {community}",
+            zh=f"{community}社区查不到居民 {resident_id}",
+        )
     if resident.status != ACTIVE:
-        raise Invalid(f"resident {resident_id} is {resident.status}")
+        raise Invalid(
+            f"resident {resident_id} is {resident.status}",
+            zh=f"居民 {resident_id} {status_zh(resident.status)}，不能再办理",
+        )
     return resident
 
 
@@ -180,7 +202,7 @@ async def certificate_by_serial(session: AsyncSession, serial: str) -> tuple[Cer
     normal = hours.normal_serial(serial)
     certificate = await session.get(Certificate, normal) if normal else None
     if certificate is None:
-        raise NotFound("no certificate has this serial")
+        raise NotFound("no certificate has this serial", zh="没有这个编号的服务证书")
     volunteer = await session.get(Volunteer, certificate.volunteer_id)
     assert volunteer is not None  # a foreign key
     return certificate, volunteer
@@ -208,13 +230,13 @@ async def load_wish(
     wish = await get_visible(session, Wish, wish_id, caller, "wish")
     if caller.role is Role.RESIDENT:
         if wish.resident_id != caller.subject:
-            raise NotFound("wish not found")
+            raise NotFound("wish not found", zh=NO_WISH)
     elif caller.role is Role.VOLUNTEER:
         volunteer = volunteer or await volunteer_of(session, caller)
         if (volunteer.district, volunteer.community) != (wish.district, wish.community):
-            raise NotFound("wish not found")
+            raise NotFound("wish not found", zh=NO_WISH)
         if not wish_rules.visible_to_volunteer(wish.status, wish.claimant_id, volunteer.id):
-            raise NotFound("wish not found")
+            raise NotFound("wish not found", zh=NO_WISH)
     else:
         caller.check_role(*READERS)
     return wish

@@ -48,7 +48,7 @@ async def move_points(
     moved = {"volunteer": volunteer.id, "points": points}
     balance = (await connection.execute(MOVE_BALANCE, moved)).scalar_one_or_none()
     if balance is None:
-        raise NotEnoughPoints(f"not enough points: {-points} needed")
+        raise NotEnoughPoints(f"not enough points: {-points} needed", zh=f"积分不足：需要 {-points} 积分")
     row = {
         "district": volunteer.district,
         "community": volunteer.community,

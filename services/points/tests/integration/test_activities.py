@@ -176,7 +176,7 @@ async def test_twenty_racing_sign_ups_for_five_places_give_exactly_five(client, 
     )
 
     assert sorted(a.status_code for a in answers) == [201] * 5 + [409] * 15
-    assert all("full" in a.json()["detail"] for a in answers if a.status_code == 409)
+    assert all("已满员" in a.json()["detail"] for a in answers if a.status_code == 409)
     assert await places_taken(client, community, str(activity["id"])) == 5
     async with client.app.state.session_factory() as session:
         rows = (await session.exec(select(SignUp).where(SignUp.activity_id == activity["id"]))).all()
@@ -189,7 +189,7 @@ async def test_signing_up_twice_conflicts_and_racing_twins_take_one_place(client
     path = f"/v1/activities/{first['id']}/sign-ups"
     assert (await client.post(path, headers=community.as_(Role.VOLUNTEER, "wang"))).status_code == 201
     again = await client.post(path, headers=community.as_(Role.VOLUNTEER, "wang"))
-    assert again.status_code == 409 and "already signed up" in again.json()["detail"]
+    assert again.status_code == 409 and "已经报名" in again.json()["detail"]
 
     second = await publish(client, community)
     answers = await asyncio.gather(
@@ -212,7 +212,7 @@ async def test_cancellation_frees_the_place_exactly_once(client, community, enro
     path = f"/v1/activities/{activity['id']}/sign-ups"
     assert (await client.post(path, headers=community.as_(Role.VOLUNTEER, "wang"))).status_code == 201
     full = await client.post(path, headers=community.as_(Role.VOLUNTEER, "li"))
-    assert full.status_code == 409 and "full" in full.json()["detail"]
+    assert full.status_code == 409 and "已满员" in full.json()["detail"]
 
     cancel = f"{path}/{wang['id']}/cancellation"
     answers = await asyncio.gather(
@@ -223,7 +223,7 @@ async def test_cancellation_frees_the_place_exactly_once(client, community, enro
     assert await places_taken(client, community, str(activity["id"])) == 0
     assert (await client.post(path, headers=community.as_(Role.VOLUNTEER, "li"))).status_code == 201
     back = await client.post(path, headers=community.as_(Role.VOLUNTEER, "wang"))
-    assert back.status_code == 409 and "full" in back.json()["detail"]
+    assert back.status_code == 409 and "已满员" in back.json()["detail"]
     assert await places_taken(client, community, str(activity["id"])) == 1
 
 
@@ -265,7 +265,7 @@ async def test_sign_up_rejects_bad_requests(client, community, enrol) -> None:
     late = await client.post(
         f"/v1/activities/{ended['id']}/sign-ups", headers=community.as_(Role.VOLUNTEER, "li")
     )
-    assert late.status_code == 409 and "ended" in late.json()["detail"]
+    assert late.status_code == 409 and "已经结束" in late.json()["detail"]
     assert all(r.headers["content-type"] == PROBLEM_JSON for r in (unknown, someone_else, not_enrolled, late))
 
 
@@ -357,7 +357,7 @@ async def test_confirming_twice_does_not_double(client, community, enrol) -> Non
     again = await attend(client, community, activity, volunteer, 60)
 
     assert first.status_code == 201 and again.status_code == 409
-    assert "already confirmed" in again.json()["detail"]
+    assert "已经确认过了" in again.json()["detail"]
     assert await balance(client, community, str(volunteer["id"])) == 10
 
 
@@ -397,7 +397,7 @@ async def test_attendance_rejects_bad_input(client, community, enrol) -> None:
     unknown = await client.post(path, json={"volunteer_id": "nope", "minutes": 60}, headers=worker)
     assert unknown.status_code == 404
     not_signed_up = await attend(client, community, activity, stranger, 60)
-    assert not_signed_up.status_code == 409 and "not signed up" in not_signed_up.json()["detail"]
+    assert not_signed_up.status_code == 409 and "没有报名" in not_signed_up.json()["detail"]
     no_activity = await client.post(
         "/v1/activities/nope/attendance",
         json={"volunteer_id": volunteer["id"], "minutes": 60},
@@ -419,7 +419,7 @@ async def test_attendance_rejects_bad_input(client, community, enrol) -> None:
     )
     await signed_up(client, community, tomorrow, volunteer)
     early = await attend(client, community, tomorrow, volunteer, 60)
-    assert early.status_code == 409 and "started" in early.json()["detail"]
+    assert early.status_code == 409 and "活动开始后" in early.json()["detail"]
     assert await balance(client, community, str(volunteer["id"])) == 0
 
 
@@ -610,7 +610,7 @@ async def test_certificates_get_distinct_serials_and_need_hours(client, communit
     worker = community.as_(Role.COMMUNITY_WORKER)
     path = f"/v1/volunteers/{volunteer['id']}/certificates"
     none_yet = await client.post(path, headers=worker)
-    assert none_yet.status_code == 409 and "no service hours" in none_yet.json()["detail"]
+    assert none_yet.status_code == 409 and "还没有服务时长" in none_yet.json()["detail"]
     await client.post(
         "/v1/service-records",
         json={"volunteer_id": volunteer["id"], "served_on": "2025-12-24", "minutes": 60},

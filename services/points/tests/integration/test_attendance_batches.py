@@ -143,9 +143,9 @@ async def test_a_batch_keeps_the_daily_cap_of_the_single_attendance(client, comm
 @pytest.mark.parametrize(
     ("bad", "says"),
     [
-        ("not-signed-up", "is not signed up for this activity"),
-        ("too-long", "is longer than the activity"),
-        ("unknown", "not found"),
+        ("not-signed-up", "没有报名这项活动"),
+        ("too-long", "超过了活动时长"),
+        ("unknown", "没有找到这位志愿者"),
     ],
 )
 async def test_a_bad_attendee_refuses_the_whole_batch_and_is_named(
@@ -167,7 +167,7 @@ async def test_a_bad_attendee_refuses_the_whole_batch_and_is_named(
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     detail = answer.json()["detail"]
-    assert detail.startswith(f"attendee 2 (volunteer {line['volunteer_id']}): ") and says in detail
+    assert detail.startswith(f"第 2 位参加人员（志愿者 {line['volunteer_id']}）：") and says in detail
     assert all(points == [] for points in (await credits(client, volunteers)).values())
     assert await outbox_events(client, ".points.points.earned", community) == []
     again = await confirm(client, community, activity, lines(volunteers, [60, 60, 60]))
@@ -253,7 +253,7 @@ async def test_the_same_key_confirms_once_and_racing_twins_answer_alike(client, 
     assert all(points == [10, 0] for points in (await credits(client, volunteers)).values())
     assert len(await outbox_events(client, ".points.points.earned", community)) == 5
     unkeyed = await confirm(client, community, activity, body)
-    assert unkeyed.status_code == 422 and "already confirmed" in unkeyed.json()["detail"]
+    assert unkeyed.status_code == 422 and "已经确认过了" in unkeyed.json()["detail"]
     other = await confirm(client, community, activity, lines(volunteers[:1], [30]), **key)
     assert other.status_code == 409
 

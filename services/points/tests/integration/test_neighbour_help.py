@@ -188,7 +188,7 @@ async def test_second_match_refused_by_the_database_is_a_conflict_not_an_error(
 
     again = await match(client, community, offer["id"], second["id"])
 
-    assert again.status_code == 409 and "already matched" in again.json()["detail"]
+    assert again.status_code == 409 and "已经对接过了" in again.json()["detail"]
     assert await status_of(client, community, "requests", second["id"]) == "open"
     assert len(await outbox_events(client, ".points.help.matched")) == 1
 
@@ -266,7 +266,7 @@ async def test_offer_and_request_of_one_resident_cannot_be_matched(client, commu
 
     response = await match(client, community, offer["id"], request["id"])
 
-    assert response.status_code == 422 and "own offer" in response.json()["detail"]
+    assert response.status_code == 422 and "不能互相对接" in response.json()["detail"]
     assert await status_of(client, community, "offers", offer["id"]) == "open"
     assert await status_of(client, community, "requests", request["id"]) == "open"
 
@@ -284,8 +284,8 @@ async def test_withdrawn_offer_can_be_neither_matched_nor_withdrawn_again(
     matched = await match(client, community, offer["id"], request["id"])
 
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
-    assert again.status_code == 409 and "withdrawn" in again.json()["detail"]
-    assert matched.status_code == 409 and "withdrawn" in matched.json()["detail"]
+    assert again.status_code == 409 and "已撤回" in again.json()["detail"]
+    assert matched.status_code == 409 and "已撤回" in matched.json()["detail"]
     assert await status_of(client, community, "requests", request["id"]) == "open"
     assert await outbox_events(client, ".points.help.matched") == []
 
@@ -299,7 +299,7 @@ async def test_matched_request_cannot_be_withdrawn(client, community, known_resi
         f"/v1/help-requests/{request['id']}/withdrawal", headers=community.as_(Role.COMMUNITY_WORKER)
     )
 
-    assert response.status_code == 409 and "matched" in response.json()["detail"]
+    assert response.status_code == 409 and "已对接" in response.json()["detail"]
 
 
 async def test_only_community_workers_match_and_only_workers_record(

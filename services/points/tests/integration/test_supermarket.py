@@ -47,7 +47,7 @@ async def test_volunteer_must_be_a_known_resident_of_the_community(
         },
         headers=community.as_(Role.COMMUNITY_WORKER),
     )
-    assert unknown.status_code == 422 and "not known" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "查不到居民" in unknown.json()["detail"]
     resident_id = await known_resident(community)
     volunteer = await enrol(community, resident_id=resident_id)
     assert volunteer["resident_id"] == resident_id and volunteer["balance"] == 0
@@ -270,7 +270,7 @@ async def test_monthly_limit_per_person_is_enforced(client, community, enrol, cr
         await client.post("/v1/redemptions", json={"item_id": item["id"], "quantity": 2}, headers=as_wang)
     ).status_code == 201
     over = await client.post("/v1/redemptions", json={"item_id": item["id"]}, headers=as_wang)
-    assert over.status_code == 409 and "monthly limit" in over.json()["detail"]
+    assert over.status_code == 409 and "每月限兑" in over.json()["detail"]
     assert await balance(client, community, volunteer["id"]) == 80
 
 

@@ -174,7 +174,7 @@ async def test_rejected_wish_never_reaches_the_wall(client, community, known_res
     wish = (await post_wish(client, community, await known_resident(community))).json()
 
     no_reason = await review(client, community, wish["id"], approve=False)
-    assert no_reason.status_code == 422 and "note" in no_reason.json()["detail"]
+    assert no_reason.status_code == 422 and "原因" in no_reason.json()["detail"]
     rejected = await review(client, community, wish["id"], approve=False, note="区里已统一配发")
     assert rejected.status_code == 200
     assert (rejected.json()["status"], rejected.json()["review_note"]) == ("rejected", "区里已统一配发")
@@ -249,7 +249,7 @@ async def test_confirming_a_wish_worth_no_points_moves_no_points(client, communi
 async def test_wish_can_be_confirmed_only_once_fulfilled(client, community, claimed_wish) -> None:
     wish, volunteer = await claimed_wish(community)
     early = await confirm(client, community, wish["id"])
-    assert early.status_code == 409 and "claimed" in early.json()["detail"]
+    assert early.status_code == 409 and "已认领" in early.json()["detail"]
     assert await balance(client, community, volunteer["id"]) == 0
 
 

@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_registry.models import CareGroup, Community, Grid, Resident, VisitLog
 from linli_shared.auth import Caller, Role
-from linli_shared.errors import Invalid, NotFound
+from linli_shared.errors import Invalid, NotFound, not_found
 from linli_shared.reference import KnownToExist
 from linli_shared.scoping import get_visible
 
@@ -36,7 +36,9 @@ async def check_community_exists(session: AsyncSession, district: str, community
         return (await session.exec(statement)).first() is not None
 
     if not await PLACES.exists(session, ("community", district, community), look_up):
-        raise NotFound(f"community {community} not found in {district}")
+        raise NotFound(
+            f"community {community} not found in {district}", zh=f"街道 {district} 没有社区 {community}"
+        )
 
 
 async def check_grid_exists(
@@ -52,7 +54,9 @@ async def check_grid_exists(
         return (await session.exec(statement)).first() is not None
 
     if not await PLACES.exists(session, ("grid", district, community, grid_code), look_up):
-        raise Invalid(f"grid {grid_code} does not exist in {community}")
+        raise Invalid(
+            f"grid {grid_code} does not exist in {community}", zh=f"社区 {community} 没有网格 {grid_code}"
+        )
 
 
 async def load_resident(
@@ -63,7 +67,7 @@ async def load_resident(
         return await get_visible(session, Resident, resident_id, caller, "resident")
     resident = await session.get(Resident, resident_id, with_for_update=True)
     if resident is None:
-        raise NotFound("resident not found")
+        raise not_found("resident")
     caller.check_sees(resident.district, resident.community, "resident")
     return resident
 

@@ -35,6 +35,10 @@ class Status(enum.StrEnum):
     DECEASED = "deceased"
 
 
+STATUS_NAMES = {Status.MOVED_OUT.value: "已迁出", Status.DECEASED.value: "已去世"}
+"""What a person is told a resident's status is, where it stops a change."""
+
+
 class VisitKind(enum.StrEnum):
     VISIT = "visit"
     CALL = "call"
@@ -54,13 +58,16 @@ def normalise_id_number(raw: str) -> str:
     """Upper-case and validate an 18-character national ID number, or raise Invalid."""
     number = raw.strip().upper()
     if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise Invalid("id_number must be 18 characters: 17 digits and a digit or X")
+        raise Invalid(
+            "id_number must be 18 characters: 17 digits and a digit or X",
+            zh="身份证号应为18位：17位数字加1位数字或X",
+        )
     if id_check_char(number[:17]) != number[17]:
-        raise Invalid("id_number check character does not match")
+        raise Invalid("id_number check character does not match", zh="身份证号校验位不对，请核对号码")
     try:
         birth_date_from_id(number)
     except ValueError as error:
-        raise Invalid("id_number holds no valid birth date") from error
+        raise Invalid("id_number holds no valid birth date", zh="身份证号中的出生日期不存在") from error
     return number
 
 
@@ -99,14 +106,17 @@ def age_band(birth_date: date, today: date) -> str:
 
 def check_birth_date(birth_date: date, today: date) -> None:
     if birth_date > today:
-        raise Invalid("birth_date is in the future")
+        raise Invalid("birth_date is in the future", zh="出生日期不能晚于今天")
     if age_on(birth_date, today) > 130:
-        raise Invalid("birth_date is more than 130 years ago")
+        raise Invalid("birth_date is more than 130 years ago", zh="出生日期不能早于130年前")
 
 
 def check_can_change_status(current: str) -> None:
     if current != Status.ACTIVE.value:
-        raise Conflict(f"resident is already {current}")
+        raise Conflict(
+            f"resident is already {current}",
+            zh=f"这位居民{STATUS_NAMES.get(current, current)}，不能再做这项操作",
+        )
 
 
 def latest_missed_due(since: datetime, every: timedelta, now: datetime) -> datetime | None:
@@ -131,20 +141,20 @@ LATEST_BACKDATED_GROUP = timedelta(days=31)
 def check_visited_at(visited_at: datetime, now: datetime) -> datetime:
     """A visit happened at a moment with a timezone, not in the future."""
     if visited_at.tzinfo is None:
-        raise Invalid("visited_at needs a timezone")
+        raise Invalid("visited_at needs a timezone", zh="走访时间须带时区（如 +08:00）")
     if visited_at > now + VISIT_CLOCK_SKEW:
-        raise Invalid("visited_at is in the future")
+        raise Invalid("visited_at is in the future", zh="走访时间不能晚于现在")
     return visited_at
 
 
 def check_formed_at(formed_at: datetime, now: datetime) -> datetime:
     """A care group entered late keeps the day it was formed: not in the future, at most 31 days ago."""
     if formed_at.tzinfo is None:
-        raise Invalid("formed_at needs a timezone")
+        raise Invalid("formed_at needs a timezone", zh="成立时间须带时区（如 +08:00）")
     if formed_at > now + VISIT_CLOCK_SKEW:
-        raise Invalid("formed_at is in the future")
+        raise Invalid("formed_at is in the future", zh="成立时间不能晚于现在")
     if formed_at < now - LATEST_BACKDATED_GROUP:
-        raise Invalid("formed_at is more than 31 days ago")
+        raise Invalid("formed_at is more than 31 days ago", zh="成立时间最早只能补记到31天前")
     return min(formed_at, now)
 
 

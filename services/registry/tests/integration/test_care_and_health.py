@@ -226,7 +226,7 @@ async def test_a_group_entered_late_keeps_the_day_it_was_formed_and_is_overdue_f
 
 @pytest.mark.parametrize(
     ("formed", "problem"),
-    [(timedelta(days=32), "more than 31 days ago"), (-timedelta(hours=1), "in the future")],
+    [(timedelta(days=32), "成立时间最早只能补记到31天前"), (-timedelta(hours=1), "成立时间不能晚于现在")],
 )
 async def test_a_group_formed_long_ago_or_in_the_future_is_refused(
     client, place, elder, formed, problem

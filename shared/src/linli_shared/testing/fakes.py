@@ -100,7 +100,10 @@ class FakeUnitOfWork:
             return None
         request_hash, result_id = found
         if request_hash != self.idempotency.request_hash:
-            raise Conflict("this Idempotency-Key was used before with a different request body")
+            raise Conflict(
+                "this Idempotency-Key was used before with a different request body",
+                zh="这个 Idempotency-Key 已用于内容不同的请求，请换一个新的",
+            )
         return result_id
 
     async def commit(self, result_id: str = "") -> str | None:

@@ -62,7 +62,9 @@ def load_demo(
     if "fund" not in urls or "registry" not in urls:
         raise DemoLoadError(f"{WHO}: needs the fund's and the registry's URLs, got {sorted(urls)}")
     try:
-        with httpx.Client(timeout=30, transport=transport) as client:
+        # in English: the loader's messages are, and DemoApi waits while a refusal says "not known"
+        headers = {"Accept-Language": "en"}
+        with httpx.Client(timeout=30, transport=transport, headers=headers) as client:
             api = DemoApi(
                 client,
                 who=WHO,

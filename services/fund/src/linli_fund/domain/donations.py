@@ -32,7 +32,9 @@ def check_within_campaign(starts_on: date, ends_on: date, received_on: date) -> 
     if not starts_on <= received_on <= ends_on:
         raise Invalid(
             f"the campaign runs from {starts_on} to {ends_on}; a gift received on {received_on} "
-            "cannot count toward it (record it without campaign_id)"
+            "cannot count toward it (record it without campaign_id)",
+            zh=f"募捐活动时间为 {starts_on} 至 {ends_on}，{received_on} 收到的捐赠不能计入"
+            "（请不选募捐活动再登记）",
         )
 
 
@@ -44,9 +46,15 @@ def check_received_on(received_on: date, today: date, *, oldest_days: int) -> No
     """Cash counted yesterday is booked yesterday: a gift's China day is never after today and at
     most `oldest_days` back (check_period_open says whether its period is still open)."""
     if received_on > today:
-        raise Invalid(f"a gift cannot be received after today ({today}, China time)")
+        raise Invalid(
+            f"a gift cannot be received after today ({today}, China time)",
+            zh=f"收款日期不能晚于今天（{today}，北京时间）",
+        )
     if (today - received_on).days > oldest_days:
-        raise Invalid(f"a gift can be booked at most {oldest_days} days back, not on {received_on}")
+        raise Invalid(
+            f"a gift can be booked at most {oldest_days} days back, not on {received_on}",
+            zh=f"捐赠最多只能补记 {oldest_days} 天内的，不能记在 {received_on}",
+        )
 
 
 def check_period_open(day: date, published_until: date | None) -> None:
@@ -55,7 +63,8 @@ def check_period_open(day: date, published_until: date | None) -> None:
     if published_until is not None and day <= published_until:
         raise PeriodClosed(
             f"periods up to {published_until} are published: a gift received on {day} "
-            "cannot be added to them; record it with a later day"
+            "cannot be added to them; record it with a later day",
+            zh=f"{published_until} 及以前的账目已公示，不能再补记 {day} 收到的捐赠，请改用之后的日期登记",
         )
 
 

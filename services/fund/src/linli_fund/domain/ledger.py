@@ -135,14 +135,19 @@ class Line:
 def check_balanced(lines: Sequence[Line]) -> None:
     """Refuse an entry that is not two or more non-zero postings on known accounts summing to zero."""
     if len(lines) < 2:
-        raise Unbalanced("an entry needs at least two postings")
+        raise Unbalanced("an entry needs at least two postings", zh="一笔分录至少要有两条记账行")
     for line in lines:
         if line.account not in CHART:
-            raise Unbalanced(f"{line.account} is not an account of the chart")
+            raise Unbalanced(
+                f"{line.account} is not an account of the chart", zh=f"{line.account} 不是科目表里的科目"
+            )
         if type(line.amount) is not int or line.amount == 0:
-            raise Unbalanced(f"posting to {line.account} must be a non-zero whole number of fen")
+            raise Unbalanced(
+                f"posting to {line.account} must be a non-zero whole number of fen",
+                zh=f"记入 {line.account} 的金额必须是不为零的整数（单位：分）",
+            )
     if (total := sum(line.amount for line in lines)) != 0:
-        raise Unbalanced(f"postings sum to {total} fen, not 0")
+        raise Unbalanced(f"postings sum to {total} fen, not 0", zh=f"借贷不平：各行合计 {total} 分，应为 0")
 
 
 def donation_lines(channel: Channel, fund: Fund, amount: int) -> list[Line]:

@@ -35,7 +35,7 @@ async def commitment_schedule(
     """A scheduled commitment's instalments: which are paid (in order), due, upcoming or cancelled."""
     commitment = await load_commitment(session, caller, commitment_id)
     if commitment.instalment_fen is None or commitment.first_due_on is None or not commitment.months_between:
-        raise NotFound("this commitment has no instalment schedule")
+        raise NotFound("this commitment has no instalment schedule", zh="这项资助承诺没有分期计划")
     paid_fen = int(
         (
             await session.exec(
@@ -91,7 +91,7 @@ async def make_commitment(uow: Work, caller: Caller, data: CommitmentIn) -> Made
     fund = data.fund or Fund(data.purpose.value)
     domain.check_fund_fits_purpose(data.purpose, fund)
     if data.until < china_day(uow.now):
-        raise Invalid("a commitment cannot end in the past")
+        raise Invalid("a commitment cannot end in the past", zh="资助承诺的截止日期不能早于今天")
     if data.schedule:
         dates = domain.due_dates(data.schedule.first_due_on, data.schedule.months_between, data.until)
         domain.check_schedule(data.total_fen, data.schedule.instalment_fen, dates)
@@ -168,7 +168,7 @@ async def release_commitment(uow: Work, caller: Caller, commitment_id: str) -> M
         why="it was ended early",
     )
     if released is None:
-        raise Conflict("this commitment was already released")
+        raise Conflict("this commitment was already released", zh="这项资助承诺已经解除了")
     await uow.session.refresh(commitment)
     uow.record(
         CommitmentReleased(commitment_id=commitment.id, released_fen=released, released_by=caller.subject),

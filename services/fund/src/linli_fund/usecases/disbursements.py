@@ -23,6 +23,7 @@ from linli_fund.access import (
 )
 from linli_fund.api.disbursements_schemas import DisbursementIn, PaymentIn, RejectionIn
 from linli_fund.domain import CommitmentStatus, DisbursementStatus, EntryKind, Fund, Purpose
+from linli_fund.domain.labels import STATUS_LABELS, label
 from linli_fund.models import Commitment, Disbursement, JournalEntry
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import (
@@ -42,14 +43,26 @@ async def check_commitment(session: AsyncSession, data: DisbursementIn, fund: Fu
         return
     commitment = await session.get(Commitment, data.commitment_id)
     if commitment is None or (commitment.district, commitment.community) != (data.district, data.community):
-        raise Invalid(f"commitment {data.commitment_id} does not exist in {data.community}")
+        raise Invalid(
+            f"commitment {data.commitment_id} does not exist in {data.community}",
+            zh=f"{data.community}社区没有资助承诺 {data.commitment_id}",
+        )
     if commitment.status != CommitmentStatus.ACTIVE.value:
-        raise Invalid(f"commitment {commitment.id} is {commitment.status}")
+        raise Invalid(
+            f"commitment {commitment.id} is {commitment.status}",
+            zh=f"资助承诺 {commitment.id} {label(STATUS_LABELS, commitment.status)}，不能再从中支付",
+        )
     mine = (commitment.resident_id, commitment.purpose, commitment.fund)
     if (data.resident_id, data.purpose.value, fund.value) != mine:
-        raise Invalid("a payment out of a commitment must be for its resident, purpose and fund")
+        raise Invalid(
+            "a payment out of a commitment must be for its resident, purpose and fund",
+            zh="从资助承诺中支付时，受助居民、用途和基金须与承诺一致",
+        )
     if data.amount_fen > commitment.remaining_fen:
-        raise Invalid(f"the commitment has only {commitment.remaining_fen} fen left")
+        raise Invalid(
+            f"the commitment has only {commitment.remaining_fen} fen left",
+            zh=f"这项资助承诺只剩 {commitment.remaining_fen} 分",
+        )
 
 
 @write(replay=load_disbursement)
@@ -107,13 +120,19 @@ async def move(session: AsyncSession, disbursement: Disbursement, **values: Any)
         .values(**values, version=disbursement.version + 1)
     )
     if not result.rowcount:
-        raise Conflict(f"disbursement {disbursement.id} was changed meanwhile: reload it")
+        raise Conflict(
+            f"disbursement {disbursement.id} was changed meanwhile: reload it",
+            zh=f"支出 {disbursement.id} 刚被别人改动过，请刷新后再试",
+        )
     await session.refresh(disbursement)
 
 
 def check_status(disbursement: Disbursement, *allowed: DisbursementStatus) -> None:
     if disbursement.status not in allowed:
-        raise Conflict(f"this disbursement is {disbursement.status}")
+        raise Conflict(
+            f"this disbursement is {disbursement.status}",
+            zh=f"这笔支出当前为「{label(STATUS_LABELS, disbursement.status)}」，不能这样操作",
+        )
 
 
 @write(replay=load_disbursement)

@@ -30,7 +30,10 @@ async def disclose(
     """Donations received and disbursements paid in a period, with totals and the funds at its end."""
     check_fund_scope(caller, district, community)
     if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
-        raise Invalid(f"the period must run forwards and last at most {MAX_DAYS} days")
+        raise Invalid(
+            f"the period must run forwards and last at most {MAX_DAYS} days",
+            zh=f"截止日不能早于起始日，一期最长 {MAX_DAYS} 天",
+        )
     rows = await period_rows(session, district, community, first_day, last_day)
     donations = [donation for donation, _ in rows.donations]
     paid = [disbursement for disbursement, _ in rows.paid]

@@ -52,7 +52,7 @@ async def load_batch(session: AsyncSession, caller: Caller, batch_id: str) -> Do
     statement = select(Donation).where(Donation.batch_id == batch_id).order_by(col(Donation.receipt_sequence))
     donations = list((await session.exec(statement)).all())
     if not donations:
-        raise NotFound("donation batch not found")
+        raise NotFound("donation batch not found", zh="没有找到这批捐赠")
     check_fund_scope(caller, donations[0].district, donations[0].community)
     rows = [donation.model_dump() for donation in donations]
     return DonationBatch(batch_id, donations[0].district, donations[0].community, rows)
@@ -65,7 +65,8 @@ def naming(line: DonationLineIn, index: int) -> Iterator[None]:
         yield
     except DomainError as error:
         raise Invalid(
-            f"donation {index + 1} ({line.donor_name}, {line.amount_fen} fen): {error.detail}"
+            f"donation {index + 1} ({line.donor_name}, {line.amount_fen} fen): {error.detail}",
+            zh=f"第 {index + 1} 笔捐赠（{line.donor_name}，{line.amount_fen} 分）：{error.detail_in('zh')}",
         ) from error
 
 

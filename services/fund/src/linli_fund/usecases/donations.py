@@ -22,6 +22,7 @@ from linli_fund.access import (
 )
 from linli_fund.api.donations_schemas import CampaignIn, DonationIn, DonationLineIn
 from linli_fund.domain import Channel, DonationStatus, DonorKind, EntryKind, Fund
+from linli_fund.domain.labels import SOURCE_LABELS, label
 from linli_fund.models import Campaign, Donation, ReceiptCounter
 from linli_shared.auth import Caller
 from linli_shared.bulk import insert_rows
@@ -105,11 +106,17 @@ async def check_donor(uow: Work, data: DonationIn, day: date) -> None:
     if data.campaign_id is not None:
         campaign = await uow.session.get(Campaign, data.campaign_id)
         if campaign is None or (campaign.district, campaign.community) != (data.district, data.community):
-            raise Invalid(f"campaign {data.campaign_id} does not exist in {data.community}")
+            raise Invalid(
+                f"campaign {data.campaign_id} does not exist in {data.community}",
+                zh=f"{data.community}社区没有募捐活动 {data.campaign_id}",
+            )
         domain.check_within_campaign(campaign.starts_on, campaign.ends_on, day)
     if data.donor_resident_id is not None:
         if data.donor_kind not in (DonorKind.RESIDENT, DonorKind.PARTY_MEMBER):
-            raise Invalid(f"a donor of kind {data.donor_kind.value} is not a registered resident")
+            raise Invalid(
+                f"a donor of kind {data.donor_kind.value} is not a registered resident",
+                zh=f"捐赠人类型为「{label(SOURCE_LABELS, data.donor_kind.value)}」时不能填写捐赠居民",
+            )
         await check_known_resident(uow.session, data.district, data.community, data.donor_resident_id)
 
 

@@ -43,7 +43,7 @@ async def mark_reversed(session: AsyncSession, entry: JournalEntry) -> None:
         .values(status=reversed_)
     )
     if not result.rowcount:
-        raise AlreadyReversed(f"entry {entry.id} was already reversed")
+        raise AlreadyReversed(f"entry {entry.id} was already reversed", zh=f"分录 {entry.id} 已经冲正过了")
 
 
 @write(replay=load_entry)
@@ -52,9 +52,15 @@ async def reverse_entry(uow: Work, caller: Caller, entry_id: int, data: Reversal
     caller.check_role(*OFFICERS)
     entry = await load_entry(uow.session, caller, entry_id)
     if entry.kind == EntryKind.REVERSAL.value:
-        raise Conflict("a reversal cannot itself be reversed: post a new entry instead")
+        raise Conflict(
+            "a reversal cannot itself be reversed: post a new entry instead",
+            zh="冲正分录不能再冲正，请另记一笔新分录",
+        )
     if entry.kind == EntryKind.RESERVATION.value:
-        raise Conflict("a reservation moves with its commitment: release the commitment instead")
+        raise Conflict(
+            "a reservation moves with its commitment: release the commitment instead",
+            zh="预留款随资助承诺变动，请改为解除这项资助承诺",
+        )
     await mark_reversed(uow.session, entry)
     assert entry.id is not None
     paid = (await uow.session.exec(select(Disbursement).where(Disbursement.entry_id == entry.id))).first()

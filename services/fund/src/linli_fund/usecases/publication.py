@@ -132,14 +132,23 @@ async def publish(
     check_fund_scope(caller, district, community, *OFFICERS)
     first_day, last_day = data.first_day, data.last_day
     if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
-        raise Invalid(f"the period must run forwards and last at most {MAX_DAYS} days")
+        raise Invalid(
+            f"the period must run forwards and last at most {MAX_DAYS} days",
+            zh=f"截止日不能早于起始日，一期最长 {MAX_DAYS} 天",
+        )
     if last_day >= china_day(uow.now):
-        raise Invalid("a period can be published only once it has ended (its last day is over, China time)")
+        raise Invalid(
+            "a period can be published only once it has ended (its last day is over, China time)",
+            zh="账期结束后才能公示（截止日按北京时间过完之后）",
+        )
     await ledger.ensure_chart(uow.session, district, community)
     await ledger.lock_books(uow.session, district, community)  # a gift booked on an earlier day waits
     previous = await latest_published(uow.session, district, community)
     if previous is not None and first_day <= previous.last_day:  # perhaps by a twin (same key)
-        raise Conflict(f"periods up to {previous.last_day} are already published")
+        raise Conflict(
+            f"periods up to {previous.last_day} are already published",
+            zh=f"{previous.last_day} 及以前的账期已经公示过了",
+        )
     sequence = previous.sequence + 1 if previous else 1
     report = await build_report(uow.session, district, community, first_day, last_day)
     report |= {

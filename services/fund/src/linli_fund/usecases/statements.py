@@ -32,7 +32,10 @@ def check_may_read(caller: Caller, district: str, community: str, resident_id: s
         return
     caller.check_sees(district, community, "fund")
     if resident_id != caller.subject:
-        raise Forbidden("a resident may read only their own statement, by their resident id")
+        raise Forbidden(
+            "a resident may read only their own statement, by their resident id",
+            zh="居民只能用本人的居民编号查看自己的捐赠明细",
+        )
 
 
 @dataclass
@@ -55,11 +58,14 @@ async def donor_statement(
     """What a donor gave in a community and what it paid for: found by the resident id their gifts
     carry, or by the name they were recorded under (donors who are not registered residents)."""
     if (donor_name is None) == (resident_id is None):
-        raise Invalid("give either donor_name or resident_id")
+        raise Invalid(
+            "give either donor_name or resident_id",
+            zh="捐赠人（donor_name）和居民（resident_id）请填且只填一项",
+        )
     check_may_read(caller, district, community, resident_id)
     mine = await gifts_of(session, district, community, donor_name=donor_name, resident_id=resident_id)
     if not mine:
-        raise NotFound("no donations by this donor in this community")
+        raise NotFound("no donations by this donor in this community", zh="本社区没有这位捐赠人的捐赠记录")
     spending = Spending()
     for fund in sorted({d.fund for d, _ in mine if d.fund != Fund.GENERAL.value}):
         await follow_fund(session, district, community, fund, spending)

@@ -13,7 +13,7 @@ from linli_notify.settings import NotifySettings
 from linli_notify.usecases.contacts import new_contact
 from linli_shared.auth import Caller
 from linli_shared.database import flush_or_conflict
-from linli_shared.errors import NotFound
+from linli_shared.errors import not_found
 from linli_shared.unit_of_work import Work
 
 if TYPE_CHECKING:  # the request model lives beside its route, which imports this module
@@ -34,12 +34,12 @@ async def find_contact(
     """The contact in the caller's district; the caller's own one is made on first use, with the
     same defaults (the deployment's quiet hours) as one made from an event."""
     if caller.district is None:
-        raise NotFound("contact not found")  # a city admin has no district to look in
+        raise not_found("contact")  # a city admin has no district to look in
     contact = await session.get(Contact, (caller.district, recipient))
     if contact is not None:
         return contact
     if recipient != caller.subject:
-        raise NotFound("contact not found")
+        raise not_found("contact")
     contact = new_contact(caller.district, caller.community, recipient, now, settings)
     contact.display_name = recipient[:100]
     return contact
@@ -64,7 +64,9 @@ async def set_preferences(
         contact.updated_at = uow.now
         uow.session.add(contact)
         await flush_or_conflict(
-            uow.session, "these preferences were just created by another request; try again"
+            uow.session,
+            "these preferences were just created by another request; try again",
+            zh="这些通知设置刚被另一个请求创建，请重试",
         )
         if await uow.commit() is not None:  # its twin (same key and body) committed first: the same state
             return await get_preferences(uow.session, caller, recipient, settings=settings, now=uow.now)

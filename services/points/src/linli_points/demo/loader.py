@@ -64,7 +64,8 @@ def load_demo(
         points, registry = urls["points"].rstrip("/") + "/v1", urls["registry"].rstrip("/") + "/v1"
     except KeyError as missing:
         raise DemoLoadError(f"points demo: no URL for the {missing} service") from missing
-    with httpx.Client(timeout=30, transport=transport) as client:
+    # English answers: the loader reads them (a 422 "not known" is waited out), not a person
+    with httpx.Client(timeout=30, transport=transport, headers={"Accept-Language": "en"}) as client:
         api = DemoApi(
             client,
             who="points demo",

@@ -65,7 +65,10 @@ def crosses_low_stock(before: int, after: int, threshold: int) -> bool:
 
 def check_monthly_limit(already_this_month: int, quantity: int, limit: int | None) -> None:
     if limit is not None and already_this_month + quantity > limit:
-        raise Conflict(f"monthly limit of {limit} reached: {already_this_month} already redeemed this month")
+        raise Conflict(
+            f"monthly limit of {limit} reached: {already_this_month} already redeemed this month",
+            zh=f"已达到每月限兑 {limit} 件：本月已兑换 {already_this_month} 件",
+        )
 
 
 def expirable_points(credited_before_cutoff: int, debited_ever: int) -> int:

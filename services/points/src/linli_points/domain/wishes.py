@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
+from linli_points.words import china_minute, status_zh
 from linli_shared.errors import Conflict, Forbidden, Invalid
 
 MAX_POINTS_AWARD = 10_000
@@ -42,7 +43,10 @@ def check_move(current: str, to: WishStatus) -> WishStatus:
     """The wish's status, if it may become `to`; otherwise a 409 that says why."""
     status = WishStatus(current)
     if to not in NEXT[status]:
-        raise WrongWishState(f"this wish is {status.value} and cannot become {to.value}")
+        raise WrongWishState(
+            f"this wish is {status.value} and cannot become {to.value}",
+            zh=f"这个心愿当前为「{status_zh(status.value)}」，不能改为「{status_zh(to.value)}」",
+        )
     return status
 
 
@@ -51,7 +55,7 @@ def review_outcome(approve: bool, note: str) -> WishStatus:
     if approve:
         return WishStatus.OPEN
     if not note.strip():
-        raise Invalid("a rejection needs a note saying why")
+        raise Invalid("a rejection needs a note saying why", zh="驳回心愿时请在备注里写明原因")
     return WishStatus.REJECTED
 
 
@@ -62,19 +66,23 @@ def claim_deadline(now: datetime, claim_days: int) -> datetime:
 
 def check_not_own_wish(volunteer_resident_id: str | None, wish_resident_id: str) -> None:
     if volunteer_resident_id is not None and volunteer_resident_id == wish_resident_id:
-        raise Forbidden("a volunteer may not claim their own wish")
+        raise Forbidden("a volunteer may not claim their own wish", zh="志愿者不能认领自己的心愿")
 
 
 def check_claimant(claimant_id: str | None, volunteer_id: str) -> None:
     if claimant_id != volunteer_id:
-        raise Forbidden("only the volunteer who claimed this wish may report it fulfilled")
+        raise Forbidden(
+            "only the volunteer who claimed this wish may report it fulfilled",
+            zh="只有认领这个心愿的志愿者才能报告已完成",
+        )
 
 
 def check_claim_current(claim_expires_at: datetime | None, now: datetime) -> None:
     """A claim is the claimant's until its deadline, not from it on: the wish then goes back to open."""
     if claim_expires_at is not None and now >= claim_expires_at:
         raise WrongWishState(
-            f"the claim lapsed at {claim_expires_at.isoformat()}; the wish goes back to open"
+            f"the claim lapsed at {claim_expires_at.isoformat()}; the wish goes back to open",
+            zh=f"认领已于 {china_minute(claim_expires_at)} 过期，这个心愿已重新开放认领",
         )
 
 

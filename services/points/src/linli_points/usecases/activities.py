@@ -20,6 +20,7 @@ from linli_points.access import (
 from linli_points.domain import hours
 from linli_points.domain.hours import SignUpStatus
 from linli_points.models import Activity, SignUp, Volunteer
+from linli_points.words import status_zh
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import ActivityPublished
 from linli_shared.database import flush_or_conflict
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 PUBLISHED = "published"
 CANCELLED = "cancelled"
 ALREADY_SIGNED_UP = "this volunteer is already signed up for this activity"
+ALREADY_SIGNED_UP_ZH = "这位志愿者已经报名了这项活动"
+NO_SIGN_UP = "没有找到这条报名记录"
 
 
 @write(replay=load_activity)
@@ -72,13 +75,16 @@ async def list_activities(
 
 def check_same_community(activity: Activity, volunteer: Volunteer) -> None:
     if (volunteer.district, volunteer.community) != (activity.district, activity.community):
-        raise Invalid(f"the volunteer does not belong to {activity.community}, where the activity is")
+        raise Invalid(
+            f"the volunteer does not belong to {activity.community}, where the activity is",
+            zh=f"这位志愿者不属于活动所在的{activity.community}社区",
+        )
 
 
 async def load_sign_up(session: AsyncSession, caller: Caller, sign_up_id: str) -> SignUp:
     entry = await session.get(SignUp, sign_up_id)
     if entry is None:
-        raise NotFound("sign-up not found")
+        raise NotFound("sign-up not found", zh=NO_SIGN_UP)
     await load_activity(session, caller, entry.activity_id)
     return entry
 
@@ -93,16 +99,21 @@ async def sign_up(uow: Work, caller: Caller, activity_id: str, data: SignUpIn) -
         caller,
         data.volunteer_id,
         only_own="volunteers may sign up only themselves",
+        only_own_zh="志愿者只能为自己报名",
         doing="signs up a volunteer",
+        doing_zh="为志愿者报名",
     )
     check_same_community(activity, volunteer)
     if activity.status != PUBLISHED:
-        raise Conflict(f"this activity is {activity.status}")
+        raise Conflict(
+            f"this activity is {activity.status}",
+            zh=f"这项活动当前为「{status_zh(activity.status)}」，不能报名",
+        )
     if uow.now >= activity.ends_at:
-        raise Conflict("this activity has ended")
+        raise Conflict("this activity has ended", zh="这项活动已经结束了")
     existing = await sign_up_of(session, activity.id, volunteer.id)
     if existing is not None and existing.status != SignUpStatus.CANCELLED:
-        raise Conflict(ALREADY_SIGNED_UP)
+        raise Conflict(ALREADY_SIGNED_UP, zh=ALREADY_SIGNED_UP_ZH)
     await take_place(session, activity)
     if existing is None:
         entry = SignUp(
@@ -113,12 +124,12 @@ async def sign_up(uow: Work, caller: Caller, activity_id: str, data: SignUpIn) -
             signed_up_at=uow.now,
         )
         session.add(entry)
-        await flush_or_conflict(session, ALREADY_SIGNED_UP)
+        await flush_or_conflict(session, ALREADY_SIGNED_UP, zh=ALREADY_SIGNED_UP_ZH)
         return Made(entry.id, entry)
     if not await move_sign_up(
         session, existing.id, SignUpStatus.CANCELLED, SignUpStatus.SIGNED_UP, now=uow.now
     ):
-        raise Conflict(ALREADY_SIGNED_UP)
+        raise Conflict(ALREADY_SIGNED_UP, zh=ALREADY_SIGNED_UP_ZH)
     await session.refresh(existing)
     return Made(existing.id, existing)
 
@@ -134,7 +145,10 @@ async def take_place(session: AsyncSession, activity: Activity) -> int:
         )
     ).scalar_one_or_none()
     if taken is None:
-        raise Conflict(f"{activity.title} is full: all {activity.capacity} places are taken")
+        raise Conflict(
+            f"{activity.title} is full: all {activity.capacity} places are taken",
+            zh=f"“{activity.title}”已满员：{activity.capacity} 个名额都已报满",
+        )
     return int(taken)
 
 
@@ -166,10 +180,13 @@ async def mark_attended(uow: Work, activity: Activity, volunteer: Volunteer, min
     if not await move_sign_up(
         uow.session, entry.id, SignUpStatus.SIGNED_UP, SignUpStatus.ATTENDED, now=uow.now
     ):
-        raise Conflict(ALREADY_CONFIRMED)  # by a twin request (same key), which @write then replays
+        raise Conflict(
+            ALREADY_CONFIRMED, zh=ALREADY_CONFIRMED_ZH
+        )  # by a twin request (same key), which @write then replays
 
 
 ALREADY_CONFIRMED = "hours were already confirmed for this volunteer and activity, or cancelled"
+ALREADY_CONFIRMED_ZH = "这位志愿者在这项活动的服务时长已经确认过了，或报名已取消"
 
 
 def check_attendance(now: datetime, activity: Activity, minutes: int, sign_up_status: str | None) -> None:
@@ -178,14 +195,19 @@ def check_attendance(now: datetime, activity: Activity, minutes: int, sign_up_st
     if activity.status == CANCELLED:
         raise Conflict("这项活动已取消，不能再确认服务时长")
     if now < activity.starts_at:
-        raise Conflict("hours can be confirmed once the activity has started")
+        raise Conflict(
+            "hours can be confirmed once the activity has started", zh="活动开始后才能确认服务时长"
+        )
     window = hours.window_minutes(activity.starts_at, activity.ends_at)
     if minutes > window:
-        raise Invalid(f"{minutes} minutes is longer than the activity ({window} minutes)")
+        raise Invalid(
+            f"{minutes} minutes is longer than the activity ({window} minutes)",
+            zh=f"{minutes} 分钟超过了活动时长（{window} 分钟）",
+        )
     if sign_up_status is None or sign_up_status == SignUpStatus.CANCELLED:
-        raise Conflict("this volunteer is not signed up for this activity")
+        raise Conflict("this volunteer is not signed up for this activity", zh="这位志愿者没有报名这项活动")
     if sign_up_status == SignUpStatus.ATTENDED:
-        raise Conflict(ALREADY_CONFIRMED)
+        raise Conflict(ALREADY_CONFIRMED, zh=ALREADY_CONFIRMED_ZH)
 
 
 @write(replay=load_sign_up)
@@ -198,9 +220,12 @@ async def cancel_sign_up(uow: Work, caller: Caller, activity_id: str, volunteer_
         caller.check_role(*ORGANISERS)
     entry = await sign_up_of(session, activity.id, volunteer.id)
     if entry is None:
-        raise NotFound("sign-up not found")
+        raise NotFound("sign-up not found", zh=NO_SIGN_UP)
     if not await move_sign_up(session, entry.id, SignUpStatus.SIGNED_UP, SignUpStatus.CANCELLED, now=uow.now):
-        raise Conflict("this sign-up was already cancelled, or its hours confirmed")
+        raise Conflict(
+            "this sign-up was already cancelled, or its hours confirmed",
+            zh="这条报名已经取消，或服务时长已确认，不能再取消",
+        )
     await session.exec(
         update(Activity).where(col(Activity.id) == activity.id).values(signed_up=Activity.signed_up - 1)
     )

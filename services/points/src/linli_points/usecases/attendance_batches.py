@@ -27,7 +27,7 @@ from linli_points.access import ORGANISERS, load_activity
 from linli_points.domain import EntryKind, hours
 from linli_points.domain.hours import Rounding, SignUpStatus
 from linli_points.models import Activity, PointsAccount, PointsEntry, ServiceRecord, SignUp, Volunteer
-from linli_points.usecases.activities import ALREADY_CONFIRMED, check_attendance
+from linli_points.usecases.activities import ALREADY_CONFIRMED, ALREADY_CONFIRMED_ZH, check_attendance
 from linli_shared.auth import Caller
 from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import china_day
@@ -56,7 +56,7 @@ async def load_attendance_batch(session: AsyncSession, caller: Caller, batch_id:
     )
     records = list((await session.exec(statement)).all())
     if not records or records[0].activity_id is None:
-        raise NotFound("attendance batch not found")
+        raise NotFound("attendance batch not found", zh="没有找到这批出勤记录")
     activity = await load_activity(session, caller, records[0].activity_id)
     return AttendanceBatch(batch_id, activity.id, [record.model_dump() for record in records])
 
@@ -67,7 +67,10 @@ def naming(number: int, line: AttendanceIn) -> Iterator[None]:
     try:
         yield
     except DomainError as error:
-        raise Invalid(f"attendee {number} (volunteer {line.volunteer_id}): {error.detail}") from error
+        raise Invalid(
+            f"attendee {number} (volunteer {line.volunteer_id}): {error.detail}",
+            zh=f"第 {number} 位参加人员（志愿者 {line.volunteer_id}）：{error.detail_in('zh')}",
+        ) from error
 
 
 @write(replay=load_attendance_batch)
@@ -88,7 +91,7 @@ async def confirm_attendances(
     for number, line in numbered:
         with naming(number, line):
             if (scope := scopes.get(line.volunteer_id)) is None:
-                raise NotFound("volunteer not found")
+                raise NotFound("volunteer not found", zh="没有找到这位志愿者")
             caller.check_sees(*scope, "volunteer")
             if line.volunteer_id in left:
                 raise Conflict("这位志愿者已离开志愿队伍，不能再记服务时长和积分")
@@ -97,7 +100,7 @@ async def confirm_attendances(
     for number, line in numbered:
         if line.volunteer_id not in moved:  # a twin request (same key), which @write then replays
             with naming(number, line):
-                raise Conflict(ALREADY_CONFIRMED)
+                raise Conflict(ALREADY_CONFIRMED, zh=ALREADY_CONFIRMED_ZH)
     served_on = china_day(activity.starts_at)
     awards = await award_points(session, activity, [line for _, line in numbered], served_on)
     batch_id = str(uuid.uuid4())
@@ -105,7 +108,13 @@ async def confirm_attendances(
         record_row(uow, caller, activity, line, awards[line.volunteer_id], served_on, batch_id)
         for _, line in numbered
     ]
-    await insert_rows(session, ServiceRecord, records, conflict="these hours were already recorded")
+    await insert_rows(
+        session,
+        ServiceRecord,
+        records,
+        conflict="these hours were already recorded",
+        conflict_zh="这些服务时长已经记录过了",
+    )
     balances = await credit(session, awards)  # the accounts' locks are held from here to the commit
     reason = {
         line.volunteer_id: f"{activity.title}: {hours.hours_of(line.minutes)} h" for _, line in numbered
@@ -115,7 +124,13 @@ async def confirm_attendances(
         for row in records
         if row["points_awarded"] > 0
     ]
-    await insert_rows(session, PointsEntry, entries, conflict="these points were already credited")
+    await insert_rows(
+        session,
+        PointsEntry,
+        entries,
+        conflict="these points were already credited",
+        conflict_zh="这些积分已经记过了",
+    )
     for row in records:
         announce(uow, row, balances.get(row["volunteer_id"]), reason[row["volunteer_id"]])
     return Made(batch_id, AttendanceBatch(batch_id, activity.id, records))
@@ -223,7 +238,9 @@ async def credit(session: AsyncSession, awards: dict[str, int]) -> dict[str, int
         )
         balances.update(dict(await rows(session, statement)))
     if missing := [v for ids in by_points.values() for v in ids if v not in balances]:
-        raise Conflict(f"volunteer {missing[0]} has no points account")
+        raise Conflict(
+            f"volunteer {missing[0]} has no points account", zh=f"志愿者 {missing[0]} 还没有积分账户"
+        )
     return balances
 
 

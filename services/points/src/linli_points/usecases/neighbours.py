@@ -23,6 +23,7 @@ from linli_points.access import (
 )
 from linli_points.domain.help import OfferStatus, RequestStatus
 from linli_points.models import HelpMatch, HelpOffer, HelpRequest
+from linli_points.words import POSTING_NAMES, status_zh
 from linli_shared.auth import Caller
 from linli_shared.contracts.points import HelpHandedOver, HelpMatched
 from linli_shared.database import flush_or_conflict
@@ -91,7 +92,10 @@ async def withdraw_posting(uow: Work, caller: Caller, model: type[Posting], post
     moved = await move_posting(uow.session, model, posting.id, from_status="open", to="withdrawn")
     await uow.session.refresh(posting)
     if not moved:
-        raise Conflict(f"this {kind_of(model)} is already {posting.status}")
+        raise Conflict(
+            f"this {kind_of(model)} is already {posting.status}",
+            zh=f"这条{POSTING_NAMES[kind_of(model)]}当前为「{status_zh(posting.status)}」，不能再撤回",
+        )
     return Made(posting.id, posting)
 
 
@@ -127,16 +131,25 @@ async def match_help(uow: Work, caller: Caller, data: HelpMatchIn) -> Made[HelpM
     offer = await load_offer(session, caller, data.offer_id)
     request = await load_request(session, caller, data.request_id)
     if (offer.district, offer.community) != (request.district, request.community):
-        raise NotFound("request not found")
+        raise NotFound("request not found", zh="没有找到这条帮扶需求")
     if offer.resident_id == request.resident_id:
-        raise Invalid("a resident cannot be matched with their own offer")
+        raise Invalid(
+            "a resident cannot be matched with their own offer",
+            zh="同一位居民的帮扶供给和帮扶需求不能互相对接",
+        )
     # Offers are always taken before requests, so two racing matches can never wait on each other.
     if not await move_posting(session, HelpOffer, offer.id, from_status="open", to="matched"):
         await session.refresh(offer)
-        raise Conflict(f"this offer is {offer.status}, not open")
+        raise Conflict(
+            f"this offer is {offer.status}, not open",
+            zh=f"这条帮扶供给当前为「{status_zh(offer.status)}」，不能再对接",
+        )
     if not await move_posting(session, HelpRequest, request.id, from_status="open", to="matched"):
         await session.refresh(request)
-        raise Conflict(f"this request is {request.status}, not open")
+        raise Conflict(
+            f"this request is {request.status}, not open",
+            zh=f"这条帮扶需求当前为「{status_zh(request.status)}」，不能再对接",
+        )
     match = HelpMatch(
         id=str(uuid.uuid4()),
         district=offer.district,
@@ -152,7 +165,9 @@ async def match_help(uow: Work, caller: Caller, data: HelpMatchIn) -> Made[HelpM
         district=match.district,
         community=match.community,
     )
-    await flush_or_conflict(session, "this offer or request is already matched")
+    await flush_or_conflict(
+        session, "this offer or request is already matched", zh="这条帮扶供给或帮扶需求已经对接过了"
+    )
     return Made(match.id, match)
 
 
@@ -180,7 +195,7 @@ async def hand_over(uow: Work, caller: Caller, match_id: str, data: HandOverIn) 
         .execution_options(synchronize_session=False)
     )
     if not recorded.rowcount:
-        raise Conflict("this hand-over is already recorded")
+        raise Conflict("this hand-over is already recorded", zh="这次交接已经登记过了")
     offer_moved = await move_posting(
         session, HelpOffer, match.offer_id, from_status="matched", to=OfferStatus.HANDED_OVER.value
     )
@@ -188,7 +203,10 @@ async def hand_over(uow: Work, caller: Caller, match_id: str, data: HandOverIn) 
         session, HelpRequest, match.request_id, from_status="matched", to=RequestStatus.FULFILLED.value
     )
     if not (offer_moved and request_moved):
-        raise Conflict("the offer or request of this match is no longer matched")
+        raise Conflict(
+            "the offer or request of this match is no longer matched",
+            zh="这次对接的帮扶供给或帮扶需求已不在对接中，不能登记交接",
+        )
     uow.record(HelpHandedOver(match_id=match.id), district=match.district, community=match.community)
     await session.refresh(match)
     return Made(match.id, match)

@@ -34,7 +34,7 @@ async def adjust_points(uow: Work, caller: Caller, data: AdjustmentIn) -> Made[P
     """A worker's correction, with a reason; it can never take a balance below zero."""
     caller.check_role(*ORGANISERS)
     if data.points == 0:
-        raise Invalid("an adjustment of 0 points changes nothing")
+        raise Invalid("an adjustment of 0 points changes nothing", zh="调整的积分不能为 0")
     volunteer = await load_volunteer(uow.session, caller, data.volunteer_id)
     if data.points > 0:  # a debit still corrects the balance of one who left
         check_serving(volunteer)

@@ -88,7 +88,7 @@ async def enter_service_hours(uow: Work, caller: Caller, data: LateServiceIn) ->
     volunteer = await load_volunteer(uow.session, caller, data.volunteer_id)
     check_serving(volunteer)
     if data.served_on > china_day(uow.now):
-        raise Invalid("served_on is in the future")
+        raise Invalid("served_on is in the future", zh="服务日期不能晚于今天")
     record = ServiceRecord(
         id=str(uuid.uuid4()),
         district=volunteer.district,
@@ -150,7 +150,7 @@ async def credit_service(
         district=record.district,
         community=record.community,
     )
-    await flush_or_conflict(session, "these hours were already recorded")
+    await flush_or_conflict(session, "these hours were already recorded", zh="这段服务时长已经记录过了")
 
 
 async def lock_account(session: AsyncSession, volunteer: Volunteer) -> None:
@@ -221,7 +221,7 @@ async def issue_certificate(
         caller.check_role(*ORGANISERS)
     total = await total_minutes_of(uow.session, volunteer.id)
     if total == 0:
-        raise Conflict("there are no service hours to certify yet")
+        raise Conflict("there are no service hours to certify yet", zh="还没有服务时长，暂时不能开具服务证书")
     entropy = secrets.token_bytes(hours.SERIAL_ENTROPY_BYTES)
     certificate = Certificate(
         serial=hours.certificate_serial(volunteer.community, china_day(uow.now).year, entropy),

@@ -23,6 +23,7 @@ from linli_points.access import (
 from linli_points.domain import EntryKind, OutOfStock, RedemptionStatus
 from linli_points.ledger import move_points
 from linli_points.models import Item, PointsEntry, Redemption, StockIntake, Volunteer
+from linli_points.words import status_zh
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import PointsRedeemed, RedemptionCancelled, StockLow
 from linli_shared.errors import Conflict, NotFound
@@ -83,7 +84,7 @@ async def take_stock(session: AsyncSession, item: Item, quantity: int) -> int:
         )
     ).scalar_one_or_none()
     if left is None:
-        raise OutOfStock(f"only {item.stock} of {item.name} left")
+        raise OutOfStock(f"only {item.stock} of {item.name} left", zh=f"“{item.name}”只剩 {item.stock} 件了")
     return int(left)
 
 
@@ -109,13 +110,15 @@ async def redeem(uow: Work, caller: Caller, data: RedemptionIn) -> Made[Redempti
         caller,
         data.volunteer_id,
         only_own="volunteers may spend only their own points",
+        only_own_zh="志愿者只能使用自己的积分",
         doing="redeems for a volunteer",
+        doing_zh="代志愿者兑换",
     )
     item = await load_item(session, caller, data.item_id)
     if (item.district, item.community) != (volunteer.district, volunteer.community):
-        raise NotFound("item not found")
+        raise NotFound("item not found", zh="没有找到这个商品")
     if not item.active:
-        raise Conflict(f"{item.name} is no longer offered")
+        raise Conflict(f"{item.name} is no longer offered", zh=f"“{item.name}”已下架")
     redemption = Redemption(
         id=str(uuid.uuid4()),
         district=item.district,
@@ -184,9 +187,12 @@ async def confirm_pickup(uow: Work, caller: Caller, redemption_id: str, data: Pi
     caller.check_role(*ORGANISERS)
     redemption = await load_redemption(uow.session, caller, redemption_id)
     if data.pickup_code != redemption.pickup_code:
-        raise Conflict("the pickup code does not match")
+        raise Conflict("the pickup code does not match", zh="取货码不对，请核对后再试")
     if not await settle(uow.session, redemption.id, RedemptionStatus.PICKED_UP, uow.now):
-        raise Conflict(f"this redemption is already {redemption.status}")
+        raise Conflict(
+            f"this redemption is already {redemption.status}",
+            zh=f"这笔兑换当前为「{status_zh(redemption.status)}」，不能再确认取货",
+        )
     await uow.session.refresh(redemption)
     return Made(redemption.id, redemption)
 
@@ -199,7 +205,10 @@ async def cancel_redemption(uow: Work, caller: Caller, redemption_id: str) -> Ma
     if caller.role is not Role.VOLUNTEER:
         caller.check_role(*ORGANISERS)
     if not await settle(session, redemption.id, RedemptionStatus.CANCELLED, uow.now):
-        raise Conflict(f"this redemption is already {redemption.status}")
+        raise Conflict(
+            f"this redemption is already {redemption.status}",
+            zh=f"这笔兑换当前为「{status_zh(redemption.status)}」，不能再取消",
+        )
     volunteer = await load_volunteer(session, caller, redemption.volunteer_id)
     await move_points(
         session,

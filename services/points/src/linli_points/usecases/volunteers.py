@@ -55,11 +55,17 @@ async def enrol_volunteer(uow: Work, caller: Caller, data: VolunteerIn) -> Made[
         team = await session.get(Team, data.team_id)
         place = (data.district, data.community)
         if team is None or not team.active or (team.district, team.community) != place:
-            raise Invalid(f"team {data.team_id} does not exist in {data.community}")
+            raise Invalid(
+                f"team {data.team_id} does not exist in {data.community}",
+                zh=f"{data.community}社区没有这支志愿队伍（{data.team_id}）",
+            )
     volunteer = Volunteer(id=str(uuid.uuid4()), enrolled_at=uow.now, **data.model_dump())
     session.add(volunteer)
     conflict = f"{data.subject} is already a volunteer in {data.district}"
-    await flush_or_conflict(session, conflict)  # the account refers to the volunteer: it goes in first
+    conflict_zh = f"账号 {data.subject} 已经是 {data.district} 的志愿者"
+    await flush_or_conflict(
+        session, conflict, zh=conflict_zh
+    )  # the account refers to the volunteer: it goes in first
     session.add(
         PointsAccount(volunteer_id=volunteer.id, district=volunteer.district, community=volunteer.community)
     )

@@ -25,6 +25,7 @@ from linli_points.domain import wishes as wish_rules
 from linli_points.domain.wishes import WishStatus, WrongWishState
 from linli_points.ledger import earn_points
 from linli_points.models import Volunteer, Wish
+from linli_points.words import status_zh
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import (
     WishClaimed,
@@ -82,7 +83,7 @@ async def list_wishes(
     statement = in_scope(select(Wish), Wish, caller)
     if caller.role is Role.RESIDENT:  # their own wishes, whatever their state
         if resident_id not in (None, caller.subject):
-            raise Forbidden("residents may list only their own wishes")
+            raise Forbidden("residents may list only their own wishes", zh="居民只能查看自己的心愿")
         statement = statement.where(col(Wish.resident_id) == caller.subject)
     elif caller.role is Role.VOLUNTEER:
         volunteer = await volunteer_of(session, caller)
@@ -115,7 +116,10 @@ async def move_wish(
     )
     await uow.session.refresh(wish)
     if not result.rowcount:
-        raise WrongWishState(f"this wish changed meanwhile: it is now {wish.status}")
+        raise WrongWishState(
+            f"this wish changed meanwhile: it is now {wish.status}",
+            zh=f"这个心愿刚被别人处理过，现在是「{status_zh(wish.status)}」，请刷新后再看",
+        )
     return wish
 
 
@@ -204,7 +208,9 @@ async def confirm_wish(uow: Work, caller: Caller, wish_id: str) -> Made[Wish]:
     await move_wish(uow, wish, WishStatus.CONFIRMED, confirmed_by=caller.subject)
     volunteer = await uow.session.get(Volunteer, wish.claimant_id) if wish.claimant_id else None
     if volunteer is None:
-        raise WrongWishState("this wish has no claimant to award")
+        raise WrongWishState(
+            "this wish has no claimant to award", zh="这个心愿没有认领的志愿者，无法发放积分"
+        )
     if wish.points_award > 0:
         reason = f"wish fulfilled: {wish.title}"
         await earn_points(

@@ -103,8 +103,8 @@ def attempt_of(request: Request, phone: str, language: str | None) -> sign_in.At
     return sign_in.Attempt(phone, address[:64], language_of(language))
 
 
-def too_many(error: sign_in.TooManyAttempts) -> Response:
-    response = problem(error.status, error.title, error.detail)
+def too_many(error: sign_in.TooManyAttempts, language: str) -> Response:
+    response = problem(error.status, error.title, error.detail_in(language))
     response.headers["Retry-After"] = str(error.retry_after)
     return response
 
@@ -119,7 +119,7 @@ async def sign_in_with_password(
             uow, settings_of(request), attempt, data.password, data.grant_id
         )
     except sign_in.TooManyAttempts as error:
-        return too_many(error)
+        return too_many(error, attempt.language)
     return answer(made.tokens, made.grants)
 
 
@@ -133,7 +133,7 @@ async def request_sign_in_code(
     try:
         expires_at = await codes.request_code(uow, settings_of(request), attempt)
     except sign_in.TooManyAttempts as error:
-        return too_many(error)
+        return too_many(error, attempt.language)
     return CodeSentOut(expires_at=expires_at)
 
 
@@ -145,7 +145,7 @@ async def sign_in_with_code(
     try:
         made = await codes.sign_in_with_code(uow, settings_of(request), attempt, data.code, data.grant_id)
     except sign_in.TooManyAttempts as error:
-        return too_many(error)
+        return too_many(error, attempt.language)
     return answer(made.tokens, made.grants)
 
 

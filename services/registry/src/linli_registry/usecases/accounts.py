@@ -16,7 +16,8 @@ from linli_registry.signing import hash_password, password_matches
 from linli_registry.usecases.tokens import revoke_tokens
 from linli_shared.auth import Caller, Role
 from linli_shared.database import flush_or_conflict
-from linli_shared.errors import Forbidden, Invalid, NotFound
+from linli_shared.errors import Forbidden, Invalid, NotFound, not_found
+from linli_shared.field_labels import ROLE_NAMES
 from linli_shared.ids import new_id
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import in_scope
@@ -38,13 +39,13 @@ async def load_account(session: AsyncSession, caller: Caller, account_id: str) -
     caller.check_role(*ACCOUNT_MANAGERS)
     account = await session.get(Account, account_id)
     if account is None or not sees_scope(caller, account.district, account.community):
-        raise NotFound("account not found")
+        raise not_found("account")
     return account
 
 
 async def check_place(session: AsyncSession, district: str | None, community: str | None) -> None:
     if district is not None and await session.get(District, district) is None:
-        raise NotFound(f"district {district} not found")
+        raise NotFound(f"district {district} not found", zh=f"没有找到街道 {district}")
     if district is not None and community is not None:
         await check_community_exists(session, district, community)
 
@@ -55,21 +56,25 @@ async def check_resident_link(session: AsyncSession, data: AccountIn) -> None:
         return
     resident = await session.get(Resident, data.resident_id)
     if resident is None or (resident.district, resident.community) != (data.district, data.community):
-        raise Invalid("resident_id: no such resident in the account's community")
+        raise Invalid(
+            "resident_id: no such resident in the account's community", zh="账号所在的社区没有这位居民"
+        )
 
 
 @write(replay=load_account)
 async def create_account(uow: Work, caller: Caller, data: AccountIn) -> Made[Account]:
     caller.check_role(*ACCOUNT_MANAGERS)
     if data.community is not None and data.district is None:
-        raise Invalid("community: needs a district")
+        raise Invalid("community: needs a district", zh="填了社区，还须填写所属街道")
     if not sees_scope(caller, data.district, data.community):
-        raise NotFound("community not found")
+        raise not_found("community")
     await check_place(uow.session, data.district, data.community)
     await check_resident_link(uow.session, data)
     phone = normalise_phone(data.phone)
     if not PHONE.match(phone):
-        raise Invalid("phone: digits with an optional leading +, 5-20 of them")
+        raise Invalid(
+            "phone: digits with an optional leading +, 5-20 of them", zh="手机号应为5到20位数字，可以 + 开头"
+        )
     password_hash = await asyncio.to_thread(hash_password, data.password) if data.password else None
     account = Account(
         id=new_id(),
@@ -84,7 +89,9 @@ async def create_account(uow: Work, caller: Caller, data: AccountIn) -> Made[Acc
         created_by=caller.subject,
     )
     uow.session.add(account)
-    await flush_or_conflict(uow.session, "an account with this phone already exists")
+    await flush_or_conflict(
+        uow.session, "an account with this phone already exists", zh="这个手机号已经有账号了"
+    )
     return Made(account.id, account)
 
 
@@ -97,7 +104,9 @@ async def check_manages_every_role(session: AsyncSession, caller: Caller, accoun
     for grant in (await session.exec(statement)).all():
         if not may_grant(caller, Role(grant.role), grant.district, grant.community):
             raise Forbidden(
-                f"the account holds a role ({grant.role}) that role {caller.role.value} may not manage"
+                f"the account holds a role ({grant.role}) that role {caller.role.value} may not manage",
+                zh=f"这个账号有{ROLE_NAMES.get(grant.role, grant.role)}角色，"
+                f"{ROLE_NAMES[caller.role.value]}不能管理它",
             )
 
 
@@ -124,7 +133,7 @@ async def change_account(uow: Work, caller: Caller, account_id: str, data: Accou
 async def load_own_account(session: AsyncSession, caller: Caller, account_id: str) -> Account:
     account = await session.get(Account, account_id)
     if account is None or caller.account != account.id:
-        raise NotFound("account not found")
+        raise not_found("account")
     return account
 
 
@@ -133,7 +142,10 @@ async def change_own_password(uow: Work, caller: Caller, data: PasswordChange) -
     """A signed-in person sets a new password, giving the present one; every other sign-in of
     theirs ends at its next refresh."""
     if caller.account is None:
-        raise NotFound("account not found: this token was not given at sign-in")
+        raise NotFound(
+            "account not found: this token was not given at sign-in",
+            zh="这次登录没有对应的账号，请用手机号登录后再改密码",
+        )
     account = await load_own_account(uow.session, caller, caller.account)
     if not await asyncio.to_thread(password_matches, data.current_password, account.password_hash):
         raise Invalid("current_password: 当前密码不正确。")

@@ -34,6 +34,9 @@ from linli_shared.unit_of_work import Made, UnitOfWork, Work, write
 if TYPE_CHECKING:
     from linli_registry.api.care import CareGroupIn, VisitIn
 
+ALREADY_IN_A_GROUP = "this resident already has a care group"
+ALREADY_IN_A_GROUP_ZH = "这位老人已有关爱小组"
+
 
 @write(replay=load_care_group)
 async def form_care_group(uow: Work, caller: Caller, data: CareGroupIn) -> Made[CareGroup]:
@@ -44,7 +47,7 @@ async def form_care_group(uow: Work, caller: Caller, data: CareGroupIn) -> Made[
     formed_at = domain.check_formed_at(data.formed_at, uow.now) if data.formed_at else uow.now
     existing = (await uow.session.exec(select(CareGroup).where(CareGroup.resident_id == resident.id))).first()
     if existing is not None:
-        raise Conflict("this resident already has a care group")
+        raise Conflict(ALREADY_IN_A_GROUP, zh=ALREADY_IN_A_GROUP_ZH)
     group = CareGroup(
         id=str(uuid.uuid4()),
         district=resident.district,
@@ -54,7 +57,7 @@ async def form_care_group(uow: Work, caller: Caller, data: CareGroupIn) -> Made[
     )
     uow.session.add(group)
     uow.record(formed(group), district=group.district, community=group.community)
-    await flush_or_conflict(uow.session, "this resident already has a care group")
+    await flush_or_conflict(uow.session, ALREADY_IN_A_GROUP, zh=ALREADY_IN_A_GROUP_ZH)
     return Made(group.id, group)
 
 

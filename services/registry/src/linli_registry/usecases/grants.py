@@ -15,7 +15,8 @@ from linli_registry.models import Resident
 from linli_registry.usecases.accounts import check_place, load_account, sees_scope
 from linli_registry.usecases.tokens import revoke_tokens
 from linli_shared.auth import Caller, Role
-from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
+from linli_shared.errors import Conflict, Forbidden, Invalid, not_found
+from linli_shared.field_labels import ROLE_NAMES
 from linli_shared.ids import new_id
 from linli_shared.paging import Page, page_of
 from linli_shared.unit_of_work import Made, Work, write
@@ -29,13 +30,16 @@ async def load_grant(session: AsyncSession, caller: Caller, grant_id: str) -> Ro
     caller.check_role(*GRANT_AUDITORS)
     grant = await session.get(RoleGrant, grant_id)
     if grant is None or not sees_scope(caller, grant.district, grant.community):
-        raise NotFound("grant not found")
+        raise not_found("grant")
     return grant
 
 
 def check_may_grant(caller: Caller, role: Role, district: str | None, community: str | None) -> None:
     if not may_grant(caller, role, district, community):
-        raise Forbidden(f"role {caller.role.value} may not grant or withdraw {role.value} here")
+        raise Forbidden(
+            f"role {caller.role.value} may not grant or withdraw {role.value} here",
+            zh=f"{ROLE_NAMES[caller.role.value]}不能在这里授予或收回{ROLE_NAMES[role.value]}角色",
+        )
 
 
 async def check_fits_account(
@@ -43,15 +47,21 @@ async def check_fits_account(
 ) -> None:
     """A grant lies within the account's own scope; a resident's or volunteer's needs the link."""
     if account.district is not None and district != account.district:
-        raise Invalid("district: outside the account's district")
+        raise Invalid("district: outside the account's district", zh="角色的街道须是账号所在的街道")
     if account.community is not None and community != account.community:
-        raise Invalid("community: outside the account's community")
+        raise Invalid("community: outside the account's community", zh="角色的社区须是账号所在的社区")
     if role is Role.VOLUNTEER and account.volunteer_id is None:
-        raise Invalid("role: a volunteer's account needs its volunteer_id")
+        raise Invalid(
+            "role: a volunteer's account needs its volunteer_id",
+            zh="授予志愿者角色前，账号须先关联志愿者（volunteer_id）",
+        )
     if role is Role.RESIDENT:
         resident = await session.get(Resident, account.resident_id) if account.resident_id else None
         if resident is None or (resident.district, resident.community) != (district, community):
-            raise Invalid("role: a resident's account needs its resident_id, in this community")
+            raise Invalid(
+                "role: a resident's account needs its resident_id, in this community",
+                zh="授予居民角色前，账号须先关联本社区的居民（resident_id）",
+            )
 
 
 @write(replay=load_grant)
@@ -60,7 +70,8 @@ async def grant_role(uow: Work, caller: Caller, account_id: str, data: GrantIn) 
     try:
         district, community = grant_scope(data.role, data.district, data.community)
     except ValueError as error:
-        raise Invalid(str(error)) from error
+        needs = "社区" if data.district else "街道"
+        raise Invalid(str(error), zh=f"授予{ROLE_NAMES[data.role.value]}角色须指定{needs}") from error
     check_may_grant(caller, data.role, district, community)
     await check_place(uow.session, district, community)
     await check_fits_account(uow.session, account, data.role, district, community)
@@ -72,7 +83,7 @@ async def grant_role(uow: Work, caller: Caller, account_id: str, data: GrantIn) 
         col(RoleGrant.withdrawn_at).is_(None),
     )
     if (await uow.session.exec(held)).first() is not None:
-        raise Conflict("the account holds this role here already")
+        raise Conflict("the account holds this role here already", zh="这个账号在这里已经有这个角色了")
     grant = RoleGrant(
         id=new_id(),
         account_id=account.id,

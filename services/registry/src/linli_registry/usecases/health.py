@@ -23,12 +23,16 @@ if TYPE_CHECKING:
     from linli_registry.api.health import HealthRecordIn
 
 
+NO_HEALTH_RECORD = "this resident has no health record"
+NO_HEALTH_RECORD_ZH = "这位居民还没有健康档案"
+
+
 async def load_health_record(session: AsyncSession, caller: Caller, resident_id: str) -> HealthRecord:
     """The record of a resident the caller may see (a replay: the read was recorded the first time)."""
     resident = await load_resident(session, caller, resident_id)
     record = await session.get(HealthRecord, resident.id)
     if record is None:
-        raise NotFound("this resident has no health record")
+        raise NotFound(NO_HEALTH_RECORD, zh=NO_HEALTH_RECORD_ZH)
     return record
 
 
@@ -68,10 +72,13 @@ async def read_health_record(uow: Work, caller: Caller, resident_id: str) -> Mad
             )
         ).first()
         if group is None:
-            raise Forbidden("grid workers read health records only of the elders in their care groups")
+            raise Forbidden(
+                "grid workers read health records only of the elders in their care groups",
+                zh="网格员只能查看自己关爱小组里老人的健康档案",
+            )
     record = await uow.session.get(HealthRecord, resident_id)
     if record is None:
-        raise NotFound("this resident has no health record")
+        raise NotFound(NO_HEALTH_RECORD, zh=NO_HEALTH_RECORD_ZH)
     uow.session.add(
         HealthRecordRead(
             district=resident.district,

@@ -11,7 +11,7 @@ from linli_registry.access import check_community_exists
 from linli_registry.models import Community, District, Grid
 from linli_shared.auth import Caller, Role
 from linli_shared.database import flush_or_conflict
-from linli_shared.errors import Conflict, NotFound
+from linli_shared.errors import Conflict, NotFound, not_found
 from linli_shared.unit_of_work import Made, Work, write
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 async def load_district(session: AsyncSession, caller: Caller, code: str) -> District:
     district = await session.get(District, code)
     if district is None:
-        raise NotFound(f"district {code} not found")
+        raise NotFound(f"district {code} not found", zh=f"没有找到街道 {code}")
     return district
 
 
@@ -29,7 +29,7 @@ async def load_district(session: AsyncSession, caller: Caller, code: str) -> Dis
 async def create_district(uow: Work, caller: Caller, data: DistrictIn) -> Made[District]:
     caller.check_role(Role.CITY_ADMIN)
     if await uow.session.get(District, data.code):
-        raise Conflict(f"district {data.code} already exists")
+        raise Conflict(f"district {data.code} already exists", zh=f"街道 {data.code} 已存在")
     district = District(code=data.code, name=data.name)
     uow.session.add(district)
     return Made(district.code, district)
@@ -45,7 +45,7 @@ async def list_districts(session: AsyncSession, caller: Caller) -> list[District
 async def check_community_exists_by_id(session: AsyncSession, caller: Caller, community_id: str) -> Community:
     community = await session.get(Community, int(community_id))
     if community is None:
-        raise NotFound("community not found")
+        raise not_found("community")
     caller.check_sees(community.district, None, "community")
     return community
 
@@ -55,10 +55,14 @@ async def create_community(uow: Work, caller: Caller, data: CommunityIn) -> Made
     caller.check_role(Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
     caller.check_sees(data.district, None, "district")
     if not await uow.session.get(District, data.district):
-        raise NotFound(f"district {data.district} not found")
+        raise NotFound(f"district {data.district} not found", zh=f"没有找到街道 {data.district}")
     community = Community(district=data.district, code=data.code, name=data.name)
     uow.session.add(community)
-    await flush_or_conflict(uow.session, f"community {data.code} already exists in {data.district}")
+    await flush_or_conflict(
+        uow.session,
+        f"community {data.code} already exists in {data.district}",
+        zh=f"街道 {data.district} 已有社区 {data.code}",
+    )
     return Made(str(community.id), community)
 
 
@@ -73,7 +77,7 @@ async def list_communities(session: AsyncSession, caller: Caller, district: str)
 async def load_grid(session: AsyncSession, caller: Caller, grid_id: str) -> Grid:
     grid = await session.get(Grid, int(grid_id))
     if grid is None:
-        raise NotFound("grid not found")
+        raise not_found("grid")
     caller.check_sees(grid.district, grid.community, "grid")
     return grid
 
@@ -85,7 +89,11 @@ async def create_grid(uow: Work, caller: Caller, data: GridIn) -> Made[Grid]:
     await check_community_exists(uow.session, data.district, data.community)
     grid = Grid(**data.model_dump())
     uow.session.add(grid)
-    await flush_or_conflict(uow.session, f"grid {data.code} already exists in {data.community}")
+    await flush_or_conflict(
+        uow.session,
+        f"grid {data.code} already exists in {data.community}",
+        zh=f"社区 {data.community} 已有网格 {data.code}",
+    )
     return Made(str(grid.id), grid)
 
 

@@ -30,7 +30,7 @@ from linli_shared.contracts.registry import (
     ResidentTagsChanged,
 )
 from linli_shared.database import flush_or_conflict
-from linli_shared.errors import Invalid, NotFound
+from linli_shared.errors import Invalid, not_found
 from linli_shared.events import Event
 from linli_shared.paging import Page, page_of
 from linli_shared.scoping import in_scope
@@ -56,7 +56,7 @@ parallel workers for a query that stops after one page."""
 async def load_household(session: AsyncSession, caller: Caller, household_id: str) -> Household:
     household = await session.get(Household, household_id)
     if household is None:
-        raise NotFound("household not found")
+        raise not_found("household")
     caller.check_sees(household.district, household.community, "household")
     return household
 
@@ -97,7 +97,10 @@ async def register_resident(uow: Work, caller: Caller, data: ResidentIn, *, id_k
     if data.household_id is not None:
         household = await uow.session.get(Household, data.household_id)
         if household is None or (household.district, household.community) != (data.district, data.community):
-            raise Invalid(f"household {data.household_id} does not exist in {data.community}")
+            raise Invalid(
+                f"household {data.household_id} does not exist in {data.community}",
+                zh=f"社区 {data.community} 没有这个户（{data.household_id}）",
+            )
     resident = new_resident(data, id_number, birth_date, id_key=id_key, now=uow.now)
     uow.session.add(resident)
     district, community = resident.district, resident.community
@@ -105,7 +108,9 @@ async def register_resident(uow: Work, caller: Caller, data: ResidentIn, *, id_k
     # Always, even with nothing on record: a consumer learns the contact from this event alone.
     uow.record(contact_changed(resident), district=district, community=community)
     await flush_or_conflict(
-        uow.session, "a resident with this ID number is already registered in the district"
+        uow.session,
+        "a resident with this ID number is already registered in the district",
+        zh="本区已有登记了这个身份证号的居民",
     )
     return Made(resident.id, resident)
 
@@ -262,7 +267,7 @@ async def record_departure(
     resident = await load_resident(uow.session, caller, resident_id, for_update=True)
     domain.check_can_change_status(resident.status)
     if on > uow.now.date():
-        raise Invalid("the date is in the future")
+        raise Invalid("the date is in the future", zh="日期不能晚于今天")
     before = snapshot(resident, ("status", "status_on"))
     keep_change(
         uow,

@@ -23,8 +23,8 @@ class TooManyAttempts(DomainError):
     status = 429
     title = "Too many requests"
 
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str, retry_after: int, *, zh: str | None = None) -> None:
+        super().__init__(detail, zh=zh)
         self.retry_after = retry_after
 
 

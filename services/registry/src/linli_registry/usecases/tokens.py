@@ -19,6 +19,7 @@ from linli_registry.settings import RegistrySettings
 from linli_registry.signing import new_refresh_token, private_key, refresh_token_hash
 from linli_shared.auth import Role, sign_token
 from linli_shared.errors import Forbidden, NotFound, Unauthorized
+from linli_shared.field_labels import ROLE_NAMES
 from linli_shared.ids import new_id
 from linli_shared.unit_of_work import UnitOfWork
 
@@ -46,7 +47,8 @@ def access_token(settings: RegistrySettings, account: Account, grant: RoleGrant,
     try:
         subject = subject_of(role, account.id, account.resident_id, account.volunteer_id)
     except ValueError as error:
-        raise Forbidden(str(error)) from error
+        name = ROLE_NAMES[role.value]
+        raise Forbidden(str(error), zh=f"这个账号还没有关联{name}，不能以{name}身份登录") from error
     return sign_token(
         private_key(signing_key_of(settings, "zh")),
         role=role,
