@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from linli_shared.errors import problem
+from linli_shared.language import language_of
 
 STATUS = 413
 TITLE = "Content too large"
@@ -28,7 +29,9 @@ BATCH_BODY_BYTES = 8 * 1024 * 1024
 full batch with every field filled is 1.5 MB; one whose free text is all at its longest must be split."""
 
 
-def refusal(limit: int) -> str:
+def refusal(limit: int, language: str = "en") -> str:
+    if language == "zh":
+        return f"提交的内容太大：这个接口最多接受 {limit} 字节"
     return f"the request body is larger than {limit} bytes, the most this route takes"
 
 
@@ -130,4 +133,5 @@ async def refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None
     """413 problem+json. The connection is kept: the server discards what still comes of the body
     as it arrives, never holding it, and the caller reads the answer. (Closing it instead resets a
     caller still sending, who then never sees the 413.)"""
-    await problem(STATUS, TITLE, refusal(limit), max_bytes=limit)(scope, receive, send)
+    language = language_of(Headers(scope=scope).get("accept-language"))
+    await problem(STATUS, TITLE, refusal(limit, language), max_bytes=limit)(scope, receive, send)

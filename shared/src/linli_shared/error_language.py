@@ -115,12 +115,21 @@ CHINESE: dict[str, str] = {
     "url_syntax_violation": "{field}应为有效的网址",
     "url_too_long": "{field}最多 {max_length} 个字符",
     "url_scheme": "{field}的网址应以 {expected_schemes} 开头",
-    # the project's own rules (model and field validators): their message, as written
+    # the project's other rules (model and field validators): their message, as written
     "value_error": "{field}不符合要求：{error}",
     "assertion_error": "{field}不符合要求：{error}",
 }
 """The Chinese sentence of each pydantic error type a request can raise; `{field}` is where,
 the other names are the error's `ctx`."""
+
+OWN_TYPES: dict[str, str] = {
+    "cannot_clear": "{field}：这些字段可以改，不能清空：{fields}",
+    "unknown_time_zone": "{field}：没有这个时区 {zone}",
+    "listed_twice": "{field}：第 {position} 位的志愿者 {volunteer} 重复列出",
+    "ends_before_starts": "{field}：结束日期不能早于开始日期",
+}
+"""The project's own rules, raised by its validators as PydanticCustomError of these types (their
+English is the error's own message)."""
 
 NOT_EMPTY = {"string_too_short": "{field}不能为空", "too_short": "{field}不能为空"}
 """What a minimum of one (character or item) says instead."""
@@ -172,7 +181,7 @@ def message(error: Mapping[str, Any], language: Language) -> str:
         loc = loc[:1]  # the rest is the character offset, not a field
     where = where_in_chinese(loc)
     context = dict(error.get("ctx") or {})
-    template = CHINESE.get(kind)
+    template = CHINESE.get(kind) or OWN_TYPES.get(kind)
     if kind in NOT_EMPTY and context.get("min_length") == 1:
         template = NOT_EMPTY[kind]
     if template is None:

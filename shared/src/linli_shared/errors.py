@@ -14,6 +14,13 @@ from linli_shared.field_labels import RECORD_NAMES
 from linli_shared.language import language_of
 
 PROBLEM_JSON = "application/problem+json"
+HTTP_ZH = {
+    404: "没有这个地址",
+    405: "这个地址不接受这种请求方法",
+    413: "提交的内容太大",
+    415: "不支持这种内容类型",
+}
+"""The server's own refusals in Chinese, by status (their detail is Starlette's English)."""
 
 
 class DomainError(Exception):
@@ -92,5 +99,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail), str(error.detail))
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        """The server's own refusals (no such path, method not allowed), in the caller's language."""
+        detail = str(error.detail)
+        if language_of(request.headers.get("accept-language")) == "zh":
+            detail = HTTP_ZH.get(error.status_code, detail)
+        return problem(error.status_code, str(error.detail), detail)

@@ -86,7 +86,7 @@ def assert_refused(response: httpx.Response, limit: int) -> None:
     assert response.headers["content-type"] == PROBLEM_JSON
     problem = response.json()
     assert problem["status"] == 413 and problem["max_bytes"] == limit
-    assert f"larger than {limit} bytes" in problem["detail"]
+    assert f"最多接受 {limit} 字节" in problem["detail"]  # a person is told in Chinese by default
 
 
 async def test_a_body_declared_over_the_limit_is_refused_before_the_app_runs() -> None:
@@ -161,3 +161,13 @@ async def test_every_service_app_refuses_a_body_over_the_setting() -> None:
     assert_refused(batch_refused, BATCH_LIMIT)
     assert refused.headers["x-correlation-id"], "a refusal is still correlated"
     assert calls.count == 0
+
+
+async def test_the_refusal_is_in_english_where_the_caller_prefers_it() -> None:
+    calls = Calls()
+    async with client(make_app(calls)) as http:
+        response = await http.post(
+            "/v1/tags", content=tags_body(LIMIT + 1), headers={"Accept-Language": "en-GB,en;q=0.9"}
+        )
+    assert response.status_code == 413 and calls.count == 0
+    assert f"larger than {LIMIT} bytes" in response.json()["detail"]

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 from pydantic_core import PydanticCustomError, PydanticKnownError, core_schema
 
-from linli_shared.error_language import CHINESE, message, where_in_chinese
+from linli_shared.error_language import CHINESE, OWN_TYPES, message, where_in_chinese
 from linli_shared.errors import PROBLEM_JSON, install_problem_handlers
 from linli_shared.field_labels import FIELD_LABELS
 from linli_shared.language import language_of
@@ -307,3 +307,25 @@ def test_every_label_is_chinese() -> None:
 )
 def test_the_language_is_english_only_when_the_caller_prefers_it(header: str | None, language: str) -> None:
     assert language_of(header) == language
+
+
+OWN_EXAMPLES = {
+    "cannot_clear": ("these fields cannot be cleared: {fields}", {"fields": "full_name"}),
+    "unknown_time_zone": ("unknown time zone {zone}", {"zone": "Mars/Olympus"}),
+    "listed_twice": (
+        "attendee {position}: volunteer {volunteer} is listed twice",
+        {"position": 3, "volunteer": "v-1"},
+    ),
+    "ends_before_starts": ("ends_on must not be before starts_on", {}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OWN_TYPES))
+def test_the_projects_own_rules_are_told_in_both_languages(kind: str) -> None:
+    template, context = OWN_EXAMPLES[kind]
+    raised = PydanticCustomError(kind, template, context)
+    error = {"type": kind, "loc": ("body", "x"), "msg": raised.message(), "ctx": context}
+    chinese = message(error, "zh")
+    assert re.search(r"[\u4e00-\u9fff]", chinese) and raised.message() not in chinese, chinese
+    assert all(str(value) in chinese for value in context.values()), chinese
+    assert message(error, "en") == raised.message()

@@ -235,7 +235,7 @@ async def test_an_attendee_listed_twice_is_refused(client, community, enrol) -> 
 
     answer = await confirm(client, community, activity, lines([volunteer, volunteer], [60, 30]))
 
-    assert answer.status_code == 422 and "listed twice" in answer.text
+    assert answer.status_code == 422 and "重复列出" in answer.text and volunteer["id"] in answer.text
 
 
 async def test_the_same_key_confirms_once_and_racing_twins_answer_alike(client, community, enrol) -> None:

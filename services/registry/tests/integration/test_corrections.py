@@ -335,7 +335,8 @@ async def test_a_care_groups_new_neighbour_is_announced_whole(client, place, reg
 
     assert changed.status_code == 200, changed.text
     assert (changed.json()["neighbour_name"], changed.json()["version"]) == ("楼下王阿姨", 2)
-    assert cleared.status_code == 422
+    assert cleared.status_code == 422 and "neighbour_name" in cleared.json()["detail"]
+    assert "不能清空" in cleared.json()["detail"], "the validator's own rule, told in Chinese too"
     async with client.app.state.session_factory() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
     events = [json.loads(r.envelope)["payload"] for r in rows if r.subject.endswith(".care.group.changed")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field, StrictInt, model_validator
+from pydantic_core import PydanticCustomError
 
 from linli_fund.domain import MAX_FEN, Channel, DonorKind, Purpose
 from linli_shared.schema_types import Code, Strict
@@ -24,7 +25,7 @@ class CampaignIn(Strict):
     @model_validator(mode="after")
     def ends_after_start(self) -> CampaignIn:
         if self.ends_on < self.starts_on:
-            raise ValueError("ends_on must not be before starts_on")
+            raise PydanticCustomError("ends_before_starts", "ends_on must not be before starts_on")
         return self
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from linli_notify.domain import Language
 from linli_notify.usecases import preferences
@@ -44,7 +45,9 @@ class PreferencesIn(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r}") from error
+            raise PydanticCustomError(
+                "unknown_time_zone", "unknown time zone {zone}", {"zone": value}
+            ) from error
         return value
 
 

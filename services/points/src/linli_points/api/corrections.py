@@ -7,10 +7,10 @@ team is dissolved, an activity called off, an item delisted) checks the version 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Response
-from pydantic import AwareDatetime, Field, model_validator
+from fastapi import APIRouter, Response
+from pydantic import AwareDatetime, Field
 
 from linli_points.api.activities import ActivityOut, activity_out
 from linli_points.api.supermarket import ItemOut
@@ -20,39 +20,13 @@ from linli_points.domain.hours import Rounding
 from linli_points.models import Item, Team
 from linli_points.usecases import activity_corrections, corrections
 from linli_shared.auth import CallerDep
-from linli_shared.openapi import problem_response
+from linli_shared.correction_schemas import Correction, IfMatch, Reason, Version
 from linli_shared.schema_types import Strict
 from linli_shared.service import SessionDep
 from linli_shared.unit_of_work import UnitOfWorkDep
 from linli_shared.versions import ChangeOut, Versioned, change_out, etag, parse_if_match
 
 router = APIRouter(prefix="/v1", tags=["corrections"])
-
-IfMatch = Annotated[str | None, Header(description='The ETag the record was read with, e.g. "3".')]
-Version: Any = Field(
-    default=None, ge=1, description="The version you last read, when the request has no If-Match."
-)
-Reason: Any = Field(default="", max_length=500, description="Why, for the record's history.")
-VERSION_REQUIRED: dict[int | str, dict[str, Any]] = {
-    428: problem_response("No version given: send the If-Match header or `version` in the body.")
-}
-
-
-class Correction(Strict):
-    """Only the fields named change; a nullable field sent as null is cleared."""
-
-    unclearable: ClassVar[tuple[str, ...]] = ()
-    """Fields a correction may change but not clear."""
-    version: int | None = Version
-    reason: str = Reason
-
-    @model_validator(mode="after")
-    def not_cleared(self) -> Self:
-        named = self.model_fields_set
-        cleared = [name for name in self.unclearable if name in named and getattr(self, name) is None]
-        if cleared:
-            raise ValueError(f"these fields cannot be cleared: {', '.join(cleared)}")
-        return self
 
 
 class VolunteerCorrectionIn(Correction):
@@ -104,7 +78,7 @@ def tagged(response: Response, record: Versioned) -> Versioned:
     return record
 
 
-@router.patch("/volunteers/{volunteer_id}", response_model=VolunteerOut, responses=VERSION_REQUIRED)
+@router.patch("/volunteers/{volunteer_id}", response_model=VolunteerOut)
 async def correct_volunteer(
     volunteer_id: str,
     data: VolunteerCorrectionIn,
@@ -135,7 +109,7 @@ async def release_volunteer(
     return volunteer_out(tagged(response, volunteer), balance)  # type: ignore[arg-type]
 
 
-@router.patch("/teams/{team_id}", response_model=TeamOut, responses=VERSION_REQUIRED)
+@router.patch("/teams/{team_id}", response_model=TeamOut)
 async def correct_team(
     team_id: str,
     data: TeamCorrectionIn,
@@ -165,7 +139,7 @@ async def dissolve_team(
     return tagged(response, team).model_dump()
 
 
-@router.patch("/activities/{activity_id}", response_model=ActivityOut, responses=VERSION_REQUIRED)
+@router.patch("/activities/{activity_id}", response_model=ActivityOut)
 async def correct_activity(
     activity_id: str,
     data: ActivityCorrectionIn,
@@ -197,7 +171,7 @@ async def cancel_activity(
     return activity_out(tagged(response, activity))  # type: ignore[arg-type]
 
 
-@router.patch("/items/{item_id}", response_model=ItemOut, responses=VERSION_REQUIRED)
+@router.patch("/items/{item_id}", response_model=ItemOut)
 async def correct_item(
     item_id: str,
     data: ItemCorrectionIn,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from linli_points.domain import hours
 from linli_points.domain.hours import Rounding
@@ -32,7 +33,11 @@ class AttendanceBatchIn(Strict):
         seen: set[str] = set()
         for index, line in enumerate(self.attendees):
             if line.volunteer_id in seen:
-                raise ValueError(f"attendee {index + 1}: volunteer {line.volunteer_id} is listed twice")
+                raise PydanticCustomError(
+                    "listed_twice",
+                    "attendee {position}: volunteer {volunteer} is listed twice",
+                    {"position": index + 1, "volunteer": line.volunteer_id},
+                )
             seen.add(line.volunteer_id)
         return self
 

@@ -6,10 +6,10 @@ header (the ETag the record was read with) or `version` in the body."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Literal
 
-from fastapi import APIRouter, Header, Request, Response
-from pydantic import Field, model_validator
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
 
 from linli_registry.api.care import CareGroupOut
 from linli_registry.api.fields import GuardianName, GuardianRelation, OptionalCode, Phone
@@ -17,35 +17,12 @@ from linli_registry.api.residents import id_key, resident_out
 from linli_registry.api.residents_schemas import HouseholdOut, ResidentOut
 from linli_registry.usecases import corrections
 from linli_shared.auth import CallerDep
-from linli_shared.schema_types import Strict
+from linli_shared.correction_schemas import Correction, IfMatch
 from linli_shared.service import SessionDep
 from linli_shared.unit_of_work import UnitOfWorkDep
 from linli_shared.versions import ChangeOut, Versioned, change_out, etag, parse_if_match
 
 router = APIRouter(prefix="/v1", tags=["corrections"])
-
-IfMatch = Annotated[str | None, Header(description='The ETag the record was read with, e.g. "3".')]
-Version: Any = Field(
-    default=None, ge=1, description="The version you last read, when the request has no If-Match."
-)
-Reason: Any = Field(default="", max_length=500, description="Why, for the record's history.")
-
-
-class Correction(Strict):
-    """Only the fields named change; a nullable field sent as null is cleared."""
-
-    unclearable: ClassVar[tuple[str, ...]] = ()
-    """Fields a correction may change but not clear."""
-    version: int | None = Version
-    reason: str = Reason
-
-    @model_validator(mode="after")
-    def not_cleared(self) -> Self:
-        named = self.model_fields_set
-        cleared = [name for name in self.unclearable if name in named and getattr(self, name) is None]
-        if cleared:
-            raise ValueError(f"these fields cannot be cleared: {', '.join(cleared)}")
-        return self
 
 
 class CorrectionIn(Correction):
