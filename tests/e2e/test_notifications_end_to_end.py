@@ -61,7 +61,9 @@ def webhook() -> Iterator[Webhook]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    found.url = f"json://127.0.0.1:{server.server_address[1]}/hook"
+    # Apprise waits 4 s for an answer by default; a loaded CI machine (this server shares the test
+    # process's GIL) has answered later than that, and a send it took as failed was sent again.
+    found.url = f"json://127.0.0.1:{server.server_address[1]}/hook?cto=30&rto=30"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield found
