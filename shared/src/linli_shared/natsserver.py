@@ -47,12 +47,18 @@ connection on the machine takes its local port. A port handed out from that rang
 a client's connection before the server binds it (seen under a loaded CI: a cluster node that never
 started)."""
 PICK = random.SystemRandom()  # not the seeded generator: parallel test workers must not pick alike
+HANDED_OUT: set[int] = set()
+"""Ports this process has handed out: a cluster asks for a dozen before any server binds one, and
+two of them alike would leave a node that cannot start."""
 
 
 def free_port() -> int:
-    """A port nothing listens on now, for a server started next."""
+    """A port nothing listens on now and not handed out before by this process, for a server started next."""
     for _ in range(100):
         port = PICK.choice(LISTEN_PORTS)
+        if port in HANDED_OUT:
+            continue
+        HANDED_OUT.add(port)
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))

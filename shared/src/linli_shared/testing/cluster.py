@@ -88,7 +88,8 @@ class NatsNode:
     def healthy(self) -> bool:
         """Listening, and JetStream current (on a cluster: with a meta leader)."""
         if self.process is None or self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} is not running; see {self.log_path}")
+            last_lines = self.log_path.read_text(errors="replace").splitlines()[-5:]
+            raise RuntimeError(f"{self.name} is not running; see {self.log_path}: " + " | ".join(last_lines))
         try:
             return self.monitoring("/healthz").status_code == 200
         except httpx.HTTPError:
