@@ -10,13 +10,18 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from linli_registry.domain import ID_CHECK_CHARS, ID_WEIGHTS
 
 WRK_THREADS = int(os.environ.get("LINLI_BENCH_WRK_THREADS", "2"))
+PROFILE_DIR = os.environ.get("LINLI_BENCH_PROFILE")
+"""Where py-spy (when installed) writes a collapsed-stack profile of each timed run's server; unset: none."""
 EPOCH_1940 = -946771200  # 1940-01-01T00:00Z: birth dates of generated ID numbers count from it
 
 LUA = """
@@ -108,6 +113,24 @@ def load_average() -> str:
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+@contextmanager
+def profiled(processes: list[int], name: str) -> Iterator[None]:
+    """py-spy sampling the serving process (the last: a worker when there are several) meanwhile."""
+    spy = shutil.which("py-spy")
+    if PROFILE_DIR is None or spy is None:
+        yield
+        return
+    out = Path(PROFILE_DIR) / f"{name}-{processes[-1]}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [spy, "record", "--format", "raw", "--nonblocking", "-r", "200", "-o", str(out)]
+    recorder = subprocess.Popen([*command, "-p", str(processes[-1])], stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=30)
+
+
 def server_processes(pid: int) -> list[int]:
     """The uvicorn process and its workers (its children), read from /proc."""
     children = []
@@ -161,7 +184,8 @@ def run_wrk(
     cpu_before = cpu_seconds(processes)
     duration = f"-d{max(1, round(seconds))}s"  # whole seconds: wrk takes no fractions
     command = [binary, f"-t{WRK_THREADS}", f"-c{connections}", duration, "--timeout", "30s"]
-    done = subprocess.run([*command, "-s", str(path), url], capture_output=True, text=True, check=False)
+    with profiled(processes, path.stem):
+        done = subprocess.run([*command, "-s", str(path), url], capture_output=True, text=True, check=False)
     cpu_after = cpu_seconds(processes)
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
     if done.returncode != 0 or line is None:

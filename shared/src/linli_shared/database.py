@@ -38,9 +38,11 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
     """
     if not is_sqlite(url):
         options.setdefault("pool_recycle", RECYCLE_SECONDS)
+        options.setdefault("max_overflow", 0)  # beyond the pool a request waits, never opens a connection
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "checkout", refuse_dropped)
         return engine
+    options.pop("pool_size", None)  # SQLite: one file, its own pool
     engine = create_async_engine(url, async_creator=sqlite_connector(url), **options)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -68,12 +70,18 @@ def refuse_dropped(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     a connection closed once the loop has seen the server's goodbye, and an idle connection whose
     socket is readable has one unread (a terminated backend sends FATAL 57P01, then EOF).
     """
-    connection = getattr(dbapi_connection, "_connection", None)  # asyncpg's, under SQLAlchemy's adapter
-    if connection is None:
-        return
-    if connection.is_closed() or _unread_input(connection):
+    if looks_dropped(dbapi_connection):
         log.info("pooled PostgreSQL connection was dropped by the server; taking a fresh one")
         raise DisconnectionError("pooled connection dropped by the server")
+
+
+def looks_dropped(dbapi_connection: Any) -> bool:
+    """Whether an idle asyncpg connection (under SQLAlchemy's adapter) is closed or has unread input
+    (a server's goodbye), told without a round trip; False where that cannot be told."""
+    connection = getattr(dbapi_connection, "_connection", None)
+    if connection is None:
+        return False
+    return bool(connection.is_closed()) or _unread_input(connection)
 
 
 def _unread_input(connection: Any) -> bool:

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from linli_shared.database import looks_dropped
 
 log = logging.getLogger(__name__)
 
 TAKE = text("SELECT pg_try_advisory_lock(:key)")
 STILL_HERE = text("SELECT 1")
 GIVE_UP = text("SELECT pg_advisory_unlock(:key)")
+PING_SECONDS = 5.0
+"""Between passes the lead's connection is checked without a round trip (a server that ended it has
+sent its goodbye); a real query confirms it at least this often, for a link that died silently."""
 
 
 def lock_key(name: str) -> int:
@@ -35,6 +41,7 @@ class Leadership:
         self._job = job
         self._key = {"key": lock_key(job)}
         self._connection: AsyncConnection | None = None
+        self._next_ping = 0.0
 
     @property
     def shared(self) -> bool:
@@ -47,8 +54,11 @@ class Leadership:
         if not self.shared:
             return True
         if self._connection is not None:
+            if not await self._looks_dropped() and time.monotonic() < self._next_ping:
+                return True  # alive as far as can be told without a round trip
             try:
                 await self._connection.execute(STILL_HERE)
+                self._next_ping = time.monotonic() + PING_SECONDS
                 return True
             except (DBAPIError, OSError) as error:
                 log.warning("%s: lead lost: %r", self._job, error)
@@ -71,7 +81,13 @@ class Leadership:
             return False
         log.info("%s: this process leads", self._job)
         self._connection = connection
+        self._next_ping = time.monotonic() + PING_SECONDS
         return True
+
+    async def _looks_dropped(self) -> bool:
+        assert self._connection is not None
+        raw = await self._connection.get_raw_connection()
+        return looks_dropped(raw.dbapi_connection)
 
     async def release(self) -> None:
         """Hand the lead over (on stop), so another process need not wait for this one to exit."""

@@ -104,6 +104,7 @@ class OutboxRelay:
         *,
         service: str,
         poll_seconds: float = 0.5,
+        linger_seconds: float = 0.0,
         batch_size: int = 500,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -111,6 +112,7 @@ class OutboxRelay:
         self._publisher = publisher
         self._service = service
         self._poll_seconds = poll_seconds
+        self._linger_seconds = linger_seconds
         self._batch_size = batch_size
         self._clock = clock
         self._wakeup = asyncio.Event()
@@ -212,10 +214,16 @@ class OutboxRelay:
 
     async def _relay(self) -> None:
         in_flight: Batch | None = None
+        backlog = False
         while not (self._stopping and in_flight is None):
+            if not backlog and not self._stopping and self._linger_seconds:
+                # under a steady stream of writes, one pass takes all that committed meanwhile,
+                # rather than a pass (three round trips) for each
+                await asyncio.sleep(self._linger_seconds)
             # one relay per database at a time, or two would interleave their batches' publishes
             leading = not self._stopping and await self._leadership.held()
             claimed = await self._guarded(self._claim_and_send()) if leading else None
+            backlog = claimed is not None and len(claimed.rows) == self._batch_size
             published = await self._guarded(self._finish(in_flight)) if in_flight is not None else 0
             in_flight = None
             if claimed is not None and claimed.overlaps:

@@ -180,11 +180,17 @@ def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncCont
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging()
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
         await upgrade_to_head(engine, spec.migrations)
         session_factory = make_session_factory(engine)
         bus = await build_bus(spec, session_factory)
-        relay = OutboxRelay(session_factory, bus, service=spec.name, poll_seconds=settings.relay_poll_seconds)
+        relay = OutboxRelay(
+            session_factory,
+            bus,
+            service=spec.name,
+            poll_seconds=settings.relay_poll_seconds,
+            linger_seconds=settings.relay_linger_seconds,
+        )
         session_factory.configure(info=relay_session_info(relay))
         document_events(bus.spec_broker, spec.publishes)
         subscribe_inboxes(spec, bus, session_factory)

@@ -17,6 +17,16 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LINLI_", extra="ignore", populate_by_name=True)
 
     database_url: str
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        validation_alias="LINLI_DATABASE_POOL_SIZE",
+        description="PostgreSQL connections each process may keep open (workers x replicas x this must"
+        " stay under the server's max_connections). Requests beyond it wait for one:"
+        " a connection opened per request and closed after (SQLAlchemy's overflow) costs more than"
+        " the request (measured: 79 sessions opened for 160 donations at 8 in flight, pool of 5).",
+    )
     http_port: int
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="LINLI_NATS_URL")
     jwt_secret: Annotated[SecretStr, Field(min_length=32)] | None = Field(
@@ -58,6 +68,13 @@ class ServiceSettings(BaseSettings):
         default=True, description="Publish the outbox; off only to run the relay elsewhere."
     )
     relay_poll_seconds: float = Field(default=0.5, gt=0)
+    relay_linger_seconds: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="How long the relay lets commits gather before a pass: one pass (three round trips)"
+        " publishes them all, at the cost of this much more latency.",
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1024,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import nats
 import pytest
 from nats.js import JetStreamContext
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -326,6 +326,52 @@ async def test_of_two_running_relays_one_leads_and_the_other_takes_over_when_it_
         assert publishers[1 - leader].sent == [e.event_id for e in later], "the other took over, in order"
     finally:
         for relay in relays:
+            relay.stop()
+        await asyncio.gather(*running)
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_leader_whose_lock_the_server_ended_stops_publishing_at_once(
+    pg_database_url: str, js, district
+) -> None:
+    """Between passes the lead is checked without a round trip; a lock connection the server ended
+    must still end the lead on the next pass, not at the next real ping seconds later."""
+    engine = make_engine(pg_database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all, tables=[OutboxMessage.__table__])
+    factory = make_session_factory(engine)
+    first, second = JetStreamPublisher(js), JetStreamPublisher(js)
+    leading = OutboxRelay(factory, first, service="test", poll_seconds=0.01, batch_size=10)
+    running = [asyncio.create_task(leading.run())]
+    standing_by = OutboxRelay(factory, second, service="test", poll_seconds=0.01, batch_size=10)
+    try:
+        before = make_envelope(district, "r0")
+        await stage(factory, [before])
+
+        async def first_sent() -> bool:
+            return len(first.sent) == 1
+
+        await eventually(first_sent)
+        running.append(asyncio.create_task(standing_by.run()))
+        async with engine.connect() as admin:
+            ended = await admin.scalar(
+                text("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'")
+            )
+        assert ended == 1
+        later = [make_envelope(district, f"s{i}") for i in range(20)]
+        for envelope in later:  # one at a time: each gives both relays a pass
+            await stage(factory, [envelope])
+
+        async def all_sent() -> bool:
+            return len(first.sent) + len(second.sent) == 21
+
+        await eventually(all_sent)
+        taken_by_first = [e for e in first.sent if e != before.event_id]
+        assert sorted([*taken_by_first, *second.sent]) == sorted(e.event_id for e in later)
+        assert taken_by_first == [] or second.sent == [], "never two relays publishing at once"
+    finally:
+        for relay in (leading, standing_by):
             relay.stop()
         await asyncio.gather(*running)
         await engine.dispose()

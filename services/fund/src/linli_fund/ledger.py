@@ -9,12 +9,13 @@ waits for the first's row lock and then finds too little left.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Update, bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
@@ -24,7 +25,7 @@ from linli_fund import domain
 from linli_fund.domain import EntryKind, Fund, GuardedMove, InsufficientFunds, Line
 from linli_fund.domain.labels import GUARDED_LABELS, label
 from linli_fund.models import Account, Commitment, GuardedBalance, JournalEntry, Posting
-from linli_shared.bulk import insert_rows
+from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import CHINA_TIME
 from linli_shared.reference import KnownToExist
 
@@ -88,30 +89,44 @@ async def lock_books(session: AsyncSession, district: str, community: str) -> No
     await lock_guarded(session, district, community, domain.GUARDED)
 
 
+GUARDED = table_of(GuardedBalance)
+
+
+@functools.cache
+def guarded_update(taking: bool, releasing: bool) -> Update:
+    """UPDATE of one guarded row, built once per kind of move (SQLAlchemy caches its compiled form):
+    `taking` adds the check that what is available covers it, `releasing` that the reserve does."""
+    statement = (
+        update(GUARDED)
+        .where(GUARDED.c.district == bindparam("of_district"))
+        .where(GUARDED.c.community == bindparam("of_community"))
+        .where(GUARDED.c.name == bindparam("of_name"))
+        .values(
+            balance=GUARDED.c.balance + bindparam("add_balance"),
+            reserved=GUARDED.c.reserved + bindparam("add_reserved"),
+        )
+        .returning(GUARDED.c.balance)
+    )
+    if taking:
+        statement = statement.where(GUARDED.c.balance - GUARDED.c.reserved >= bindparam("taken"))
+    if releasing:
+        statement = statement.where(GUARDED.c.reserved >= bindparam("released"))
+    return statement
+
+
 async def move_guarded(
     session: AsyncSession, district: str, community: str, name: str, move: GuardedMove
 ) -> None:
     """Move one guarded row in one conditional UPDATE: what is available (balance − reserved) may
     shrink only as far as zero, and a release only frees what is reserved."""
-    statement = (
-        update(GuardedBalance)
-        .where(
-            col(GuardedBalance.district) == district,
-            col(GuardedBalance.community) == community,
-            col(GuardedBalance.name) == name,
-        )
-        .values(
-            balance=GuardedBalance.balance + move.balance, reserved=GuardedBalance.reserved + move.reserved
-        )
-        .returning(col(GuardedBalance.balance))
-    )
-    if move.available < 0:
-        statement = statement.where(
-            col(GuardedBalance.balance) - col(GuardedBalance.reserved) >= -move.available
-        )
-    if move.reserved < 0:
-        statement = statement.where(col(GuardedBalance.reserved) >= -move.reserved)
-    if (await session.exec(statement)).scalar_one_or_none() is None:
+    taking, releasing = move.available < 0, move.reserved < 0
+    values: dict[str, str | int] = {"of_district": district, "of_community": community, "of_name": name}
+    values |= {"add_balance": move.balance, "add_reserved": move.reserved}
+    values |= {"taken": -move.available} if taking else {}
+    values |= {"released": -move.reserved} if releasing else {}
+    connection = await session.connection()
+    moved = await connection.execute(guarded_update(taking, releasing), values)
+    if moved.scalar_one_or_none() is None:
         if move.reserved < 0 and move.balance == 0:
             raise InsufficientFunds(
                 f"{name} has less than {-move.reserved} fen reserved",

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlmodel import col, select
+from sqlalchemy import bindparam, func, update
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import bulk, domain, ledger
@@ -25,7 +25,7 @@ from linli_fund.domain import Channel, DonationStatus, DonorKind, EntryKind, Fun
 from linli_fund.domain.labels import SOURCE_LABELS, label
 from linli_fund.models import Campaign, Donation, ReceiptCounter
 from linli_shared.auth import Caller
-from linli_shared.bulk import insert_rows
+from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import CHINA_TIME, china_day
 from linli_shared.contracts.fund import DonationReceived
 from linli_shared.errors import Invalid
@@ -54,6 +54,15 @@ async def campaign_progress(session: AsyncSession, campaign_id: str) -> tuple[in
 
 
 COUNTERS = KnownToExist()
+RECEIPT_COUNTERS = table_of(ReceiptCounter)
+TAKE_RECEIPTS = (  # built once, like every statement on a hot path: SQLAlchemy caches its compiled form
+    update(RECEIPT_COUNTERS)
+    .where(RECEIPT_COUNTERS.c.district == bindparam("of_district"))
+    .where(RECEIPT_COUNTERS.c.community == bindparam("of_community"))
+    .where(RECEIPT_COUNTERS.c.year == bindparam("of_year"))
+    .values(last_number=RECEIPT_COUNTERS.c.last_number + bindparam("count"))
+    .returning(RECEIPT_COUNTERS.c.last_number)
+)
 """A year's receipt counter of a community, once made, is never deleted."""
 
 
@@ -74,17 +83,9 @@ async def next_receipt_sequence(
 
     if not await COUNTERS.exists(session, (district, community, year), counter_exists):
         await ledger.insert_missing(session, ReceiptCounter, [counter])
-    statement = (
-        update(ReceiptCounter)
-        .where(
-            col(ReceiptCounter.district) == district,
-            col(ReceiptCounter.community) == community,
-            col(ReceiptCounter.year) == year,
-        )
-        .values(last_number=ReceiptCounter.last_number + count)
-        .returning(col(ReceiptCounter.last_number))
-    )
-    return int((await session.exec(statement)).scalar_one())
+    connection = await session.connection()
+    taken = {"of_district": district, "of_community": community, "of_year": year, "count": count}
+    return int((await connection.execute(TAKE_RECEIPTS, taken)).scalar_one())
 
 
 async def booked_at(uow: Work, data: DonationIn, day: date) -> datetime:
