@@ -3,17 +3,17 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := registry points fund notify
-PACKAGES := -e shared $(foreach s,$(SERVICES),-e services/$(s))
+PACKAGES := -e shared $(foreach s,$(SERVICES) console,-e services/$(s))
 STAMP := $(VENV)/.installed
 # Tests mostly wait on PostgreSQL and NATS, so more workers than cores pay; a file's tests share a worker.
 TEST_WORKERS ?= 4
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-unit test-integration test-e2e test-cluster cluster test-compose lint fmt bench bench-scale shape up down venv clean
+.PHONY: run test test-unit test-integration test-e2e test-cluster test-browser cluster test-compose lint fmt bench bench-scale shape up down venv clean
 
 venv: $(STAMP)
 
-$(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+$(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml $(foreach s,$(SERVICES) console,services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip -c constraints.txt
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip install --quiet $(PACKAGES) -r requirements-dev.txt
@@ -23,11 +23,12 @@ run: $(STAMP)
 	$(BIN)/linli run
 
 test: $(STAMP)
-	$(BIN)/pytest $(PARALLEL) -m "not cluster"
+	$(BIN)/pytest $(PARALLEL) -m "not cluster and not browser"
 	$(MAKE) test-cluster
+	$(MAKE) test-browser
 
 test-unit: $(STAMP)
-	$(BIN)/pytest $(PARALLEL) -m "not integration and not e2e and not cluster"
+	$(BIN)/pytest $(PARALLEL) -m "not integration and not e2e and not cluster and not browser"
 
 test-integration: $(STAMP)
 	$(BIN)/pytest $(PARALLEL) -m integration
@@ -38,6 +39,11 @@ test-e2e: $(STAMP)
 # One test at a time: each starts its own 3-node cluster, district leaf node and service replicas.
 test-cluster: $(STAMP)
 	$(BIN)/pytest -p no:xdist -m cluster tests/cluster $(if $(CLUSTER_JUNIT),--junitxml=$(CLUSTER_JUNIT))
+
+# Debian's Chromium (apt-get install chromium fonts-noto-cjk) through each role's day in 邻里工作台,
+# at phone and desktop sizes, on SQLite and PostgreSQL; screenshots in var/browser/.
+test-browser: $(STAMP)
+	$(BIN)/pytest -p no:xdist -m browser tests/browser $(if $(BROWSER_JUNIT),--junitxml=$(BROWSER_JUNIT))
 
 # The city hub (3 nodes), district "north" as a leaf, two replicas of each service on PostgreSQL
 # (LINLI_TEST_PG_URL); Ctrl-C stops it all.

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from linli_shared.auth import Role, issue_token
+from linli_shared.console_demo import console_installed, demo_accounts, print_console, start_console
 from linli_shared.natsserver import NatsServer, port_answers
 from linli_shared.processes import ServiceProcess
 
@@ -123,7 +124,6 @@ def print_welcome(children: list[ServiceProcess], secrets: dict[str, str], var: 
             "  the demo's overdue visit alerts a grid worker within a minute and, unacknowledged,"
             f" climbs to the community worker {DEMO_LADDER_SECONDS // 60} minutes later"
         )
-    print("Ctrl-C stops everything.")
 
 
 def run_stack(var: Path, secrets: dict[str, str], *, load_demo: bool) -> int:
@@ -149,9 +149,18 @@ def run_stack(var: Path, secrets: dict[str, str], *, load_demo: bool) -> int:
         for child in children:
             child.wait_healthy()
             print(f"{child.name:<9} {child.url}/docs   (log: {child.log_path})")
+        urls = {child.name: child.url for child in children if child.running()}
         if load_demo:
-            load_demos({child.name: child.url for child in children if child.running()}, secrets)
-        print_welcome(children, secrets, var)
+            load_demos(urls, secrets)
+        console = None
+        if console_installed():
+            console = start_console(var, children)
+            children.append(console)
+            console.wait_healthy()
+        print_welcome([c for c in children if c is not console], secrets, var)
+        if console is not None:
+            print_console(console, demo_accounts(urls, secrets, var, DEMO) if load_demo else None)
+        print("Ctrl-C stops everything.")
         while all(child.running() for child in children):
             time.sleep(0.5)
         print("a service exited; see its log under", var / "logs")

@@ -19,6 +19,7 @@ from linli_registry.settings import RegistrySettings
 from linli_shared import auth
 from linli_shared.auth import Role, issue_token
 from linli_shared.clock import utc_now
+from linli_shared.testing.communities import registered_place
 from linli_shared.testing.http import TEST_JWT_SECRET, bearer, running_app
 from linli_shared.testing.signing import jwks_of, new_signing_key_pem, signed_bearer
 
@@ -48,13 +49,8 @@ async def registry(tmp_path: Path, nats_url: str) -> AsyncIterator[httpx.AsyncCl
 
 async def signed_in_worker(registry: httpx.AsyncClient) -> str:
     """A community worker's account made in the registry and signed in with its password."""
-    district, community = f"d{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}"
+    district, community = await registered_place(registry)
     admin = bearer(Role.CITY_ADMIN, None)
-    for path, body in (
-        ("/v1/districts", {"code": district, "name": "高桥营街道"}),
-        ("/v1/communities", {"district": district, "code": community, "name": "东李庄社区"}),
-    ):
-        assert (await registry.post(path, json=body, headers=admin)).status_code == 201
     phone = f"138{uuid.uuid4().int % 10**8:08d}"
     account = {"phone": phone, "display_name": "张敏", "password": "长城-long-enough-1", "district": district,
                "community": community}  # fmt: skip

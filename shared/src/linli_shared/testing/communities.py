@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,3 +68,15 @@ async def feed_resident(
     envelope = registered(community, resident_id, **details)  # type: ignore[arg-type]
     assert await apply_once(session_factory, consumer, envelope, apply)
     return resident_id
+
+
+async def registered_place(registry: httpx.AsyncClient) -> tuple[str, str]:
+    """A new district (高桥营街道) and community (东李庄社区) made in the registry by a city admin."""
+    district, community = f"d{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}"
+    admin = bearer(Role.CITY_ADMIN, None)
+    for path, body in (
+        ("/v1/districts", {"code": district, "name": "高桥营街道"}),
+        ("/v1/communities", {"district": district, "code": community, "name": "东李庄社区"}),
+    ):
+        assert (await registry.post(path, json=body, headers=admin)).status_code == 201
+    return district, community

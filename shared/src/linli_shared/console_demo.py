@@ -1,0 +1,158 @@
+"""`linli run`'s console: 邻里工作台 started in front of the services, and demo accounts to sign
+in with (one per role), made through the registry's API as this development stack's city admin."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import secrets as token_source
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from linli_shared.auth import Role, issue_token
+from linli_shared.processes import ServiceProcess
+
+CONSOLE_PORT = 8100
+"""邻里工作台 (services/console): not in SERVICES, which lists the services that keep data and publish."""
+DEMO_ACCOUNTS_FILE = "demo-accounts.json"
+DEMO_ACCOUNTS = [
+    (Role.COMMUNITY_WORKER, "10000000001", "张社工"),
+    (Role.GRID_WORKER, "10000000002", "李网格"),
+    (Role.FUND_OFFICER, "10000000003", "王会计"),
+    (Role.DISTRICT_ADMIN, "10000000004", "赵主任"),
+    (Role.AUDITOR, "10000000005", "孙审计"),
+]
+"""Who can sign in to the demo console, one account per role that needs no link to a resident or a
+volunteer. The numbers start with 100, which no real mobile number does."""
+
+
+def console_installed() -> bool:
+    return importlib.util.find_spec("linli_console.app") is not None
+
+
+def start_console(var: Path, children: list[ServiceProcess]) -> ServiceProcess:
+    """The console in front of the services just started; plain HTTP here, so cookies are not Secure."""
+    urls = {child.name: child.url for child in children}
+    env = {f"LINLI_CONSOLE_{name.upper()}_URL": url for name, url in urls.items()}
+    env |= {"LINLI_CONSOLE_HTTP_PORT": str(CONSOLE_PORT), "LINLI_CONSOLE_COOKIE_SECURE": "false"}
+    console = ServiceProcess("console", CONSOLE_PORT, env, var / "logs" / "console.log")
+    console.start()
+    return console
+
+
+def demo_password(var: Path) -> str:
+    """The demo accounts' password: made once on this machine, kept in var/ (never in the repo)."""
+    path = var / DEMO_ACCOUNTS_FILE
+    if path.exists():
+        return str(json.loads(path.read_text())["password"])
+    password = token_source.token_urlsafe(9)
+    path.write_text(json.dumps({"password": password}))
+    path.chmod(0o600)
+    return password
+
+
+def make_demo_accounts(
+    registry_url: str, secrets: dict[str, str], password: str, place: tuple[str, str]
+) -> dict[Role, str]:
+    """An account with the demo password for each role of DEMO_ACCOUNTS, made once through the
+    registry's API as a city admin of this development stack; their ids by role."""
+    district, community = place
+    admin = {
+        "Authorization": "Bearer "
+        + issue_token(secrets["LINLI_JWT_SECRET"], role=Role.CITY_ADMIN, district=None)
+    }
+    made: dict[Role, str] = {}
+    with httpx.Client(base_url=registry_url, headers=admin, timeout=30) as client:
+        for role, phone, name in DEMO_ACCOUNTS:
+            scope = {"district": district, "community": None if role in DISTRICT_ROLES else community}
+            found = client.get("/v1/accounts", params={"phone": phone}).raise_for_status().json()["items"]
+            if found:
+                account_id = str(found[0]["id"])
+            else:
+                body = {"phone": phone, "display_name": name, "password": password, **scope}
+                account_id = str(client.post("/v1/accounts", json=body).raise_for_status().json()["id"])
+            grants = client.get("/v1/grants", params={"account_id": account_id}).raise_for_status().json()
+            if not any(g["role"] == role.value and not g["withdrawn_at"] for g in grants["items"]):
+                client.post(f"/v1/accounts/{account_id}/grants", json={"role": role.value, **scope})
+            made[role] = account_id
+    return made
+
+
+DISTRICT_ROLES = {Role.DISTRICT_ADMIN, Role.AUDITOR}
+
+
+def give_grid_worker_a_day(
+    registry_url: str, secrets: dict[str, str], accounts: dict[Role, str], place: tuple[str, str]
+) -> None:
+    """Two elders without a care group join the demo grid worker's: one to visit within the hour,
+    one whose visit was missed (its alert reaches the grid worker, and climbs if not acknowledged).
+
+    Done once: a grid worker who has groups already keeps them as they are."""
+    district, community = place
+    secret = secrets["LINLI_JWT_SECRET"]
+    grid_worker, community_worker = accounts[Role.GRID_WORKER], accounts[Role.COMMUNITY_WORKER]
+    worker = issue_token(
+        secret, role=Role.COMMUNITY_WORKER, district=district, community=community, subject=community_worker
+    )
+    with httpx.Client(
+        base_url=registry_url, headers={"Authorization": f"Bearer {worker}"}, timeout=30
+    ) as client:
+        groups = every_item(client, "/v1/care-groups", {})
+        if any(g["grid_worker"] == grid_worker for g in groups):
+            return
+        in_groups = {g["resident_id"] for g in groups}
+        elders = [
+            r for r in every_item(client, "/v1/residents", {}) if r["age"] >= 60 and r["id"] not in in_groups
+        ]
+        now = datetime.now(UTC)
+        plans = ((24, now - timedelta(hours=23, minutes=30)), (1, now - timedelta(hours=3)))
+        for elder, (every_hours, formed_at) in zip(elders, plans, strict=False):
+            body = {
+                "resident_id": elder["id"],
+                "community_worker": community_worker,
+                "grid_worker": grid_worker,
+                "neighbour_name": "赵大妈",
+                "visit_every_hours": every_hours,
+                "formed_at": formed_at.isoformat(),
+            }
+            client.post("/v1/care-groups", json=body).raise_for_status()
+
+
+def every_item(client: httpx.Client, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    query: dict[str, str | int] = {**params, "limit": 500}
+    while True:
+        page = client.get(path, params=query).raise_for_status().json()
+        items.extend(page["items"])
+        if not page.get("next_cursor"):
+            return items
+        query["cursor"] = page["next_cursor"]
+
+
+def demo_accounts(
+    urls: dict[str, str], secrets: dict[str, str], var: Path, place: tuple[str, str]
+) -> str | None:
+    """The demo's console accounts and the grid worker's day; the password, or None if not made."""
+    if "registry" not in urls:
+        print("demo accounts not made: the registry is not running")
+        return None
+    password = demo_password(var)
+    try:
+        accounts = make_demo_accounts(urls["registry"], secrets, password, place)
+        give_grid_worker_a_day(urls["registry"], secrets, accounts, place)
+    except (httpx.HTTPError, KeyError, ValueError) as error:  # a convenience: never takes the stack down
+        print(f"demo accounts not made: {error}")
+        return None
+    return password
+
+
+def print_console(console: ServiceProcess, password: str | None) -> None:
+    print(f"\n邻里工作台 (the console): {console.url}/")
+    if password is None:
+        return
+    print(f"  demo accounts, password {password} (kept in var/{DEMO_ACCOUNTS_FILE}):")
+    for role, phone, name in DEMO_ACCOUNTS:
+        print(f"    {role.value:<17} {phone}  {name}")
