@@ -38,7 +38,10 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
     """
     if not is_sqlite(url):
         options.setdefault("pool_recycle", RECYCLE_SECONDS)
-        options.setdefault("max_overflow", 0)  # beyond the pool a request waits, never opens a connection
+        # Beyond the pool, as many again for a burst (a request that holds two sessions must never
+        # wait on itself); those are closed when given back with no one waiting, so the pool itself
+        # must cover the usual number in flight (LINLI_DATABASE_POOL_SIZE).
+        options.setdefault("max_overflow", options.get("pool_size", 5))
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "checkout", refuse_dropped)
         return engine

@@ -22,10 +22,10 @@ class ServiceSettings(BaseSettings):
         ge=1,
         le=200,
         validation_alias="LINLI_DATABASE_POOL_SIZE",
-        description="PostgreSQL connections each process may keep open (workers x replicas x this must"
-        " stay under the server's max_connections). Requests beyond it wait for one:"
-        " a connection opened per request and closed after (SQLAlchemy's overflow) costs more than"
-        " the request (measured: 79 sessions opened for 160 donations at 8 in flight, pool of 5).",
+        description="PostgreSQL connections each process keeps open, and as many again for a burst"
+        " (workers x replicas x twice this must stay under the server's max_connections). The pool must"
+        " cover the requests usually in flight: a connection opened beyond it is closed when given back"
+        " (measured: 79 sessions opened for 160 donations at 8 in flight with a pool of 5).",
     )
     http_port: int
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="LINLI_NATS_URL")
