@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from linli_console.forms import form_of, safe_next
+from linli_console.navigation import landing_path
 from linli_console.places import signed_in
 from linli_console.rendering import render
 from linli_console.services import Refusal, Services, refusal_of
@@ -106,8 +107,7 @@ async def landing(request: Request) -> Response:
     """Each role lands on the page for their day."""
     desk = Desk(request)
     person = await desk.person()
-    target = "/today" if person.role in CARE_DAY_ROLES else "/home"
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(landing_path(person.role), status_code=303)
 
 
 @router.get("/home")

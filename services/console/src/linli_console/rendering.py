@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from linli_console import words
+from linli_console import navigation, words
 from linli_console.day import Urgency
 from linli_shared.clock import utc_now
 
@@ -19,6 +19,7 @@ TEMPLATES.env.filters["span"] = words.span
 TEMPLATES.env.globals["KIND_NAMES"] = words.KIND_NAMES
 TEMPLATES.env.globals["RUNG_NAMES"] = words.RUNG_NAMES
 TEMPLATES.env.globals["Urgency"] = Urgency
+TEMPLATES.env.globals["menu"] = navigation.menu
 
 
 def render(
