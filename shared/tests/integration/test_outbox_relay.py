@@ -356,7 +356,10 @@ async def test_a_leader_whose_lock_the_server_ended_stops_publishing_at_once(
         running.append(asyncio.create_task(standing_by.run()))
         async with engine.connect() as admin:
             ended = await admin.scalar(
-                text("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'")
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
             )
         assert ended == 1
         later = [make_envelope(district, f"s{i}") for i in range(20)]
