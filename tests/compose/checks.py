@@ -83,6 +83,25 @@ def only_registry_tokens_pass(client: httpx.Client, people: SignedIn) -> None:
         assert refused.status_code == 401, (service, refused.text)
 
 
+CONSOLE = "http://127.0.0.1:8100"
+
+
+def console_signs_the_admin_in(client: httpx.Client, people: SignedIn) -> None:
+    """The first admin signs in through 邻里工作台's form; the registry's tokens come back as cookies
+    only, and the admin's landing page (我能做什么) renders with them."""
+    people.admin()  # made on the registry, with people.password
+    form = {"phone": FIRST_ADMIN_PHONE, "password": people.password}
+    answer = client.post(CONSOLE + "/sign-in", data=form, headers={"Origin": CONSOLE}, timeout=30)
+    assert answer.status_code == 303, answer.text
+    assert people.password not in answer.text and "access" not in answer.headers.get("location", "")
+    cookies = dict(answer.cookies.items())
+    assert cookies, "no session cookies"
+    landing = client.get(CONSOLE + "/home", cookies=cookies, timeout=30)
+    assert landing.status_code == 200 and "我能做什么" in landing.text, landing.text[:500]
+    refused = client.post(CONSOLE + "/sign-in", data=form, headers={"Origin": "http://evil.example"})
+    assert refused.status_code == 403, "a form posted from another site is refused"
+
+
 async def all_ready(client: httpx.Client) -> bool:
     codes = readiness(client)
     assert set(codes.values()) == {200}, codes

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = ROOT / "infra" / "docker"
 WHEELHOUSE = ROOT / "var" / "wheelhouse"
-SERVICES = ("registry", "points", "fund", "notify")
+SERVICES = ("registry", "points", "fund", "notify", "console")  # each an image, and a wheel
 BASE_IMAGE = "local/debian-py:bookworm"
 POSTGRES_IMAGE = "local/postgres:15"
 

@@ -25,6 +25,7 @@ from .checks import (
     all_ready,
     can_connect,
     connected_nodes,
+    console_signs_the_admin_in,
     leaf_count,
     only_registry_tokens_pass,
     resident_reaches_points,
@@ -40,11 +41,12 @@ PAUSED_NODE_BOUND_S = float(os.environ.get("LINLI_COMPOSE_PAUSE_BOUND", "60"))
 
 
 STEPS = {
-    "build": "stand-in images, wheelhouse and the four service images build",
+    "build": "stand-in images, wheelhouse and the images of the four services and the console build",
     "ready": "every container healthy and every service's /readyz ready",
     "roles": "each service's role opens its own database and no other",
     "sign-in": "the first admin made on the registry signs in; every service takes their token and "
     "refuses a development (HS256) one",
+    "console": "the first admin signs in through the console's form and sees their page",
     "event": "a resident registered in the registry reaches points",
     "paused": "with the registry's NATS node paused, an event gets through and all are ready",
     "leaf": f"district leaf {DISTRICT} joins the cluster (a hub node's /leafz)",
@@ -62,7 +64,7 @@ async def scenario(stack: ComposeStack, figures: dict[str, float], step: Callabl
 
         async def healthy() -> bool:
             health = stack.health()
-            assert set(health) >= {*NATS_NODES, "postgres", *SERVICE_PORTS}, health
+            assert set(health) >= {*NATS_NODES, "postgres", *SERVICE_PORTS, "console"}, health
             assert set(health.values()) == {"healthy"}, health
             return True
 
@@ -82,6 +84,10 @@ async def scenario(stack: ComposeStack, figures: dict[str, float], step: Callabl
 
         people = SignedIn(stack, client)
         only_registry_tokens_pass(client, people)
+
+        step("console")
+
+        console_signs_the_admin_in(client, people)
 
         step("event")
 

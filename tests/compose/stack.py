@@ -39,7 +39,10 @@ def fresh_secrets() -> dict[str, str]:
 
 class ComposeStack:
     def __init__(self, env: dict[str, str]) -> None:
-        self.env = {**env, "LINLI_BIND_ADDRESS": "127.0.0.1", "LINLI_DISTRICT": DISTRICT}
+        # the console over plain HTTP here: its cookies would otherwise need TLS in front
+        local = {"LINLI_BIND_ADDRESS": "127.0.0.1", "LINLI_DISTRICT": DISTRICT}
+        local["LINLI_CONSOLE_COOKIE_SECURE"] = "false"
+        self.env = {**env, **local}
 
     def compose(self, *args: str, timeout: float = 600) -> str:
         command = ["docker-compose", "-p", PROJECT, "-f", str(ROOT / "docker-compose.yml"), *args]

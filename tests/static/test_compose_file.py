@@ -211,3 +211,16 @@ def test_only_the_registry_holds_a_key_that_can_mint_a_token() -> None:
         assert environment["LINLI_JWKS_URL"] == "http://registry:8101/.well-known/jwks.json", name
         assert ("LINLI_REGISTRY_SIGNING_KEY" in environment) is (name == "registry"), name
     assert "LINLI_JWT_SECRET" not in env_example()
+
+
+def test_the_console_holds_no_key_no_database_and_reaches_each_service_by_name() -> None:
+    """邻里工作台 signs people in through the registry and calls the services with their tokens."""
+    console = services()["console"]
+    environment = console["environment"]
+    assert not any(word in name for name in environment for word in SECRET_WORDS)
+    assert not any("DATABASE" in name or "NATS" in name for name in environment)
+    for name, port in SERVICE_PORTS.items():
+        assert environment[f"LINLI_CONSOLE_{name.upper()}_URL"] == f"http://{name}:{port}"
+    assert environment["LINLI_CONSOLE_COOKIE_SECURE"] == "${LINLI_CONSOLE_COOKIE_SECURE:-true}"
+    assert console["build"]["args"]["SERVICE"] == "console"
+    assert console["ports"] == ["${LINLI_BIND_ADDRESS:-127.0.0.1}:8100:8100"]

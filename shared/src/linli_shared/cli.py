@@ -1,6 +1,6 @@
 """The `linli` command: `linli token …` for development and test tokens only, `linli run` for the local stack,
-`linli serve SERVICE` to serve one service (uvloop, httptools, LINLI_<SERVICE>_WORKERS workers), and
-for operators `linli status`, `linli outbox`, `linli dlq list|show|replay` and `linli demo`."""
+`linli serve SERVICE` to serve one service or the console (uvloop, httptools, LINLI_<SERVICE>_WORKERS
+workers), and for operators `linli status`, `linli outbox`, `linli dlq list|show|replay` and `linli demo`."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-demo", action="store_true", help="do not load the demo community")
     run.set_defaults(handler=command_run)
     serve = verbs.add_parser("serve", help="serve one service with uvicorn (uvloop, httptools)")
-    serve.add_argument("service", choices=SERVICES)
+    serve.add_argument("service", choices=(*SERVICES, "console"))
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, help="port (default LINLI_<SERVICE>_HTTP_PORT)")
     serve.set_defaults(handler=command_serve)
