@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -67,6 +68,10 @@ class Puller:
                     await self._handle(messages)
         finally:
             next_batch.cancel()
+            # A pull request still open may yet deliver into the subscription's queue; nothing
+            # reads it any more, and the connection's drain at shutdown would wait on it for ever.
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
 
     async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
         try:

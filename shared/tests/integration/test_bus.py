@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 
+import nats
 import pytest
+from nats.aio.msg import Msg
 
-from linli_shared.bus import Bus
-from linli_shared.jetstream import event_stream_config
+from linli_shared.bus import Bus, Puller
+from linli_shared.jetstream import DurableConsumer, ensure_consumer, ensure_stream, event_stream_config
 from linli_shared.testing.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.nats]
@@ -74,3 +77,32 @@ async def test_readiness_says_jetstream_is_not_answering_while_the_server_is_fro
         process.send_signal(signal.SIGCONT)
     assert await bus.answers() == "ok"
     await bus.stop()
+
+
+async def test_a_puller_stopped_while_it_waits_on_a_fetch_leaves_no_subscription(own_nats_server) -> None:
+    """Its open pull request may still deliver into the subscription's queue; were the subscription
+    left, the connection's drain at shutdown would wait on that queue until its timeout (seen: every
+    service's stop took 15 s)."""
+    connection = await nats.connect(own_nats_server.url)
+    js = connection.jetstream()
+    await ensure_stream(js, event_stream_config("registry"))
+    consumer = DurableConsumer.of_events("registry", consumer="test")
+    await ensure_consumer(js, consumer)
+
+    async def handle(_messages: list[Msg]) -> None:
+        raise AssertionError("nothing was published")
+
+    puller = Puller(consumer, handle, batch_size=10)
+    idle = len(connection._subs)
+    running = asyncio.create_task(puller.run(js, lambda: False))
+
+    async def waiting_on_a_fetch() -> bool:
+        return puller.fetching and len(connection._subs) > idle
+
+    try:
+        await eventually(waiting_on_a_fetch)
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        assert len(connection._subs) == idle
+    finally:
+        await connection.close()
