@@ -19,8 +19,9 @@ import asyncpg
 import httpx
 
 from linli_shared.auth import Role, issue_token
-from tests.bench.infra import Secrets, asyncpg_dsn, service_process
+from tests.bench.infra import Secrets, asyncpg_dsn, served_service
 from tests.bench.registry_http import Timing
+from tests.bench.wrk import profiled
 
 BATCHES = int(os.environ.get("LINLI_BENCH_BATCHES", "20"))
 BATCH_LINES = int(os.environ.get("LINLI_BENCH_BATCH_LINES", "1000"))
@@ -92,11 +93,13 @@ async def over_http(
     """Seconds to post all but the first of `requests` (made, with any setup, once the service runs;
     the first is a warm-up) to a process of `service`, `clients` at a time."""
     keys = Secrets.random()
-    with service_process(service, workdir, database_url=database_url, nats_url=nats_url, keys=keys) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+    with served_service(service, workdir, database_url=database_url, nats_url=nats_url, keys=keys) as process:
+        async with httpx.AsyncClient(base_url=process.url, timeout=300) as client:
             posts = await requests(client, bearer(keys, Role.COMMUNITY_WORKER))
             await post_many(client, posts[:1], 1)
-            return await post_many(client, posts[1:], clients)
+            assert process.process is not None
+            with profiled([process.process.pid], f"bulk-{service}"):
+                return await post_many(client, posts[1:], clients)
 
 
 async def gathered(jobs: Any, at_once: int = 8) -> list[str]:
