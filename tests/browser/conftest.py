@@ -1,13 +1,18 @@
-"""The whole stack for the browser tests: NATS from the wheel, the registry and notify as processes
-(on SQLite or PostgreSQL), the console in front of them, and Debian's Chromium driven by Playwright.
+"""The whole stack for the browser tests: NATS from the wheel, the registry, notify, points and fund as
+processes (on SQLite or PostgreSQL, each service on a database of its own), the console in front of
+them, and Debian's Chromium driven by Playwright.
 
-The registry signs people in with a key made for this run; notify trusts its public half (LINLI_JWKS).
+The registry signs people in with a key made for this run; the other services trust its public half
+(LINLI_JWKS).
 An HS256 development secret lets the test itself set up the community as an admin would."""
 
 from __future__ import annotations
 
 import json
 import secrets
+import signal
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -20,7 +25,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from linli_shared.auth import Role, issue_token
+from linli_shared.auth import COMMUNITY_LEVEL, Role, issue_token
 from linli_shared.clock import CHINA_TIME
 from linli_shared.natsserver import NatsServer, free_port
 from linli_shared.processes import ServiceProcess
@@ -41,12 +46,14 @@ class Stack:
     notify: ServiceProcess
     console: ServiceProcess
     database: str
+    points: ServiceProcess
+    fund: ServiceProcess
     district: str = field(default_factory=lambda: f"d{uuid.uuid4().hex[:8]}")
     community: str = field(default_factory=lambda: f"c{uuid.uuid4().hex[:8]}")
 
     def bearer(self, role: Role, subject: str) -> dict[str, str]:
         district = None if role is Role.CITY_ADMIN else self.district
-        community = self.community if role in (Role.COMMUNITY_WORKER, Role.GRID_WORKER) else None
+        community = self.community if role in COMMUNITY_LEVEL else None
         token = issue_token(JWT_SECRET, role=role, district=district, community=community, subject=subject)
         return {"Authorization": f"Bearer {token}", "Accept-Language": "zh"}
 
@@ -67,35 +74,52 @@ def service_env(name: str, nats_url: str, database_url: str, **own: str) -> dict
     }
 
 
+def stop_together(processes: list[ServiceProcess], timeout: float = 20.0) -> None:
+    """SIGTERM to every service at once, then each waited for (killed if it will not end): five
+    services shutting down one after another made each test's teardown the slowest part of it."""
+    for process in processes:
+        if process.process is not None and process.process.poll() is None:
+            process.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        if process.process is not None:
+            try:
+                process.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        process.stop()
+
+
 @pytest.fixture
 def stack(
     request: pytest.FixtureRequest, database_url: str, own_nats_server: NatsServer, tmp_path: Path
 ) -> Iterator[Stack]:
-    """Registry, notify and the console, each its own process; notify on a database of its own."""
+    """Registry, notify, points, fund and the console, each its own process and (but the console,
+    which keeps no data) its own database; all started at once, then each waited for."""
     with ExitStack() as cleanup:
-        if database_url.startswith("postgresql"):
-            notify_database = cleanup.enter_context(
-                fresh_pg_database(request.getfixturevalue("pg_admin_url"))
-            )
-        else:
-            notify_database = f"sqlite+aiosqlite:///{tmp_path / 'notify.db'}"
-        pem = new_signing_key_pem()
-        started: list[ServiceProcess] = []
 
-        def start(name: str, env: dict[str, str], wait: str) -> ServiceProcess:
+        def own_database(name: str) -> str:
+            if database_url.startswith("postgresql"):
+                return cleanup.enter_context(fresh_pg_database(request.getfixturevalue("pg_admin_url")))
+            return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+
+        pem = new_signing_key_pem()
+        trusted = {"LINLI_JWKS": json.dumps(jwks_of(pem))}
+
+        databases = {name: own_database(name) for name in ("notify", "points", "fund")}
+        started: list[ServiceProcess] = []
+        cleanup.callback(stop_together, started)  # before the databases are dropped
+
+        def start(name: str, env: dict[str, str]) -> ServiceProcess:
             process = ServiceProcess(name, free_port(), env, tmp_path / f"{name}.log")
-            process.start()
             started.append(process)
-            cleanup.callback(process.stop)
-            process.wait_healthy(path=wait)
+            process.start()
             return process
 
+        nats = own_nats_server.url
         registry = start(
             "registry",
-            service_env(
-                "registry", own_nats_server.url, database_url, signing_key=pem, care_check_seconds="1"
-            ),
-            "/readyz",
+            service_env("registry", nats, database_url, signing_key=pem, care_check_seconds="1"),
         )
         district, community = f"d{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}"
         notify = start(
@@ -103,8 +127,8 @@ def stack(
             {
                 **service_env(
                     "notify",
-                    own_nats_server.url,
-                    notify_database,
+                    nats,
+                    databases["notify"],
                     dispatch_seconds="0.2",
                     quiet_start="00:00",  # no quiet hours: the test passes at any hour
                     quiet_end="00:00",
@@ -112,26 +136,31 @@ def stack(
                     escalate_after_by_community=json.dumps({community: 3600}),
                     escalation_check_seconds="0.5",
                 ),
-                "LINLI_JWKS": json.dumps(jwks_of(pem)),
+                **trusted,
             },
-            "/readyz",
         )
+        points = start("points", {**service_env("points", nats, databases["points"]), **trusted})
+        fund = start("fund", {**service_env("fund", nats, databases["fund"]), **trusted})
         console = start(
             "console",
             {
                 "LINLI_CONSOLE_REGISTRY_URL": registry.url,
                 "LINLI_CONSOLE_NOTIFY_URL": notify.url,
-                "LINLI_CONSOLE_POINTS_URL": f"http://127.0.0.1:{free_port()}",  # not started: not needed here
-                "LINLI_CONSOLE_FUND_URL": f"http://127.0.0.1:{free_port()}",
+                "LINLI_CONSOLE_POINTS_URL": points.url,
+                "LINLI_CONSOLE_FUND_URL": fund.url,
                 "LINLI_CONSOLE_COOKIE_SECURE": "false",  # plain HTTP on this machine
             },
-            "/healthz",
         )
+        for process in (registry, notify, points, fund):
+            process.wait_healthy(path="/readyz")
+        console.wait_healthy(path="/healthz")
         yield Stack(
             registry,
             notify,
             console,
             "postgresql" if database_url.startswith("postgresql") else "sqlite",
+            points,
+            fund,
             district=district,
             community=community,
         )

@@ -107,7 +107,7 @@ async def test_district_writes_through_a_cut_and_a_silent_link_and_the_hub_catch
     writes = Registrations([district.registry.url], district=district.name)
     writes.create_places()
     await asyncio.to_thread(writes.register, 20)
-    await eventually(lambda: stored(hub_js, city_stream, 40), timeout=30)
+    await eventually(lambda: stored(hub_js, city_stream, 42), timeout=30)  # 2 a resident, 2 place.named
     figures: list[str] = []
 
     for outage, drop in (("hard cut", district.cut), ("silent drop", district.silence)):
@@ -118,7 +118,7 @@ async def test_district_writes_through_a_cut_and_a_silent_link_and_the_hub_catch
         before = len(writes.acknowledged)
         await asyncio.to_thread(writes.register, 30)
         assert len(writes.acknowledged) == before + 30 and not writes.refused, writes.refused[:3]
-        events = 2 * len(writes.acknowledged)
+        events = 2 * len(writes.acknowledged) + 2  # and place.named for the district and community
         await eventually(partial(stored, site_js, site_stream, events), timeout=30)  # acknowledged locally
         await eventually(lambda: _known_to_district_points(city, district, writes), timeout=60, every=0.5)
         assert not await stored(hub_js, city_stream, events)  # nothing reached the hub meanwhile

@@ -61,7 +61,8 @@ async def assert_each_event_published_and_applied_once(
     await eventually(all_sent, timeout=90, every=0.5)
     outbox = set(await column(registry_db, "SELECT event_id FROM outbox_message WHERE sent_at IS NOT NULL"))
     assert await count_rows(registry_db, "SELECT count(*) FROM outbox_message") == len(outbox)
-    assert len(outbox) == 2 * residents  # resident.registered and resident.contact_changed
+    # resident.registered and resident.contact_changed, and place.named for the district and community
+    assert len(outbox) == 2 * residents + 2
     published = await stream_event_ids(js, STREAM)
     assert set(published) == outbox, "an outbox row missing from the stream, or an event from nowhere"
     doubled = [event for event, times in published.items() if times > 1]

@@ -52,6 +52,10 @@ async def test_the_demo_shows_an_escalated_alert_and_a_published_period(
     assert len(published) == 1
     report = httpx.get(f"{urls['fund']}/v1/public/funds/{district}/{community}/disclosures/1.json").json()
     assert sum(int(gift["amount_fen"]) for gift in report["report"]["donations"]) > 0
+    names = (report["report"]["district_name"], report["report"]["community_name"])
+    assert names == ("高桥营街道", "东李庄社区"), "the fund heard the registry's place.named first"
+    page = httpx.get(f"{urls['fund']}/v1/public/funds/{district}/{community}/disclosures/1.html").text
+    assert "高桥营街道 · 东李庄社区" in page
 
     async def alert_climbed() -> list[str]:
         alerts = [m for m in sent_messages(outbox) if m["urgent"] and "逾期" in str(m["title"])]

@@ -14,7 +14,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from linli_console import pages_care, pages_sign_in
+from linli_console import (
+    pages_care,
+    pages_fund,
+    pages_points,
+    pages_points_keeper,
+    pages_points_wishes,
+    pages_residents,
+    pages_sign_in,
+)
 from linli_console.rendering import render
 from linli_console.services import Refusal, ServiceDown, Services, SignInNeeded, new_client
 from linli_console.session import Renewals, clear_session_cookies, set_session_cookies
@@ -61,6 +69,11 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages_sign_in.router)
     app.include_router(pages_care.router)
+    app.include_router(pages_residents.router)
+    app.include_router(pages_fund.router)
+    app.include_router(pages_points.router)
+    app.include_router(pages_points_keeper.router)
+    app.include_router(pages_points_wishes.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -1,12 +1,12 @@
-"""A care group member's day, worked out from the registry's care groups and visit logs: which elder
-is overdue, who is due today, who can wait. Pure: no HTTP, the clock comes in as an argument."""
+"""A care group member's day, from the registry's care groups and the dues it counts: which elder is
+overdue, who is due today, who can wait. Pure: no HTTP, the clock comes in as an argument."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from linli_console.words import TAG_NAMES, local_day, parse_moment
@@ -57,33 +57,20 @@ def urgency_of(due_at: datetime, now: datetime) -> Urgency:
     return Urgency.LATER
 
 
-def latest(visits: Iterable[Mapping[str, Any]], kinds: set[str]) -> datetime | None:
-    moments = [parse_moment(v["visited_at"]) for v in visits if v.get("kind") in kinds]
-    return max(moments, default=None)
-
-
-def elder_of(
-    group: Mapping[str, Any],
-    resident: Mapping[str, Any] | None,
-    visits: list[Mapping[str, Any]],
-    now: datetime,
-) -> Elder:
-    """As the registry's check counts (a visit counts as a call too): the next visit is due
-    `visit_every_hours` after the last visit, or after the group was formed if none since."""
-    formed = parse_moment(group["formed_at"])
-    counted = [v for v in visits if parse_moment(v["visited_at"]) >= formed]
-    last_visit = latest(counted, {"visit"})
-    last_contact = latest(counted, {"visit", "call"})
-    visit_due = (last_visit or formed) + timedelta(hours=int(group["visit_every_hours"]))
-    call_due = (last_contact or formed) + timedelta(days=int(group["call_every_days"]))
+def elder_of(group: Mapping[str, Any], now: datetime) -> Elder:
+    """One elder of the registry's care-groups list, which carries the elder's name and the group's
+    dues as the registry's overdue check counts them (a visit counts as a call too)."""
+    last_visit, last_call = group.get("last_visit_at"), group.get("last_call_at")
+    visit_due = parse_moment(group["next_visit_due_at"])
+    call_due = parse_moment(group["next_call_due_at"])
     return Elder(
         resident_id=str(group["resident_id"]),
-        name=str(resident["full_name"]) if resident else "（无权查看的居民）",
-        age=int(resident["age"]) if resident and resident.get("age") is not None else None,
-        tags=[TAG_NAMES.get(t, t) for t in (resident or {}).get("tags", [])],
+        name=str(group.get("resident_name") or "（无权查看的居民）"),
+        age=int(group["resident_age"]) if group.get("resident_age") is not None else None,
+        tags=[TAG_NAMES.get(t, t) for t in group.get("resident_tags") or []],
         neighbour_name=str(group.get("neighbour_name") or ""),
-        last_visit=last_visit,
-        last_call=latest(counted, {"call"}),
+        last_visit=parse_moment(last_visit) if last_visit else None,
+        last_call=parse_moment(last_call) if last_call else None,
         visit=Due("visit", visit_due, urgency_of(visit_due, now)),
         call=Due("call", call_due, urgency_of(call_due, now)),
     )

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from linli_console.day import Elder, Urgency, elder_of, plan_day
+from linli_console.day import Urgency, elder_of, plan_day
 from linli_console.forms import form_of
 from linli_console.places import signed_in
 from linli_console.rendering import render
@@ -24,7 +24,6 @@ from linli_shared.clock import CHINA_TIME, utc_now
 
 router = APIRouter(include_in_schema=False)
 
-URGENT_MARK = "【紧急】"
 CARE_GROUP_IN_BODY = re.compile(r"（关爱小组 ([0-9a-f-]{36})）")
 """The visit_overdue template names the group by its id; the page names its people instead."""
 FOR_OTHER_CHANNELS = re.compile(r"，?或打开下方链接确认|无法登录应用时，?点此链接确认[:：]?\s*|https?://\S+")
@@ -39,18 +38,9 @@ async def my_groups(desk: Desk) -> list[dict[str, Any]]:
     return await desk.get_all("registry", "/v1/care-groups", {"mine": "true"})
 
 
-async def elder_for(desk: Desk, group: dict[str, Any], now: datetime) -> tuple[Elder, dict[str, Any] | None]:
-    resident_id = str(group["resident_id"])
-    resident, visits = await asyncio.gather(
-        desk.call("registry", "GET", f"/v1/residents/{resident_id}"),
-        desk.get_all("registry", "/v1/visits", {"resident_id": resident_id}),
-    )
-    return elder_of(group, resident, visits, now), resident
-
-
 @dataclass(frozen=True)
 class AlertView:
-    """One message of the person's inbox, in people's words, with its ladder."""
+    """One message of the person's inbox, in people's words, with its ladder as notify tells it."""
 
     id: int
     title: str
@@ -69,39 +59,59 @@ class AlertView:
         return self.urgent and self.acknowledged_at is None
 
 
-def acknowledger(by: str | None, person: Person) -> str:
-    if not by:
-        return ""
-    if by == person.subject:
+def who_on(rung: dict[str, Any]) -> str:
+    """A copy's recipient as the page names them: 您, their name, or nothing (the rung says it)."""
+    if rung.get("you"):
         return "您"
-    if by.startswith("link:"):
-        return "收信人通过短信里的确认链接"
-    return "关爱小组的另一位成员"
+    return str(rung["recipient_name"]) if rung.get("named") else ""
 
 
-def ladder_of(item: dict[str, Any], group: dict[str, Any] | None, person: Person) -> list[dict[str, str]]:
-    """Who stands on each rung of this alert: the care group's people, the person marked 您."""
-    if group is None:
-        return []
-    rungs = []
-    for rung, who in (
-        ("neighbour", str(group.get("neighbour_name") or "")),
-        ("grid_worker", "您" if group.get("grid_worker") == person.subject else ""),
-        ("community_worker", "您" if group.get("community_worker") == person.subject else ""),
-    ):
-        if rung == item.get("rung"):
-            state = "这条提醒发给了这一级"
-        elif item.get("escalated_at") and rung == next_rung(item.get("rung")):
-            state = "无人确认，已转给这一级"
-        else:
+def acknowledged_by_words(rung: dict[str, Any]) -> str:
+    if rung.get("acknowledged_by_you"):
+        who = "您"
+    elif rung.get("named"):
+        who = f"{RUNG_NAMES.get(str(rung['rung']), '')}{rung['recipient_name']}"
+    else:
+        who = RUNG_NAMES.get(str(rung.get("acknowledged_by") or rung["rung"]), "关爱小组的另一位成员")
+    return f"{who}（通过短信里的确认链接）" if rung.get("acknowledged_by_link") else who
+
+
+def ladder_steps(
+    ladder: list[dict[str, Any]], group: dict[str, Any] | None, person: Person
+) -> list[dict[str, str]]:
+    """Each rung of the alert's ladder: who stands on it (the care group's people, the person as 您),
+    and, from notify, whether it reached them, who acknowledged and when, what climbed."""
+    copies = {str(r["rung"]): r for r in ladder}
+    members = {
+        "neighbour": str((group or {}).get("neighbour_name") or ""),
+        "grid_worker": "您" if (group or {}).get("grid_worker") == person.subject else "",
+        "community_worker": "您" if (group or {}).get("community_worker") == person.subject else "",
+    }
+    steps, now = [], utc_now()
+    for rung in RUNG_NAMES:
+        copy = copies.get(rung)
+        if copy is None and group is None:
+            continue
+        who = (who_on(copy) if copy else "") or members[rung]
+        if copy is None:
             state = ""
-        rungs.append({"rung": RUNG_NAMES[rung], "who": who, "state": state})
-    return rungs
+        elif copy.get("acknowledged_at"):
+            state = (
+                f"{acknowledged_by_words(copy)}已于 {when(parse_moment(copy['acknowledged_at']), now)} 确认"
+            )
+        elif copy.get("escalated_at"):
+            state = f"无人确认，已于 {when(parse_moment(copy['escalated_at']), now)} 转给上一级"
+        elif copy.get("you"):
+            state = "这条提醒发给了这一级"
+        else:
+            state = f"已于 {when(parse_moment(copy['created_at']), now)} 发出，尚未确认"
+        steps.append({"rung": RUNG_NAMES[rung], "who": who, "state": state})
+    return steps
 
 
-def next_rung(rung: str | None) -> str | None:
-    order = list(RUNG_NAMES)
-    return order[order.index(rung) + 1] if rung in order and order.index(rung) + 1 < len(order) else None
+def first_acknowledgement(ladder: list[dict[str, Any]]) -> dict[str, Any] | None:
+    acknowledged = [r for r in ladder if r.get("acknowledged_at")]
+    return min(acknowledged, key=lambda r: parse_moment(r["acknowledged_at"])) if acknowledged else None
 
 
 def in_our_words(body: str, subject: str = "") -> str:
@@ -121,7 +131,9 @@ def in_our_words(body: str, subject: str = "") -> str:
     return body.strip()
 
 
-def alert_view(item: dict[str, Any], groups: dict[str, dict[str, Any]], person: Person) -> AlertView:
+def alert_view(
+    item: dict[str, Any], groups: dict[str, dict[str, Any]], person: Person, ladder: list[dict[str, Any]]
+) -> AlertView:
     body = str(item.get("body", ""))
     found = CARE_GROUP_IN_BODY.search(body)
     group = groups.get(found.group(1)) if found else None
@@ -129,6 +141,13 @@ def alert_view(item: dict[str, Any], groups: dict[str, dict[str, Any]], person: 
         if group and group.get(member) and group[member] != person.subject:
             body = body.replace(str(group[member]), rung)  # who did not acknowledge, by their place
     body = UUID.sub("一位同事", in_our_words(body, person.subject))
+    first = first_acknowledgement(ladder)  # anyone on the ladder acknowledging closes it for all
+    acknowledged_at = item.get("acknowledged_at") or (first or {}).get("acknowledged_at")
+    by: str | None
+    if item.get("acknowledged_at"):
+        by = "您" if item.get("acknowledged_by") == person.subject else "收信人通过短信里的确认链接"
+    else:
+        by = acknowledged_by_words(first) if first else None
     return AlertView(
         id=int(item["id"]),
         title=in_our_words(str(item.get("title", "")), person.subject),
@@ -136,18 +155,27 @@ def alert_view(item: dict[str, Any], groups: dict[str, dict[str, Any]], person: 
         top_of_ladder=item.get("rung") == list(RUNG_NAMES)[-1],
         urgent=item.get("urgency") == "urgent",
         created_at=parse_moment(item["created_at"]),
-        acknowledged_at=parse_moment(item["acknowledged_at"]) if item.get("acknowledged_at") else None,
-        acknowledged_by=acknowledger(item.get("acknowledged_by"), person),
+        acknowledged_at=parse_moment(acknowledged_at) if acknowledged_at else None,
+        acknowledged_by=by,
         escalated_at=parse_moment(item["escalated_at"]) if item.get("escalated_at") else None,
         rung=RUNG_NAMES.get(str(item.get("rung")), None) if item.get("rung") else None,
-        ladder=ladder_of(item, group, person),
+        ladder=ladder_steps(ladder, group, person),
     )
+
+
+async def ladder_for(desk: Desk, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The alert's ladder from notify; none for a message that is not on one."""
+    if item.get("urgency") != "urgent" or not item.get("rung"):
+        return []
+    answer = await desk.call("notify", "GET", f"/v1/notifications/{int(item['id'])}/ladder")
+    return list(answer) if isinstance(answer, list) else []
 
 
 async def my_alerts(desk: Desk, person: Person, groups: list[dict[str, Any]]) -> list[AlertView]:
     by_id = {str(g["id"]): g for g in groups}
     items = await desk.get_all("notify", "/v1/inbox")
-    views = [alert_view(item, by_id, person) for item in items]
+    ladders = await asyncio.gather(*(ladder_for(desk, item) for item in items))
+    views = [alert_view(item, by_id, person, ladder) for item, ladder in zip(items, ladders, strict=True)]
     return sorted(views, key=lambda a: (not a.open, -a.created_at.timestamp()))
 
 
@@ -156,8 +184,8 @@ async def today(request: Request) -> Response:
     """Elders overdue first, then those due today; the rest folded away."""
     desk, person = await signed_in(request)
     now = utc_now()
-    groups = await my_groups(desk)
-    elders = plan_day([e for e, _ in await asyncio.gather(*(elder_for(desk, g, now) for g in groups))])
+    groups = await my_groups(desk)  # one call: the registry counts each group's dues and names its elder
+    elders = plan_day([elder_of(g, now) for g in groups])
     try:
         open_alerts = sum(a.open for a in await my_alerts(desk, person, groups))
         alerts_down = False
@@ -194,8 +222,11 @@ async def elder_page(
     group = groups.get(resident_id)
     if group is None:
         raise Refusal(404, "这位老人不在您的关爱小组里")
-    elder, resident = await elder_for(desk, group, now)
-    visits = await desk.get_all("registry", "/v1/visits", {"resident_id": resident_id})
+    resident, visits = await asyncio.gather(
+        desk.call("registry", "GET", f"/v1/residents/{resident_id}"),
+        desk.get_all("registry", "/v1/visits", {"resident_id": resident_id}),
+    )
+    elder = elder_of(group, now)
     visits.sort(key=lambda v: parse_moment(v["visited_at"]), reverse=True)
     return render(
         request,
@@ -227,13 +258,12 @@ async def log_contact(resident_id: str, request: Request) -> Response:
     kind = "call" if form.get("kind") == "call" else "visit"
     urgent = form.get("urgent") == "1"
     findings = form.get("findings", "").strip()
-    if urgent:
-        findings = f"{URGENT_MARK}{findings}" if findings else f"{URGENT_MARK}请社区尽快跟进"
     body = {
         "resident_id": resident_id[:36],
         "kind": kind,
         "findings": findings,
         "follow_up": form.get("follow_up", "").strip(),
+        "urgent": urgent,
     }
     try:
         await desk.call("registry", "POST", "/v1/visits", json=body, idempotency_key=form.get("key") or None)

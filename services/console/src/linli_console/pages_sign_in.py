@@ -21,21 +21,29 @@ router = APIRouter(include_in_schema=False)
 CARE_DAY_ROLES = {"grid_worker", "community_worker"}
 """Roles whose day is the care groups' visits and alerts (the 三人关爱小组 members who sign in)."""
 WHAT_EACH_ROLE_DOES: dict[str, list[str]] = {
-    "grid_worker": ["今天要走访、要打电话的老人", "在老人家门口两步登记走访或电话", "确认逾期提醒"],
+    "grid_worker": [
+        "今天要走访、要打电话的老人",
+        "在老人家门口两步登记走访或电话",
+        "确认逾期提醒",
+        "帮居民登记心愿",
+    ],
     "community_worker": [
         "今天要走访、要打电话的老人（您所在的关爱小组）",
         "确认逾期提醒",
         "按姓名、身份证尾号或户查找居民（即将上线）",
         "登记和更正居民、户，导入登记表（即将上线）",
         "社区逾期名单、提醒记录和统计图表（即将上线）",
+        "爱心超市：凭取货码确认取货、入库、看缺货",
+        "帮居民登记心愿",
     ],
     "volunteer": [
-        "可报名的活动、我的服务时长（即将上线）",
-        "积分、证书、积分超市和取货码（即将上线）",
-        "心愿墙：认领、完成心愿（即将上线）",
+        "可报名的活动、我的积分和服务时长",
+        "爱心超市：兑换商品，取货码",
+        "心愿墙：认领、完成心愿",
+        "服务证书（即将上线）",
     ],
-    "fund_officer": ["登记捐赠（即将上线）", "待我审批的申请、付款、公示（即将上线）"],
-    "resident": ["我的心愿、发布心愿（即将上线）"],
+    "fund_officer": ["登记捐赠", "待我审批的申请、付款", "公示一期账目"],
+    "resident": ["我的心愿：看进度，心愿实现后点确认"],
     "district_admin": ["本街道的账号和角色（即将上线）"],
     "city_admin": ["各街道的账号和角色（即将上线）"],
     "auditor": ["审计记录（即将上线）"],
@@ -43,13 +51,19 @@ WHAT_EACH_ROLE_DOES: dict[str, list[str]] = {
 
 
 def choices(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each grant named by its role; its place is added only where one role is held in two places
-    (names of places cannot be read before a sign-in, so the code stands in for them there)."""
+    """Each grant named by its role; its place (by the name the registry gives with the grant, else
+    its code) is added only where one role is held in two places."""
     names = [ROLE_NAMES.get(g["role"], g["role"]) for g in grants]
     return [
-        {**g, "label": name if names.count(name) == 1 else f"{name}（{g['community'] or g['district']}）"}
+        {**g, "label": name if names.count(name) == 1 else f"{name}（{place_of_grant(g)}）"}
         for g, name in zip(grants, names, strict=True)
     ]
+
+
+def place_of_grant(grant: dict[str, Any]) -> str:
+    if grant.get("community"):
+        return str(grant.get("community_name") or grant["community"])
+    return str(grant.get("district_name") or grant.get("district") or "")
 
 
 def sign_in_page(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 from linli_shared.clock import CHINA_TIME
@@ -66,3 +68,75 @@ def span(seconds: float) -> str:
     if hours:
         return f"{hours}小时{minutes}分钟" if minutes and hours < 3 else f"{hours}小时"
     return f"{max(minutes, 1)}分钟"
+
+
+REDEMPTION_STATUS_NAMES = {"reserved": "待取货", "picked_up": "已取货", "cancelled": "已取消"}
+ENTRY_KIND_NAMES = {
+    "earned": "服务获得",
+    "redeemed": "兑换商品",
+    "refunded": "取消兑换退回",
+    "adjusted": "社区调整",
+    "expired": "到期清零",
+}
+STOCK_SOURCE_NAMES = {"purchase": "采购", "donation": "捐赠", "neighbour": "邻居送来"}
+WISH_STATUS_NAMES = {
+    "pending": "待审核",
+    "open": "可认领",
+    "rejected": "未通过",
+    "claimed": "已认领",
+    "fulfilled": "已完成，待确认",
+    "confirmed": "已确认",
+    "closed": "已关闭",
+}
+
+
+def yuan(fen: int) -> str:
+    """¥12.50, ¥30,350.00: fen written as a person reads money."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}¥{whole:,}.{cents:02d}"
+
+
+def fen_of(text: str) -> int | None:
+    """What a person types as yuan (200, 12.5, ¥1,200.00, 12.50元) in integer fen; None if it is not
+    an amount of money (more than two decimals, letters, nothing). Full-width digits (１２．５) count."""
+    cleaned = (
+        unicodedata.normalize("NFKC", text)
+        .strip()
+        .replace(",", "")
+        .replace("，", "")
+        .removeprefix("¥")
+        .removeprefix("￥")
+    )
+    cleaned = cleaned.removesuffix("元").strip()
+    whole, dot, cents = cleaned.partition(".")
+    if not (whole.isascii() and whole.isdigit()) or len(whole) > 12:
+        return None
+    if dot and not (cents.isascii() and cents.isdigit() and len(cents) <= 2):
+        return None
+    return int(whole) * 100 + int(cents.ljust(2, "0") if dot else "0")
+
+
+def day_words(day: date | str | None, *, year: bool = True) -> str:
+    """2026年12月2日 (or 12月2日 without the year) for a calendar day."""
+    if day is None or day == "":
+        return ""
+    value = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    return f"{value.year}年{value.month}月{value.day}日" if year else f"{value.month}月{value.day}日"
+
+
+def dates_in(text: str) -> str:
+    """A service's sentence with its ISO days (2026-12-02) written as people write them."""
+    return _ISO_DAY.sub(lambda found: day_words(found.group(0)), text)
+
+
+_ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+FUND_NAMES = {"general": "综合基金", "education": "助学基金", "medical": "医疗基金", "relief": "帮扶基金"}
+PURPOSE_NAMES = {"education": "助学", "medical": "医疗救助", "relief": "困难帮扶"}
+DONOR_KIND_NAMES = {
+    "resident": "居民",
+    "party_member": "党员",
+    "enterprise": "爱心企业",
+    "outsider": "社会人士",
+}
+CHANNEL_NAMES = {"cash": "现金", "bank_transfer": "银行转账", "mobile_payment": "微信/支付宝"}

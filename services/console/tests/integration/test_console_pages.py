@@ -197,5 +197,5 @@ async def test_a_person_with_two_roles_chooses_one_and_lands_on_its_page(desk: D
     )
     assert chosen.status_code == 303
     home = await desk.browser.get("/", follow_redirects=True)
-    assert str(home.url).endswith("/home") and "基金管理员可以做的事" in home.text
+    assert str(home.url).endswith("/fund/donation") and "登记一笔捐赠" in home.text
     assert "东李庄社区 · 基金管理员" in home.text

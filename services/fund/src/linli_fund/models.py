@@ -17,6 +17,7 @@ from linli_shared.clock import UtcDateTime
 from linli_shared.idempotency import IdempotencyRecord  # noqa: F401 - part of this database's schema
 from linli_shared.inbox import InboxEntry  # noqa: F401 - part of this database's schema
 from linli_shared.outbox import OutboxMessage  # noqa: F401 - part of this database's schema
+from linli_shared.places import KnownPlaceBase
 from linli_shared.residents import KnownResidentBase
 
 
@@ -30,6 +31,13 @@ class KnownResident(KnownResidentBase, table=True):
         sa_column_kwargs={"server_default": ""},
         description="Initials only (张**, J. S.), for the public report; the name itself is never kept.",
     )
+
+
+class KnownPlace(KnownPlaceBase, table=True):
+    """Districts' and communities' names as the registry announced them (place.named), so a
+    published report says 高桥营街道 · 东李庄社区; fed by this service's inbox."""
+
+    __tablename__ = "fund_known_place"  # not known_place: table names are unique across services
 
 
 class Account(SQLModel, table=True):

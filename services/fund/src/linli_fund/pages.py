@@ -7,6 +7,7 @@ report's JSON: what a page says is decided when the period is published, never w
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -14,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from linli_fund.domain import ANONYMOUS
 from linli_fund.domain.labels import FUND_LABELS, PURPOSE_LABELS, SOURCE_LABELS
 from linli_fund.models import PublishedDisclosure
+from linli_shared.clock import CHINA_TIME
 from linli_shared.tables import BOM, csv_templates
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -35,6 +37,26 @@ def yuan(fen: int) -> str:
 TABLES.filters.update(yuan=yuan)
 
 
+def day_words(day: str | date, *, year: bool = True) -> str:
+    """2026年12月2日, or 12月2日 when the page has said the year already."""
+    value = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    return f"{value.year}年{value.month}月{value.day}日" if year else f"{value.month}月{value.day}日"
+
+
+def moment_words(moment: str | datetime) -> str:
+    """2026年12月2日 13:15, China time, whatever zone the moment was written in."""
+    value = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    local = value.astimezone(CHINA_TIME) if value.tzinfo else value
+    return f"{day_words(local.date())} {local.hour:02d}:{local.minute:02d}"
+
+
+def place_words(report: dict[str, object]) -> str:
+    """高桥营街道 · 东李庄社区 when the report carries the names; its codes until it does."""
+    district = report.get("district_name") or report.get("district") or ""
+    community = report.get("community_name") or report.get("community") or ""
+    return f"{district} · {community}"
+
+
 def as_csv(published: PublishedDisclosure) -> str:
     """One table a spreadsheet opens (UTF-8 with BOM): every line of the report, then its totals."""
     return BOM + TABLES.get_template("disclosure.csv").render(
@@ -46,8 +68,13 @@ def as_csv(published: PublishedDisclosure) -> str:
 
 def as_html(published: PublishedDisclosure) -> str:
     report = json.loads(published.report)
+    period_year = date.fromisoformat(str(report["last_day"])).year
     return PAGES.get_template("disclosure.html").render(
         report=report,
+        place=place_words(report),
+        day=lambda value: day_words(value, year=date.fromisoformat(str(value)[:10]).year != period_year),
+        full_day=day_words,
+        moment=moment_words,
         sha256=published.sha256,
         previous_sha256=published.previous_sha256,
         yuan=yuan,

@@ -144,7 +144,7 @@ async def test_nothing_is_paid_beyond_what_the_fund_holds(client, community, don
 
     refused = await pay(client, community, disbursement["id"])
 
-    assert refused.status_code == 409 and refused.json()["detail"] == "助学基金可用余额不足：需要 50001 分"
+    assert refused.status_code == 409 and refused.json()["detail"] == "助学基金可用余额不足：这笔需要 ¥500.01"
     assert await available(client, community, "education") == 50_000
     status = await client.get(f"/v1/disbursements/{disbursement['id']}", headers=community.as_(Role.AUDITOR))
     assert status.json()["status"] == "approved", "a refused payment leaves the disbursement as it was"

@@ -144,7 +144,7 @@ async def test_a_bad_line_refuses_the_whole_batch_and_names_it(client, community
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     detail = answer.json()["detail"]
-    assert detail.startswith("第 3 笔捐赠（居民2，700 分）：") and says in detail
+    assert detail.startswith("第 3 笔捐赠（居民2，¥7.00）：") and says in detail
     assert await books(client, community) == ([], 0, 0, 0)
     assert await received_events(client, community) == []
     after = await donate(community, 900)

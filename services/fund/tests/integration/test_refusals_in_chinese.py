@@ -87,7 +87,7 @@ async def test_paying_more_than_the_fund_holds_names_the_fund_in_chinese(
     english = await client.post(payment, json={}, headers=officer | ENGLISH)
 
     assert (chinese.status_code, english.status_code) == (409, 409)
-    assert chinese.json()["detail"] == "助学基金可用余额不足：需要 50001 分"
+    assert chinese.json()["detail"] == "助学基金可用余额不足：这笔需要 ¥500.01"
     assert english.json()["detail"] == "not enough available in funds:education: 50001 fen needed"
     assert await available(client, community, "education") == 50_000
     assert await outbox_events(client, ".fund.disbursement.paid") == []

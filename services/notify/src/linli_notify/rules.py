@@ -15,7 +15,7 @@ from linli_notify.domain import (
 )
 from linli_shared.contracts.fund import CommitmentInstalmentDue, DonationReceived
 from linli_shared.contracts.points import PointsRedeemed, StockLow, WishClaimed, WishConfirmed, WishFulfilled
-from linli_shared.contracts.registry import VisitOverdue
+from linli_shared.contracts.registry import UrgentFindingReported, VisitOverdue
 from linli_shared.events import Event
 
 Payload = dict[str, object]
@@ -30,6 +30,7 @@ class Rule:
     urgency: Urgency
     recipients: Recipients | None  # None: the lowest reachable rung of the community's ladder
     known_only: bool = False  # only recipients the contacts read model knows (a guardian on record)
+    at_once: tuple[str, ...] = ()  # with recipients None: these rungs all get it now, not the lowest one
 
 
 def _field(name: str, wrap: Callable[[str], str] = str) -> Recipients:
@@ -52,6 +53,13 @@ RULES: list[Rule] = [
         Urgency.NORMAL,
         _field("resident_id", guardian_recipient),
         known_only=True,
+    ),
+    Rule(  # a visitor found something that cannot wait: both workers of the care group, at once
+        UrgentFindingReported,
+        "urgent_finding",
+        Urgency.URGENT,
+        ON_THE_LADDER,
+        at_once=("grid_worker", "community_worker"),
     ),
     Rule(WishClaimed, "wish_claimed", Urgency.NORMAL, _field("resident_id", resident_recipient)),
     Rule(WishFulfilled, "wish_fulfilled", Urgency.NORMAL, _field("resident_id", resident_recipient)),
@@ -102,6 +110,16 @@ SAMPLES: dict[str, Payload] = {
         "community_worker": "cw-zhang",
         "escalated": False,
         "unacknowledged_by": "邻居 张大妈",
+    },
+    "urgent_finding": {
+        "resident_name": "王秀英",
+        "care_group_id": "cg-1",
+        "visitor": "grid-li",
+        "findings": "老人摔倒，腿肿了",
+        "grid_worker": "grid-li",
+        "community_worker": "cw-zhang",
+        "escalated": False,
+        "unacknowledged_by": "李网格",
     },
     "visit_overdue_guardian": {
         "recipient_name": "王强",

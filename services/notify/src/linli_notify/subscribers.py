@@ -40,6 +40,7 @@ from linli_shared.contracts.registry import (
     ResidentMovedOut,
     ResidentRegistered,
     SignInCodeRequested,
+    UrgentFindingReported,
     VisitOverdue,
 )
 from linli_shared.events import Envelope, Event
@@ -130,7 +131,14 @@ async def on_donation_received(uow: Work, event: DonationReceived, envelope: Env
 
 
 @handlers.on(
-    VisitOverdue, WishClaimed, WishFulfilled, WishConfirmed, StockLow, PointsRedeemed, CommitmentInstalmentDue
+    VisitOverdue,
+    UrgentFindingReported,
+    WishClaimed,
+    WishFulfilled,
+    WishConfirmed,
+    StockLow,
+    PointsRedeemed,
+    CommitmentInstalmentDue,
 )
 async def on_notable_event(uow: Work, event: Event, envelope: Envelope) -> None:
     """Events that only notify: whom, with which template, is the rules table's answer."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from linli_shared.auth import Role
+from linli_shared.contracts.registry import UrgentFindingReported
 
 pytestmark = [pytest.mark.integration]
 
@@ -117,3 +118,109 @@ async def test_a_community_ladder_without_the_neighbour_starts_with_the_grid_wor
     event_id = await alert_with_a_neighbour(notify, receiver)
     (first,) = await notify.notifications(source_event_id=event_id)
     assert (first.recipient, first.rung) == ("grid-li", "grid_worker")
+
+
+def urgent_finding(
+    notify, *, grid_worker: str | None = "grid-li", community_worker: str | None = "cw-zhang"
+) -> UrgentFindingReported:
+    return UrgentFindingReported(
+        care_group_id="cg-1",
+        resident_id="r-1",
+        visit_id="v-1",
+        visitor="grid-li",
+        findings="老人摔倒，腿肿了",
+        grid_worker=grid_worker,
+        community_worker=community_worker,
+        district=notify.community.district,
+        community=notify.community.community,
+    )
+
+
+async def test_an_urgent_finding_reaches_both_workers_at_once_and_one_acknowledgement_ends_it(
+    notify, client, community
+) -> None:
+    await notify.feed(notify.wrap(notify.registered("r-1", "王秀英")), NOON)
+    source = notify.wrap(urgent_finding(notify))
+    assert await notify.feed(source, NOON)
+    assert not await notify.feed(source, NOON), "the same event applied once"
+
+    alerts = await notify.notifications(source_event_id=source.event_id)
+    assert [(n.recipient, n.rung, n.urgency) for n in alerts] == [
+        ("grid-li", "grid_worker", "urgent"),
+        ("cw-zhang", "community_worker", "urgent"),
+    ]
+    assert all("【紧急】王秀英需要尽快跟进" in n.title for n in alerts)
+    assert all("网格员在探访王秀英" in n.body and "老人摔倒，腿肿了" in n.body for n in alerts)
+    assert await notify.dispatch(NOON) >= 2
+    inbox = await notify.deliveries(channel="inbox", status="sent")
+    assert sorted(d.recipient for d in inbox if d.source_event_id == source.event_id) == [
+        "cw-zhang",
+        "grid-li",
+    ]
+
+    headers = community.as_(Role.COMMUNITY_WORKER, "cw-zhang")
+    acknowledged = await client.post(f"/v1/notifications/{alerts[1].id}/acknowledgement", headers=headers)
+    assert acknowledged.status_code == 200, acknowledged.text
+    wait = timedelta(seconds=notify.settings.escalate_after_seconds)
+    assert await notify.escalate(NOON + 5 * wait) == 0, "acknowledged on the ladder: nothing climbs"
+
+
+async def test_an_urgent_finding_without_a_care_group_goes_to_the_community_workers_desk(notify) -> None:
+    source = notify.wrap(urgent_finding(notify, grid_worker=None, community_worker=None))
+    assert await notify.feed(source, NOON)
+    (alert,) = await notify.notifications(source_event_id=source.event_id)
+    assert (alert.recipient, alert.rung) == (
+        f"role:{notify.community.community}:community_worker",
+        "community_worker",
+    )
+
+
+async def test_every_recipient_reads_the_alerts_ladder_and_sees_who_acknowledged(
+    notify, client, community
+) -> None:
+    source = notify.wrap(urgent_finding(notify))
+    assert await notify.feed(source, NOON)
+    grid, worker = await notify.notifications(source_event_id=source.event_id)
+    cw = community.as_(Role.COMMUNITY_WORKER, "cw-zhang")
+    assert (
+        await client.post(f"/v1/notifications/{worker.id}/acknowledgement", headers=cw)
+    ).status_code == 200
+
+    ladder = await client.get(
+        f"/v1/notifications/{grid.id}/ladder", headers=community.as_(Role.GRID_WORKER, "grid-li")
+    )
+    assert ladder.status_code == 200, ladder.text
+    rungs = ladder.json()
+    assert [(r["rung"], r["recipient_name"], r["named"], r["you"]) for r in rungs] == [
+        ("grid_worker", "grid_worker", False, True),
+        ("community_worker", "community_worker", False, False),
+    ]
+    assert rungs[0]["acknowledged_at"] is None
+    assert (rungs[1]["acknowledged_by"], rungs[1]["acknowledged_by_you"]) == ("community_worker", False)
+    assert rungs[1]["acknowledged_at"] is not None and "cw-zhang" not in ladder.text, "no account ids"
+
+    by_the_other_copy = await client.get(f"/v1/notifications/{grid.id}/ladder", headers=cw)
+    assert by_the_other_copy.status_code == 200, "any recipient of the alert reads it, by any copy"
+    assert [r["acknowledged_by_you"] for r in by_the_other_copy.json()] == [False, True]
+    for stranger in (
+        community.as_(Role.GRID_WORKER, "grid-wang"),
+        community.as_(Role.AUDITOR, "auditor-1"),
+    ):
+        refused = await client.get(f"/v1/notifications/{grid.id}/ladder", headers=stranger)
+        assert refused.status_code == 404, refused.text
+
+
+async def test_the_ladder_names_the_neighbour_and_what_climbed(notify, receiver, client, community) -> None:
+    event_id = await alert_with_a_neighbour(notify, receiver)
+    assert await notify.escalate(NOON + timedelta(seconds=notify.settings.escalate_after_seconds)) == 1
+    neighbour, grid = await notify.notifications(source_event_id=event_id)
+    rungs = (
+        await client.get(
+            f"/v1/notifications/{grid.id}/ladder", headers=community.as_(Role.GRID_WORKER, "grid-li")
+        )
+    ).json()
+    assert [(r["rung"], r["recipient_name"], r["named"]) for r in rungs] == [
+        ("neighbour", "张大妈", True),
+        ("grid_worker", "grid_worker", False),
+    ]
+    assert rungs[0]["escalated_at"] is not None and rungs[1]["escalated_at"] is None

@@ -12,6 +12,7 @@ from linli_shared.clock import UtcDateTime
 from linli_shared.idempotency import IdempotencyRecord  # noqa: F401 - part of this database's schema
 from linli_shared.inbox import InboxEntry  # noqa: F401 - part of this database's schema
 from linli_shared.outbox import OutboxMessage  # noqa: F401 - part of this database's schema
+from linli_shared.places import KnownPlaceBase
 from linli_shared.residents import KnownResidentBase
 from linli_shared.versions import RecordChange, Versioned  # noqa: F401 - part of this database's schema
 
@@ -22,6 +23,13 @@ class KnownResident(KnownResidentBase, table=True):
     __tablename__ = "known_resident"
     full_name: str = Field(max_length=100)
     party_member: bool = False
+
+
+class KnownPlace(KnownPlaceBase, table=True):
+    """Districts' and communities' names as the registry announced them (place.named), so a
+    certificate says 东李庄社区, not its code; fed by this service's inbox."""
+
+    __tablename__ = "known_place"
 
 
 class Team(Versioned, table=True):

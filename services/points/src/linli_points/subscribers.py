@@ -1,17 +1,19 @@
 """What the points service does on the registry's events: each contract mapped to its handler.
 
 The residents read model is the shared one (`follow_residents`); what is points' own is what a
-resident's leaving means here, and the tags and visits it learns from.
+resident's leaving means here, and the tags and visits it learns from. The names of districts and
+communities (place.named) are the shared read model of places, for the certificates.
 """
 
 from __future__ import annotations
 
-from linli_points.models import KnownResident
+from linli_points.models import KnownPlace, KnownResident
 from linli_points.usecases.neighbours import withdraw_postings_of
 from linli_points.usecases.visits import credit_visit
 from linli_points.usecases.wishes import close_wishes_of
 from linli_shared.contracts.registry import ResidentFacts, ResidentTagsChanged, VisitLogged
 from linli_shared.events import Envelope
+from linli_shared.places import follow_places
 from linli_shared.residents import DECEASED, follow_residents, known_resident
 from linli_shared.service import Subscription
 from linli_shared.subscribers import EventHandlers
@@ -36,6 +38,7 @@ async def leave(uow: Work, resident: KnownResident, envelope: Envelope) -> None:
 
 
 follow_residents(handlers, KnownResident, learn=learn, leave=leave)
+follow_places(handlers, KnownPlace)
 
 
 @handlers.on(ResidentTagsChanged)
@@ -55,5 +58,5 @@ REGISTRY = Subscription.to(
     "registry",
     service="points",
     apply=handlers,
-    description="Keeps the read model of residents from the registry's events, and credits visits.",
+    description="Keeps residents and places' names from the registry's events, and credits visits.",
 )

@@ -43,6 +43,8 @@ ALLOWED: dict[str, frozenset[Role] | str] = {
         {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR, Role.COMMUNITY_WORKER}
     ),
     "/v1/certificates/{serial}": PUBLIC,  # the masked check of a paper certificate
+    "/v1/public/certificates/{serial}": PUBLIC,  # the certificate by its serial, the name masked
+    "/v1/public/certificates/{serial}/verification": PUBLIC,  # where its QR code leads
     # community information, no one's personal record (a city admin too: in_scope does not narrow it)
     "/v1/teams": EVERYONE,
     "/v1/items": EVERYONE,

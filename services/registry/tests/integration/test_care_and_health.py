@@ -35,18 +35,17 @@ async def elder(client, place, register) -> dict[str, object]:
 
 
 async def form_group(
-    client, place, resident_id: str, grid_worker: str = "grid-worker-1"
+    client, place, resident_id: str, grid_worker: str = "grid-worker-1", formed_at: datetime | None = None
 ) -> dict[str, object]:
-    response = await client.post(
-        "/v1/care-groups",
-        json={
-            "resident_id": resident_id,
-            "community_worker": "community-worker-1",
-            "grid_worker": grid_worker,
-            "neighbour_name": "对门张阿姨",
-        },
-        headers=place.as_(Role.COMMUNITY_WORKER),
-    )
+    group = {
+        "resident_id": resident_id,
+        "community_worker": "community-worker-1",
+        "grid_worker": grid_worker,
+        "neighbour_name": "对门张阿姨",
+    }
+    if formed_at is not None:
+        group["formed_at"] = formed_at.isoformat()
+    response = await client.post("/v1/care-groups", json=group, headers=place.as_(Role.COMMUNITY_WORKER))
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -204,19 +203,8 @@ async def test_a_group_entered_late_keeps_the_day_it_was_formed_and_is_overdue_f
     client, place, elder
 ) -> None:
     formed_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
-    response = await client.post(
-        "/v1/care-groups",
-        json={
-            "resident_id": elder["id"],
-            "community_worker": "community-worker-1",
-            "grid_worker": "grid-worker-1",
-            "neighbour_name": "对门张阿姨",
-            "formed_at": formed_at.isoformat(),
-        },
-        headers=place.as_(Role.COMMUNITY_WORKER),
-    )
-    assert response.status_code == 201, response.text
-    assert datetime.fromisoformat(response.json()["formed_at"]) == formed_at
+    group = await form_group(client, place, elder["id"], formed_at=formed_at)
+    assert datetime.fromisoformat(str(group["formed_at"])) == formed_at
     factory = client.app.state.session_factory
     assert await care.check_overdue_visits(factory, datetime.now(UTC)) == 1
     [event] = await overdue_events(client)
@@ -243,3 +231,99 @@ async def test_a_group_formed_long_ago_or_in_the_future_is_refused(
         headers=place.as_(Role.COMMUNITY_WORKER),
     )
     assert response.status_code == 422 and problem in response.text
+
+
+async def outbox_payloads(client, name: str) -> list[dict[str, object]]:
+    async with client.app.state.session_factory() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
+    return [json.loads(r.envelope)["payload"] for r in rows if r.subject.endswith(f".{name}")]
+
+
+async def test_an_urgent_finding_is_announced_once_to_the_care_groups_workers(client, place, elder) -> None:
+    group = await form_group(client, place, str(elder["id"]))
+    headers = {**place.as_(Role.GRID_WORKER, "grid-worker-1"), "Idempotency-Key": "urgent-visit-1"}
+    body = {"resident_id": elder["id"], "findings": "老人摔倒，腿肿了", "urgent": True}
+    first = await client.post("/v1/visits", json=body, headers=headers)
+    again = await client.post("/v1/visits", json=body, headers=headers)
+    assert first.status_code == 201 and again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+
+    reported = await outbox_payloads(client, "care.visit.urgent_finding")
+    assert reported == [
+        {
+            "care_group_id": group["id"],
+            "resident_id": elder["id"],
+            "visit_id": first.json()["id"],
+            "visitor": "grid-worker-1",
+            "findings": "老人摔倒，腿肿了",
+            "grid_worker": "grid-worker-1",
+            "community_worker": "community-worker-1",
+            "district": place.district,
+            "community": place.community,
+        }
+    ]
+    assert len(await outbox_payloads(client, "care.visit.logged")) == 1
+
+
+async def test_an_ordinary_visit_raises_no_urgent_finding(client, place, elder) -> None:
+    await form_group(client, place, str(elder["id"]))
+    response = await client.post(
+        "/v1/visits",
+        json={"resident_id": elder["id"], "findings": "一切正常"},
+        headers=place.as_(Role.GRID_WORKER, "grid-worker-1"),
+    )
+    assert response.status_code == 201, response.text
+    assert await outbox_payloads(client, "care.visit.urgent_finding") == []
+
+
+def stamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def test_the_care_groups_list_carries_the_dues_as_the_overdue_check_counts_them(
+    client, place, elder
+) -> None:
+    formed = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    group = await form_group(client, place, elder["id"], formed_at=formed)
+    factory = client.app.state.session_factory
+    async with factory() as session:
+        formed_at = (await session.get(CareGroup, group["id"])).formed_at
+    assert formed_at == formed
+    mine = place.as_(Role.GRID_WORKER, "grid-worker-1")
+
+    async def listed() -> dict[str, object]:
+        response = await client.get("/v1/care-groups", params={"mine": "true"}, headers=mine)
+        assert response.status_code == 200, response.text
+        (item,) = response.json()["items"]
+        return dict(item)
+
+    fresh = await listed()
+    by_elder = await client.get("/v1/care-groups", params={"resident_id": elder["id"]}, headers=mine)
+    assert [g["id"] for g in by_elder.json()["items"]] == [fresh["id"]]
+    other = await client.get("/v1/care-groups", params={"resident_id": "nobody"}, headers=mine)
+    assert other.json()["items"] == []
+    assert (fresh["resident_name"], fresh["resident_tags"]) == (elder["full_name"], ["living_alone"])
+    assert fresh["resident_age"] == elder["age"]
+    assert (fresh["last_visit_at"], fresh["last_call_at"]) == (None, None)
+    assert stamp(str(fresh["next_visit_due_at"])) == formed_at + timedelta(hours=24)
+    assert stamp(str(fresh["next_call_due_at"])) == formed_at + timedelta(days=7)
+
+    visited_at = formed_at + timedelta(hours=2)
+    called_at = formed_at + timedelta(hours=3)
+    for kind, at in (("visit", visited_at), ("call", called_at)):
+        response = await client.post(
+            "/v1/visits",
+            json={"resident_id": elder["id"], "kind": kind, "visited_at": at.isoformat()},
+            headers=mine,
+        )
+        assert response.status_code == 201, response.text
+    after = await listed()
+    assert stamp(str(after["last_visit_at"])) == visited_at
+    assert stamp(str(after["last_call_at"])) == called_at
+    assert stamp(str(after["next_visit_due_at"])) == visited_at + timedelta(hours=24)
+    assert stamp(str(after["next_call_due_at"])) == called_at + timedelta(days=7)
+    # the check agrees: nothing is overdue just before the visit falls due, the visit just after
+    assert (
+        await care.check_overdue_visits(factory, visited_at + timedelta(hours=24) - timedelta(seconds=1)) == 0
+    )
+    assert await care.check_overdue_visits(factory, visited_at + timedelta(hours=24)) == 1

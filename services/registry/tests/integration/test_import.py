@@ -231,7 +231,7 @@ async def test_import_writes_households_then_residents_with_their_events(client,
     assert (zhao.lonely, zhao.party_member, zhao.grid_code) == (True, True, None)
     announced = [(m.subject.rsplit(".", 2)[-2:], json.loads(m.envelope)["payload"]) for m in outbox]
     for resident in (wang, li, zhao):
-        mine = [subject for subject, payload in announced if payload["resident_id"] == resident.id]
+        mine = [subject for subject, payload in announced if payload.get("resident_id") == resident.id]
         assert mine == [["resident", "registered"], ["resident", "contact_changed"]]
     search = await client.get(
         "/v1/residents", params={"tag": "living_alone"}, headers=place.as_(Role.COMMUNITY_WORKER)

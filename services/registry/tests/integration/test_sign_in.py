@@ -59,6 +59,8 @@ async def test_password_sign_in_gives_a_token_the_registry_verifies_by_its_publi
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["grant"]["role"] == "grid_worker" and body["expires_in"] == 900
+    assert body["display_name"] == "王秀兰"
+    assert (body["grant"]["district_name"], body["grant"]["community_name"]) == ("高桥营街道", "东李庄社区")
     jwks = (await client.get("/.well-known/jwks.json")).json()
     assert jwt.get_unverified_header(body["access_token"])["kid"] == jwks["keys"][0]["kid"]
     caller = await TokenVerifier(TrustedKeys(jwks)).read(body["access_token"])
@@ -158,6 +160,10 @@ async def test_refresh_rotates_and_a_reused_token_ends_the_whole_sign_in(
     assert rotated.status_code == 200, rotated.text
     second = rotated.json()["refresh_token"]
     assert second != first and rotated.json()["access_token"]
+    assert (
+        rotated.json()["display_name"] == "王秀兰"
+        and rotated.json()["grant"]["community_name"] == "东李庄社区"
+    )
     reused = await client.post("/v1/tokens/refresh", json={"refresh_token": first})
     assert reused.status_code == 401
     assert reused.json()["detail"] == "登录已失效，请重新登录。"
@@ -187,6 +193,10 @@ async def test_an_account_with_several_roles_chooses_one(client: httpx.AsyncClie
     assert choose.status_code == 200 and choose.json()["access_token"] is None
     grants = {g["role"]: g["id"] for g in choose.json()["grants"]}
     assert set(grants) == {"grid_worker", "fund_officer"}
+    assert choose.json()["display_name"] == "王秀兰", "the person's name, to greet them while they choose"
+    assert {(g["district_name"], g["community_name"]) for g in choose.json()["grants"]} == {
+        ("高桥营街道", "东李庄社区")
+    }
     chosen = await sign_in(client, account["phone"], grant_id=grants["fund_officer"])
     assert chosen.json()["grant"]["role"] == "fund_officer"
     assert (

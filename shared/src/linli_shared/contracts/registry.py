@@ -151,6 +151,22 @@ class VisitOverdue(RegistryEvent):
     community_worker: str
 
 
+class UrgentFindingReported(RegistryEvent):
+    """A visit or call found something that cannot wait (a fall, no food, a fever): the care group's
+    workers hear of it at once. Recorded with the visit's `care.visit.logged`, in its transaction."""
+
+    name: ClassVar[str] = "care.visit.urgent_finding"
+    care_group_id: str | None = Field(description="The elder's care group, if any.")
+    resident_id: str
+    visit_id: str
+    visitor: str = Field(description="The token subject of who logged the visit.")
+    findings: str = Field(description="What the visitor found, as written.")
+    grid_worker: str | None = Field(description="The care group's grid worker (token subject), if any.")
+    community_worker: str | None = Field(description="The care group's community worker, if any.")
+    district: str
+    community: str
+
+
 class SignInCodeRequested(RegistryEvent):
     """Someone asked to sign in by SMS: notify sends the code to the phone. The code travels only
     encrypted (Fernet, under LINLI_SIGN_IN_CODE_KEY, which only the registry and notify hold)."""
@@ -161,3 +177,15 @@ class SignInCodeRequested(RegistryEvent):
     community: str | None = Field(default=None, description="The account's community: its SMS gateway.")
     code_encrypted: str = Field(description="The six-digit code, Fernet-encrypted; never in plain text.")
     expires_at: datetime
+
+
+class PlaceNamed(RegistryEvent):
+    """A district or a community got its name (when created, and again if renamed), so services
+    that head their pages with a place say 高桥营街道 · 东李庄社区, not its codes. A district's event
+    has no community; a community's carries its district's name too."""
+
+    name: ClassVar[str] = "place.named"
+    district: str
+    district_name: str = Field(description="e.g. 高桥营街道.")
+    community: str | None = Field(default=None, description="None when the event names a district.")
+    community_name: str | None = Field(default=None, description="e.g. 东李庄社区; None for a district.")

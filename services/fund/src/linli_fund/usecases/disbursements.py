@@ -23,7 +23,7 @@ from linli_fund.access import (
 )
 from linli_fund.api.disbursements_schemas import DisbursementIn, PaymentIn, RejectionIn
 from linli_fund.domain import CommitmentStatus, DisbursementStatus, EntryKind, Fund, Purpose
-from linli_fund.domain.labels import STATUS_LABELS, label
+from linli_fund.domain.labels import STATUS_LABELS, label, yuan_words
 from linli_fund.models import Commitment, Disbursement, JournalEntry
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import (
@@ -61,7 +61,7 @@ async def check_commitment(session: AsyncSession, data: DisbursementIn, fund: Fu
     if data.amount_fen > commitment.remaining_fen:
         raise Invalid(
             f"the commitment has only {commitment.remaining_fen} fen left",
-            zh=f"这项资助承诺只剩 {commitment.remaining_fen} 分",
+            zh=f"这项资助承诺只剩 {yuan_words(commitment.remaining_fen)}",
         )
 
 

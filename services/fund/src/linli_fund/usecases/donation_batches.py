@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_fund import bulk, domain
 from linli_fund.access import RECORDERS, check_fund_scope
 from linli_fund.api.donations_schemas import DonationBatchIn, DonationIn, DonationLineIn
+from linli_fund.domain.labels import yuan_words
 from linli_fund.models import Donation
 from linli_fund.usecases.donations import (
     booked_at,
@@ -66,7 +67,8 @@ def naming(line: DonationLineIn, index: int) -> Iterator[None]:
     except DomainError as error:
         raise Invalid(
             f"donation {index + 1} ({line.donor_name}, {line.amount_fen} fen): {error.detail}",
-            zh=f"第 {index + 1} 笔捐赠（{line.donor_name}，{line.amount_fen} 分）：{error.detail_in('zh')}",
+            zh=f"第 {index + 1} 笔捐赠（{line.donor_name}，{yuan_words(line.amount_fen)}）："
+            + error.detail_in("zh"),
         ) from error
 
 

@@ -2,10 +2,12 @@
 
 Publishing builds the report from the journal's records (income by source and campaign, spending
 by purpose, each fund's balance, every donation with the donor's chosen display name, every
-payment with its purpose and the beneficiary's masked initials, never their name or id), stores
-it as canonical JSON and hashes it together with the previous period's hash. Nothing ever updates
-a published row, so `verify_chain` recomputing the hashes shows any later silent change; the
-newest hash, posted on the notice board next to the page, anchors the chain's end.
+payment with its purpose and the beneficiary's masked initials, never their name or id) and the
+names of its district and community as the fund knows them then (from the registry's place.named;
+null while unknown, and the page shows the codes), stores it as canonical JSON and hashes it
+together with the previous period's hash. Nothing ever updates a published row, so
+`verify_chain` recomputing the hashes shows any later silent change; the newest hash, posted on
+the notice board next to the page, anchors the chain's end.
 
 The reading side (JSON, CSV, HTML) is public: anyone may read a published report without a token.
 """
@@ -25,13 +27,14 @@ from linli_fund import ledger
 from linli_fund.access import OFFICERS, check_fund_scope, latest_published, load_own_publication
 from linli_fund.api.publication_schemas import ChainVerificationOut, PublicationIn
 from linli_fund.domain import donor_display
-from linli_fund.models import PublishedDisclosure
+from linli_fund.models import KnownPlace, PublishedDisclosure
 from linli_fund.periods import MAX_DAYS, PeriodRows, period_rows
 from linli_shared.auth import Caller
 from linli_shared.clock import CHINA_TIME, china_day
 from linli_shared.contracts.fund import DisclosurePublished
 from linli_shared.database import flush_or_conflict
 from linli_shared.errors import Conflict, Invalid
+from linli_shared.places import place_names
 from linli_shared.unit_of_work import Made, Work, write
 
 NO_CAMPAIGN = "日常捐赠"
@@ -113,9 +116,12 @@ async def build_report(
     """What a period's public report says, as plain JSON-ready values (amounts in fen)."""
     rows = await period_rows(session, district, community, first_day, last_day)
     balances = ledger.fund_balances(await ledger.account_balances(session, district, community, last_day))
+    names = await place_names(session, KnownPlace, district, community)
     return {
         "district": district,
         "community": community,
+        "district_name": names.district_name,  # None until the registry's place.named arrives
+        "community_name": names.community_name,
         "first_day": first_day.isoformat(),
         "last_day": last_day.isoformat(),
         **totals(rows),

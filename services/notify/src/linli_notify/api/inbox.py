@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.access import load_notification_by_link, recipient_timezone
@@ -48,6 +49,22 @@ class NotificationOut(BaseModel):
     escalation_of: int | None
 
 
+class RungOut(BaseModel):
+    """One copy of an alert on its ladder."""
+
+    notification_id: int
+    rung: str = Field(description="neighbour, grid_worker or community_worker")
+    recipient_name: str = Field(description="Their name where notify knows it, else the rung's role.")
+    named: bool = Field(description="False when recipient_name is the role, not a name.")
+    you: bool = Field(description="This copy is the caller's own.")
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None = Field(description="Who acknowledged: a name, or the rung's role.")
+    acknowledged_by_you: bool
+    acknowledged_by_link: bool = Field(description="Acknowledged by the signed link in a message.")
+    escalated_at: datetime | None = Field(description="When it climbed to the next rung, unanswered.")
+
+
 class AcknowledgedOut(BaseModel):
     notification_id: int
     title: str
@@ -70,6 +87,17 @@ async def mark_read(notification_id: RowIdPath, uow: UnitOfWorkDep, caller: Call
 @router.post("/notifications/{notification_id}/acknowledgement", response_model=NotificationOut)
 async def acknowledge(notification_id: RowIdPath, uow: UnitOfWorkDep, caller: CallerDep) -> object:
     return (await inbox.acknowledge(uow, caller, notification_id)).model_dump()
+
+
+@router.get(
+    "/notifications/{notification_id}/ladder",
+    response_model=list[RungOut],
+    description="Every copy of this alert on its escalation ladder, oldest first: who had it on which "
+    "rung, who acknowledged it and when, what climbed. Readable by any recipient of the alert; "
+    "a 404 for anyone else.",
+)
+async def ladder(notification_id: RowIdPath, session: SessionDep, caller: CallerDep) -> object:
+    return [asdict(rung) for rung in await inbox.ladder_of(session, caller, notification_id)]
 
 
 @router.get(

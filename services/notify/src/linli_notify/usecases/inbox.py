@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.access import load_notification_by_link, load_own_notification, recipients_of
 from linli_notify.domain import INBOX, DeliveryStatus
-from linli_notify.models import Delivery, Notification
+from linli_notify.models import Contact, Delivery, Notification
 from linli_shared.auth import Caller
 from linli_shared.contracts.notify import NotificationAcknowledged
+from linli_shared.errors import not_found
 from linli_shared.paging import Page, page_of
-from linli_shared.scoping import in_scope
+from linli_shared.schema_types import MAX_ROW_ID
+from linli_shared.scoping import get_visible, in_scope
 from linli_shared.unit_of_work import Made, Work, write
 
 
@@ -83,3 +88,79 @@ def record_acknowledgement(uow: Work, notification: Notification, by: str) -> No
         district=notification.district,
         community=notification.community,
     )
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One copy of an alert on its ladder, as a recipient of the alert may see it."""
+
+    notification_id: int
+    rung: str
+    recipient_name: str
+    named: bool  # False: notify knows no name for them, `recipient_name` is the rung's role
+    you: bool
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None  # a name, or the rung's role: never an account id
+    acknowledged_by_you: bool
+    acknowledged_by_link: bool  # by the signed link in an SMS or mail, not in the app
+    escalated_at: datetime | None
+
+
+async def ladder_of(session: AsyncSession, caller: Caller, notification_id: int) -> list[Rung]:
+    """Every copy of the caller's alert on the ladder, oldest first: who had it on which rung, who
+    acknowledged and when, what climbed. Anyone who is not a recipient of the alert finds nothing."""
+    if not 1 <= notification_id <= MAX_ROW_ID:
+        raise not_found("notification")
+    own = await get_visible(session, Notification, notification_id, caller, "notification")
+    statement = (
+        select(Notification)
+        .where(Notification.source_event_id == own.source_event_id, Notification.district == own.district)
+        .order_by(col(Notification.id))
+    )
+    every_copy = list((await session.exec(statement)).all())
+    mine = set(await recipients_of(session, caller))
+    if not mine & {copy.recipient for copy in every_copy}:
+        raise not_found("notification")  # not a recipient of this alert: it does not exist for them
+    copies = [copy for copy in every_copy if copy.rung is not None]
+    recipients = {copy.recipient for copy in copies}
+    contacts = (
+        await session.exec(
+            select(Contact).where(Contact.district == own.district, col(Contact.recipient).in_(recipients))
+        )
+    ).all()
+    names = {
+        c.recipient: c.display_name
+        for c in contacts
+        if c.display_name not in (c.recipient[:100], c.recipient.split(":", 1)[-1][:100])  # not a made-up one
+    }
+    rungs = []
+    for copy in copies:
+        assert copy.id is not None and copy.rung is not None  # stored, and on the ladder by the query
+        name = names.get(copy.recipient)
+        rungs.append(
+            Rung(
+                notification_id=copy.id,
+                rung=copy.rung,
+                recipient_name=name or copy.rung,
+                named=name is not None,
+                you=copy.recipient in mine,
+                created_at=copy.created_at,
+                acknowledged_at=copy.acknowledged_at,
+                acknowledged_by=acknowledger(copy, names),
+                acknowledged_by_you=copy.acknowledged_by is not None
+                and copy.acknowledged_by.removeprefix("link:") in mine,
+                acknowledged_by_link=(copy.acknowledged_by or "").startswith("link:"),
+                escalated_at=copy.escalated_at,
+            )
+        )
+    return rungs
+
+
+def acknowledger(copy: Notification, names: dict[str, str]) -> str | None:
+    """Who acknowledged this copy, in words: by name where notify knows it, else by the copy's rung
+    (an acknowledgement is made by the copy's recipient, in the app or by its signed link)."""
+    by = copy.acknowledged_by
+    if by is None:
+        return None
+    return names.get(by.removeprefix("link:")) or names.get(copy.recipient) or copy.rung

@@ -22,6 +22,7 @@ from linli_notify.domain import (
     reads_the_inbox,
     release_time,
     resident_recipient,
+    role_recipient,
     rungs_above,
 )
 from linli_notify.models import Contact, Delivery, KnownWish, Notification
@@ -86,6 +87,10 @@ async def notify_by_rule(
         reachable = await ladder_recipients(uow.session, settings, district, community, data)
         lowest = rungs_above(settings.ladder(community), None, reachable)[:1]
         targets = [(rung, recipient) for rung, recipient in lowest]
+        if rule.at_once:  # these rungs all at once; a community worker's desk if the alert names nobody
+            targets = [(rung, reachable[rung]) for rung in rule.at_once if rung in reachable] or [
+                ("community_worker", role_recipient("community_worker", community))
+            ]
         if not targets:
             log.warning("event %s: nobody on the ladder of %s can be reached", envelope.event_id, community)
     else:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+import segno
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import TypeAdapter
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_points.access import certificate_by_serial, load_certificate
 from linli_points.api.service_hours_schemas import (
@@ -23,12 +26,13 @@ from linli_points.api.service_hours_schemas import (
     ServiceSummaryOut,
 )
 from linli_points.domain import hours
-from linli_points.models import Certificate, ServiceRecord, Volunteer
+from linli_points.models import Certificate, KnownPlace, ServiceRecord, Volunteer
 from linli_points.usecases import attendance_batches, service_hours
 from linli_points.usecases.service_hours import ServiceSummary
 from linli_shared.auth import CallerDep
 from linli_shared.body_limit import BATCH_BODY_BYTES
 from linli_shared.clock import china_day
+from linli_shared.places import place_names
 from linli_shared.service import SessionDep
 from linli_shared.tables import BOM, csv_templates
 from linli_shared.unit_of_work import UnitOfWorkDep
@@ -105,15 +109,39 @@ def certificate_out(certificate: Certificate, volunteer: Volunteer) -> Certifica
     )
 
 
-def certificate_page(certificate: Certificate, volunteer: Volunteer) -> str:
-    """A plain page to print; every value escaped by the template."""
+async def place_words(session: AsyncSession, certificate: Certificate) -> str:
+    """The community as the certificate names it (东李庄社区, from the registry's place.named); its
+    code while points has not heard the name."""
+    names = await place_names(session, KnownPlace, certificate.district, certificate.community)
+    return names.community_name or certificate.community
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code (segno, error correction M) of the link, readable by any phone camera."""
+    svg: str = segno.make(url, error="m").svg_inline(scale=4, border=2, title="核验二维码")
+    return svg.replace("<svg ", '<svg role="img" aria-label="核验二维码" ', 1)
+
+
+def certificate_page(certificate: Certificate, *, verify_url: str, holder: str, place: str) -> str:
+    """The certificate to show or print: fits a phone, its QR code leads to its verification page;
+    every value escaped by the template."""
     return TEMPLATES.get_template("certificate.html").render(
         serial=certificate.serial,
-        full_name=volunteer.full_name,
-        community=certificate.community,
+        holder=holder,
+        place=place,
         total_hours=f"{hours.hours_of(certificate.total_minutes):.2f}",
-        issued_on=china_day(certificate.issued_at).isoformat(),
+        issued_on=day_words(china_day(certificate.issued_at)),
+        verify_url=verify_url,
+        qr_svg=qr_svg(verify_url),
     )
+
+
+def day_words(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def verification_url(request: Request, serial: str) -> str:
+    return str(request.url_for("certificate_verification_page", serial=serial))
 
 
 @router.post(
@@ -207,7 +235,43 @@ async def verify_certificate(serial: str, session: SessionDep) -> object:
 
 
 @router.get("/certificates/{serial}/print", response_class=HTMLResponse, tags=["service hours"])
-async def print_certificate(serial: str, session: SessionDep, caller: CallerDep) -> HTMLResponse:
-    """The printable certificate carries the full name, so only its volunteer and their workers get it."""
+async def print_certificate(
+    serial: str, request: Request, session: SessionDep, caller: CallerDep
+) -> HTMLResponse:
+    """The printable certificate with the full name, so only its volunteer and their workers get it."""
     certificate, volunteer = await load_certificate(session, caller, serial)
-    return HTMLResponse(certificate_page(certificate, volunteer))
+    url = verification_url(request, certificate.serial)
+    place = await place_words(session, certificate)
+    return HTMLResponse(
+        certificate_page(certificate, verify_url=url, holder=volunteer.full_name, place=place)
+    )
+
+
+@router.get("/public/certificates/{serial}", response_class=HTMLResponse, tags=["public"])
+async def certificate_public_page(serial: str, request: Request, session: SessionDep) -> HTMLResponse:
+    """The certificate by its serial, no sign-in: the name as on the public check (王*兰)."""
+    certificate, volunteer = await certificate_by_serial(session, serial)
+    url = verification_url(request, certificate.serial)
+    holder = hours.mask_name(volunteer.full_name)
+    place = await place_words(session, certificate)
+    return HTMLResponse(certificate_page(certificate, verify_url=url, holder=holder, place=place))
+
+
+@router.get(
+    "/public/certificates/{serial}/verification",
+    response_class=HTMLResponse,
+    tags=["public"],
+    name="certificate_verification_page",
+)
+async def certificate_verification_page(serial: str, session: SessionDep) -> HTMLResponse:
+    """Where the QR code leads: whether the serial is real, and what to compare with the paper."""
+    certificate, volunteer = await certificate_by_serial(session, serial)
+    return HTMLResponse(
+        TEMPLATES.get_template("certificate_check.html").render(
+            serial=certificate.serial,
+            holder=hours.mask_name(volunteer.full_name),
+            place=await place_words(session, certificate),
+            total_hours=f"{hours.hours_of(certificate.total_minutes):.2f}",
+            issued_on=day_words(china_day(certificate.issued_at)),
+        )
+    )

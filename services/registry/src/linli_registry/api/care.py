@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -9,9 +10,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from linli_registry.api.fields import Name, Phone
-from linli_registry.domain import VisitKind
+from linli_registry.domain import VisitKind, age_on
 from linli_registry.usecases import care
+from linli_registry.usecases.residents import tags_of
 from linli_shared.auth import CallerDep
+from linli_shared.clock import utc_now
 from linli_shared.paging import CursorQuery, LimitQuery, Page
 from linli_shared.schema_types import Strict
 from linli_shared.service import SessionDep
@@ -50,12 +53,31 @@ class CareGroupOut(BaseModel):
     formed_at: datetime
 
 
+class CareGroupDueOut(CareGroupOut):
+    """A care group with its last contacts and next dues, counted as the overdue check counts them."""
+
+    last_visit_at: datetime | None = Field(description="The latest visit logged for the group.")
+    last_call_at: datetime | None = Field(description="The latest call logged for the group.")
+    next_visit_due_at: datetime = Field(description="Last visit (or forming) plus the visit period.")
+    next_call_due_at: datetime = Field(
+        description="Last visit or call (or forming) plus the call period: a visit counts as a call."
+    )
+    resident_name: str = Field(description="The elder's name, so a day's list needs no call per elder.")
+    resident_age: int
+    resident_tags: list[str]
+
+
 class VisitIn(Strict):
     resident_id: str = Field(max_length=36)
     kind: VisitKind = VisitKind.VISIT
     visited_at: datetime | None = Field(default=None, description="Defaults to now; timezone required.")
     findings: str = Field(default="", max_length=4000)
     follow_up: str = Field(default="", max_length=4000)
+    urgent: bool = Field(
+        default=False,
+        description="The findings cannot wait: the care group's grid worker and community worker are "
+        "alerted at once (`care.visit.urgent_finding`).",
+    )
 
 
 class VisitOut(BaseModel):
@@ -76,16 +98,33 @@ async def form_care_group(data: CareGroupIn, uow: UnitOfWorkDep, caller: CallerD
     return (await care.form_care_group(uow, caller, data)).model_dump()
 
 
-@router.get("/care-groups", response_model=Page[CareGroupOut])
+@router.get("/care-groups", response_model=Page[CareGroupDueOut])
 async def list_care_groups(
     session: SessionDep,
     caller: CallerDep,
     mine: bool = False,
+    resident_id: Annotated[str | None, Query(max_length=36, description="The group of this elder.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> object:
-    page = await care.list_care_groups(session, caller, mine=mine, cursor=cursor, limit=limit)
-    return Page(items=[g.model_dump() for g in page.items], next_cursor=page.next_cursor)
+    page = await care.list_care_groups(
+        session, caller, mine=mine, cursor=cursor, limit=limit, resident_id=resident_id
+    )
+    groups = list(page.items)
+    dues = await care.dues_of_groups(session, groups)
+    elders = await care.elders_of_groups(session, groups)
+    today = utc_now().date()
+    items = [
+        {
+            **g.model_dump(),
+            **asdict(dues[g.id]),
+            "resident_name": elders[g.resident_id].full_name,
+            "resident_age": age_on(elders[g.resident_id].birth_date, today),
+            "resident_tags": tags_of(elders[g.resident_id]),
+        }
+        for g in groups
+    ]
+    return Page(items=items, next_cursor=page.next_cursor)
 
 
 @router.post("/visits", status_code=201, response_model=VisitOut)

@@ -10,10 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_registry.account_models import RoleGrant
+from linli_registry.account_models import Account, RoleGrant
 from linli_registry.account_rules import language_of
 from linli_registry.api.accounts import Phone
+from linli_registry.models import Community, District
 from linli_registry.settings import RegistrySettings
 from linli_registry.signing import private_key
 from linli_registry.usecases import codes, sign_in, tokens
@@ -21,6 +24,7 @@ from linli_shared.auth import Role
 from linli_shared.errors import problem
 from linli_shared.openapi import problem_response
 from linli_shared.schema_types import Strict
+from linli_shared.service import SessionDep
 from linli_shared.token_keys import public_jwk
 from linli_shared.unit_of_work import KeylessUnitOfWorkDep
 
@@ -60,6 +64,8 @@ class GrantChoice(BaseModel):
     role: Role
     district: str | None
     community: str | None
+    district_name: str | None = Field(default=None, description="The district's name, e.g. 高桥营街道.")
+    community_name: str | None = Field(default=None, description="The community's name, e.g. 东李庄社区.")
 
 
 class SignInOut(BaseModel):
@@ -71,25 +77,62 @@ class SignInOut(BaseModel):
     expires_in: int | None = Field(default=None, description="Seconds the access token holds.")
     grant: GrantChoice | None = None
     grants: list[GrantChoice]
+    display_name: str | None = Field(default=None, description="The signed-in person's name.")
 
 
 class CodeSentOut(BaseModel):
     expires_at: datetime
 
 
-def choice(grant: RoleGrant) -> GrantChoice:
-    return GrantChoice(id=grant.id, role=Role(grant.role), district=grant.district, community=grant.community)
+Names = dict[tuple[str | None, str | None], str]
 
 
-def answer(tokens_made: tokens.Tokens | None, grants: list[RoleGrant]) -> SignInOut:
+def choice(grant: RoleGrant, names: Names) -> GrantChoice:
+    return GrantChoice(
+        id=grant.id,
+        role=Role(grant.role),
+        district=grant.district,
+        community=grant.community,
+        district_name=names.get((grant.district, None)),
+        community_name=names.get((grant.district, grant.community)) if grant.community else None,
+    )
+
+
+async def place_names(session: AsyncSession, grants: list[RoleGrant]) -> Names:
+    """(district, None) → the district's name, (district, community) → the community's: two queries."""
+    districts = {g.district for g in grants if g.district}
+    communities = {g.community for g in grants if g.community}
+    names: Names = {}
+    if districts:
+        for code, name in (
+            await session.exec(select(District.code, District.name).where(col(District.code).in_(districts)))
+        ).all():
+            names[(code, None)] = name
+    if communities:
+        statement = select(Community.district, Community.code, Community.name).where(
+            col(Community.code).in_(communities), col(Community.district).in_(districts)
+        )
+        for district, code, name in (await session.exec(statement)).all():
+            names[(district, code)] = name
+    return names
+
+
+async def answer(
+    session: AsyncSession, tokens_made: tokens.Tokens | None, grants: list[RoleGrant]
+) -> SignInOut:
+    """The tokens (or the grants to choose from), with the person's name and their places' names."""
+    names = await place_names(session, grants)
+    account = await session.get(Account, grants[0].account_id) if grants else None
+    display_name = account.display_name if account is not None else None
     if tokens_made is None:
-        return SignInOut(grants=[choice(g) for g in grants])
+        return SignInOut(grants=[choice(g, names) for g in grants], display_name=display_name)
     return SignInOut(
         access_token=tokens_made.access_token,
         refresh_token=tokens_made.refresh_token,
         expires_in=tokens_made.expires_in,
-        grant=choice(tokens_made.grant),
-        grants=[choice(g) for g in grants],
+        grant=choice(tokens_made.grant, names),
+        grants=[choice(g, names) for g in grants],
+        display_name=display_name,
     )
 
 
@@ -111,7 +154,11 @@ def too_many(error: sign_in.TooManyAttempts, language: str) -> Response:
 
 @router.post("/v1/sign-in", response_model=SignInOut, responses=SIGN_IN_PROBLEMS)
 async def sign_in_with_password(
-    data: SignInIn, request: Request, uow: KeylessUnitOfWorkDep, accept_language: LanguageHeader = None
+    data: SignInIn,
+    request: Request,
+    uow: KeylessUnitOfWorkDep,
+    session: SessionDep,
+    accept_language: LanguageHeader = None,
 ) -> object:
     attempt = attempt_of(request, data.phone, accept_language)
     try:
@@ -120,7 +167,7 @@ async def sign_in_with_password(
         )
     except sign_in.TooManyAttempts as error:
         return too_many(error, attempt.language)
-    return answer(made.tokens, made.grants)
+    return await answer(session, made.tokens, made.grants)
 
 
 @router.post("/v1/sign-in/code", status_code=202, response_model=CodeSentOut, responses=SIGN_IN_PROBLEMS)
@@ -139,24 +186,32 @@ async def request_sign_in_code(
 
 @router.post("/v1/sign-in/code/verify", response_model=SignInOut, responses=SIGN_IN_PROBLEMS)
 async def sign_in_with_code(
-    data: CodeSignInIn, request: Request, uow: KeylessUnitOfWorkDep, accept_language: LanguageHeader = None
+    data: CodeSignInIn,
+    request: Request,
+    uow: KeylessUnitOfWorkDep,
+    session: SessionDep,
+    accept_language: LanguageHeader = None,
 ) -> object:
     attempt = attempt_of(request, data.phone, accept_language)
     try:
         made = await codes.sign_in_with_code(uow, settings_of(request), attempt, data.code, data.grant_id)
     except sign_in.TooManyAttempts as error:
         return too_many(error, attempt.language)
-    return answer(made.tokens, made.grants)
+    return await answer(session, made.tokens, made.grants)
 
 
 @router.post("/v1/tokens/refresh", response_model=SignInOut, responses=SIGN_IN_PROBLEMS)
 async def refresh(
-    data: RefreshIn, request: Request, uow: KeylessUnitOfWorkDep, accept_language: LanguageHeader = None
+    data: RefreshIn,
+    request: Request,
+    uow: KeylessUnitOfWorkDep,
+    session: SessionDep,
+    accept_language: LanguageHeader = None,
 ) -> object:
     """A new access token and a new refresh token; the one sent no longer works. A refresh token
     used a second time ends every token of its sign-in."""
     made = await tokens.refresh(uow, settings_of(request), data.refresh_token, language_of(accept_language))
-    return answer(made, [made.grant])
+    return await answer(session, made, [made.grant])
 
 
 @router.post("/v1/sign-out", status_code=204)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +23,15 @@ from linli_registry.access import (
     load_visit,
 )
 from linli_registry.domain import VisitKind
-from linli_registry.models import CareGroup, OverdueAlert, VisitLog
+from linli_registry.models import CareGroup, OverdueAlert, Resident, VisitLog
 from linli_shared.auth import Caller
-from linli_shared.contracts.registry import CareGroupChanged, CareGroupFormed, VisitLogged, VisitOverdue
+from linli_shared.contracts.registry import (
+    CareGroupChanged,
+    CareGroupFormed,
+    UrgentFindingReported,
+    VisitLogged,
+    VisitOverdue,
+)
 from linli_shared.database import flush_or_conflict
 from linli_shared.errors import Conflict
 from linli_shared.paging import Page, page_of
@@ -87,15 +94,61 @@ GROUP_FACTS = {
 
 
 async def list_care_groups(
-    session: AsyncSession, caller: Caller, *, mine: bool, cursor: str | None, limit: int
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    mine: bool,
+    cursor: str | None,
+    limit: int,
+    resident_id: str | None = None,
 ) -> Page[CareGroup]:
     caller.check_role(*REGISTRY_READERS)
     statement = in_scope(select(CareGroup).where(col(CareGroup.active).is_(True)), CareGroup, caller)
+    if resident_id:
+        statement = statement.where(CareGroup.resident_id == resident_id)
     if mine:
         statement = statement.where(
             (CareGroup.grid_worker == caller.subject) | (CareGroup.community_worker == caller.subject)
         )
     return await page_of(session, statement, col(CareGroup.id), cursor=cursor, limit=limit)
+
+
+@dataclass(frozen=True)
+class Dues:
+    """A care group's last contacts and when the next are due, as the overdue check counts them: a
+    visit counts as a call too, and without a contact since, the period runs from the forming."""
+
+    last_visit_at: datetime | None
+    last_call_at: datetime | None
+    next_visit_due_at: datetime
+    next_call_due_at: datetime
+
+
+def dues_of(group: CareGroup, latest: dict[tuple[str, str], list[datetime]]) -> Dues:
+    visits = latest.get((group.id, VisitKind.VISIT.value), [])
+    calls = latest.get((group.id, VisitKind.CALL.value), [])
+    visited = [group.formed_at, *visits]
+    called = [*visited, *calls]
+    return Dues(
+        last_visit_at=max(visits, default=None),
+        last_call_at=max(calls, default=None),
+        next_visit_due_at=max(visited) + period_of(group, VisitKind.VISIT),
+        next_call_due_at=max(called) + period_of(group, VisitKind.CALL),
+    )
+
+
+async def dues_of_groups(session: AsyncSession, groups: list[CareGroup]) -> dict[str, Dues]:
+    """Dues of each of these groups, from one query."""
+    latest = await latest_contacts(session, [group.id for group in groups])
+    return {group.id: dues_of(group, latest) for group in groups}
+
+
+async def elders_of_groups(session: AsyncSession, groups: list[CareGroup]) -> dict[str, Resident]:
+    """The elder of each of these groups (resident id → resident), from one query; the list is read
+    by the same roles as the residents, in the same scope."""
+    ids = [group.resident_id for group in groups]
+    found = (await session.exec(select(Resident).where(col(Resident.id).in_(ids)))).all()
+    return {resident.id: resident for resident in found}
 
 
 @write(replay=load_visit)
@@ -131,7 +184,24 @@ async def log_visit(uow: Work, caller: Caller, data: VisitIn) -> Made[VisitLog]:
         visited_at=visited_at,
     )
     uow.record(logged, district=visit.district, community=visit.community)
+    if data.urgent:
+        uow.record(urgent_finding(visit, group), district=visit.district, community=visit.community)
     return Made(visit.id, visit)
+
+
+def urgent_finding(visit: VisitLog, group: CareGroup | None) -> UrgentFindingReported:
+    """What the visitor found that cannot wait, addressed to the elder's care group workers."""
+    return UrgentFindingReported(
+        care_group_id=visit.care_group_id,
+        resident_id=visit.resident_id,
+        visit_id=visit.id,
+        visitor=visit.visitor,
+        findings=visit.findings,
+        grid_worker=group.grid_worker if group else None,
+        community_worker=group.community_worker if group else None,
+        district=visit.district,
+        community=visit.community,
+    )
 
 
 async def list_visits(
@@ -171,13 +241,17 @@ async def check_overdue_visits(session_factory: async_sessionmaker[AsyncSession]
     return raised
 
 
-async def latest_contacts(session: AsyncSession) -> dict[tuple[str, str], list[datetime]]:
-    """The latest visit and the latest call of every care group."""
+async def latest_contacts(
+    session: AsyncSession, group_ids: list[str] | None = None
+) -> dict[tuple[str, str], list[datetime]]:
+    """The latest visit and the latest call of every care group (or of these)."""
     statement = (
         select(VisitLog.care_group_id, VisitLog.kind, func.max(VisitLog.visited_at))
         .where(col(VisitLog.care_group_id).is_not(None))
         .group_by(col(VisitLog.care_group_id), col(VisitLog.kind))
     )
+    if group_ids is not None:
+        statement = statement.where(col(VisitLog.care_group_id).in_(group_ids))
     rows = (await session.exec(statement)).all()
     return {(group_id, kind): [latest] for group_id, kind, latest in rows if group_id and latest}
 

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_registry.access import check_community_exists
 from linli_registry.models import Community, District, Grid
 from linli_shared.auth import Caller, Role
+from linli_shared.contracts.registry import PlaceNamed
 from linli_shared.database import flush_or_conflict
 from linli_shared.errors import Conflict, NotFound, not_found
 from linli_shared.unit_of_work import Made, Work, write
@@ -32,6 +33,11 @@ async def create_district(uow: Work, caller: Caller, data: DistrictIn) -> Made[D
         raise Conflict(f"district {data.code} already exists", zh=f"街道 {data.code} 已存在")
     district = District(code=data.code, name=data.name)
     uow.session.add(district)
+    uow.record(
+        PlaceNamed(district=district.code, district_name=district.name),
+        district=district.code,
+        community=None,
+    )
     return Made(district.code, district)
 
 
@@ -54,7 +60,8 @@ async def check_community_exists_by_id(session: AsyncSession, caller: Caller, co
 async def create_community(uow: Work, caller: Caller, data: CommunityIn) -> Made[Community]:
     caller.check_role(Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
     caller.check_sees(data.district, None, "district")
-    if not await uow.session.get(District, data.district):
+    district = await uow.session.get(District, data.district)
+    if district is None:
         raise NotFound(f"district {data.district} not found", zh=f"没有找到街道 {data.district}")
     community = Community(district=data.district, code=data.code, name=data.name)
     uow.session.add(community)
@@ -63,6 +70,13 @@ async def create_community(uow: Work, caller: Caller, data: CommunityIn) -> Made
         f"community {data.code} already exists in {data.district}",
         zh=f"街道 {data.district} 已有社区 {data.code}",
     )
+    named = PlaceNamed(
+        district=district.code,
+        district_name=district.name,
+        community=community.code,
+        community_name=community.name,
+    )
+    uow.record(named, district=district.code, community=community.code)
     return Made(str(community.id), community)
 
 
