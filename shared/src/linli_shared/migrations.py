@@ -114,6 +114,20 @@ def create_record_change_table() -> None:
     op.create_index("ix_record_change_record", "record_change", ["record_type", "record_id", "version"])
 
 
+def create_known_place_table(table: str) -> None:
+    """A service's names of places, as the registry announces them (linli_shared.places)."""
+    from alembic import op
+
+    op.create_table(
+        table,
+        sa.Column("district", AutoString(length=40), nullable=False),
+        sa.Column("community", AutoString(length=40), nullable=False),
+        sa.Column("name", AutoString(length=100), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("district", "community"),
+    )
+
+
 def add_version_column(table: str) -> None:
     """A `version` for a table whose rows become linli_shared.versions.Versioned: 1 for those on record."""
     from alembic import op

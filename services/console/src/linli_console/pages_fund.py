@@ -21,14 +21,13 @@ from linli_console.words import (
     FUND_NAMES,
     PURPOSE_NAMES,
     dates_in,
-    day_words,
     fen_of,
     full_when,
     local_day,
     parse_moment,
-    yuan,
 )
 from linli_shared.clock import utc_now
+from linli_shared.words import day_words, yuan
 
 router = APIRouter(include_in_schema=False)
 

@@ -18,9 +18,10 @@ from linli_console.rendering import TEMPLATES, render
 from linli_console.services import Refusal
 from linli_console.session import Desk
 from linli_shared.clock import utc_now
+from linli_shared.words import day_words
 
 router = APIRouter(include_in_schema=False)
-TEMPLATES.env.filters["day"] = words.day_words
+TEMPLATES.env.filters["day"] = day_words
 TEMPLATES.env.globals["REDEMPTION_STATUS_NAMES"] = words.REDEMPTION_STATUS_NAMES
 TEMPLATES.env.globals["ENTRY_KIND_NAMES"] = words.ENTRY_KIND_NAMES
 TEMPLATES.env.globals["WISH_STATUS_NAMES"] = words.WISH_STATUS_NAMES

@@ -7,6 +7,7 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 from linli_shared.clock import CHINA_TIME
+from linli_shared.words import day_words
 
 TAG_NAMES = {
     "living_alone": "独居",
@@ -90,13 +91,6 @@ WISH_STATUS_NAMES = {
 }
 
 
-def yuan(fen: int) -> str:
-    """¥12.50, ¥30,350.00: fen written as a person reads money."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
-
-
 def fen_of(text: str) -> int | None:
     """What a person types as yuan (200, 12.5, ¥1,200.00, 12.50元) in integer fen; None if it is not
     an amount of money (more than two decimals, letters, nothing). Full-width digits (１２．５) count."""
@@ -115,14 +109,6 @@ def fen_of(text: str) -> int | None:
     if dot and not (cents.isascii() and cents.isdigit() and len(cents) <= 2):
         return None
     return int(whole) * 100 + int(cents.ljust(2, "0") if dot else "0")
-
-
-def day_words(day: date | str | None, *, year: bool = True) -> str:
-    """2026年12月2日 (or 12月2日 without the year) for a calendar day."""
-    if day is None or day == "":
-        return ""
-    value = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
-    return f"{value.year}年{value.month}月{value.day}日" if year else f"{value.month}月{value.day}日"
 
 
 def dates_in(text: str) -> str:

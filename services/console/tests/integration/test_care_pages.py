@@ -40,9 +40,9 @@ async def test_an_urgent_finding_is_sent_as_urgent_and_the_page_says_who_was_tol
 
 
 async def test_the_day_is_one_call_to_the_registry_however_many_elders(desk: Desk) -> None:
-    names = ["王秀英", "张桂兰", "刘淑珍"]
-    for hours_ago, name in zip((25, 20, 2), names, strict=True):
-        await elder_in_care(desk, name, every_hours=24, formed_hours_ago=hours_ago)
+    # whatever the hour: overdue by 2 h, overdue by 0.5 h, and due in 47 h (another day)
+    for name, every, hours_ago in (("王秀英", 24, 26), ("张桂兰", 24, 24.5), ("刘淑珍", 48, 1)):
+        await elder_in_care(desk, name, every_hours=every, formed_hours_ago=hours_ago)
     await desk.sign_in()
     console = desk.browser._transport.app  # type: ignore[attr-defined]
     asked: list[str] = []
@@ -57,5 +57,5 @@ async def test_the_day_is_one_call_to_the_registry_however_many_elders(desk: Des
     assert asked.count("/v1/care-groups") == 1
     assert not [path for path in asked if path.startswith(("/v1/residents", "/v1/visits"))], asked
     pressing = today.text.split('id="pressing"')[1].split("</ul>")[0]
-    assert pressing.index("王秀英") < pressing.index("张桂兰"), "the overdue elder first"
+    assert pressing.index("王秀英") < pressing.index("张桂兰"), "the longest overdue first"
     assert "已逾期" in pressing and "刘淑珍" not in pressing

@@ -9,7 +9,8 @@ import pytest
 
 from linli_console.pages_fund import FormErrors, donation_body, next_period
 from linli_console.services import Refusal
-from linli_console.words import dates_in, day_words, fen_of, yuan
+from linli_console.words import dates_in, fen_of
+from linli_shared.words import day_words, yuan
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from datetime import date
 from linli_fund import domain
 from linli_fund.models import JournalEntry, Posting
 from linli_shared.clock import china_day
+from linli_shared.words import yuan as written_yuan
 
 CURRENCY = "CNY"
 
@@ -22,9 +23,8 @@ def account_name(code: str) -> str:
 
 
 def yuan(fen: int) -> str:
-    """Fen as an exact decimal string of yuan: no float ever touches money."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+    """Fen as an exact decimal string of yuan, as Beancount reads it (1280.50)."""
+    return written_yuan(fen, symbol=False, grouped=False)
 
 
 def quoted(text: str) -> str:

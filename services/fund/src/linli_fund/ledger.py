@@ -23,11 +23,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import domain
 from linli_fund.domain import EntryKind, Fund, GuardedMove, InsufficientFunds, Line
-from linli_fund.domain.labels import GUARDED_LABELS, label, yuan_words
+from linli_fund.domain.labels import GUARDED_LABELS, label
 from linli_fund.models import Account, Commitment, GuardedBalance, JournalEntry, Posting
 from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import CHINA_TIME
 from linli_shared.reference import KnownToExist
+from linli_shared.words import yuan
 
 
 async def insert_missing(session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
@@ -130,11 +131,11 @@ async def move_guarded(
         if move.reserved < 0 and move.balance == 0:
             raise InsufficientFunds(
                 f"{name} has less than {-move.reserved} fen reserved",
-                zh=f"{label(GUARDED_LABELS, name)}预留的金额不足 {yuan_words(-move.reserved)}",
+                zh=f"{label(GUARDED_LABELS, name)}预留的金额不足 {yuan(-move.reserved)}",
             )
         raise InsufficientFunds(
             f"not enough available in {name}: {-move.available} fen needed",
-            zh=f"{label(GUARDED_LABELS, name)}可用余额不足：这笔需要 {yuan_words(-move.available)}",
+            zh=f"{label(GUARDED_LABELS, name)}可用余额不足：这笔需要 {yuan(-move.available)}",
         )
 
 

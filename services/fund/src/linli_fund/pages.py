@@ -17,6 +17,8 @@ from linli_fund.domain.labels import FUND_LABELS, PURPOSE_LABELS, SOURCE_LABELS
 from linli_fund.models import PublishedDisclosure
 from linli_shared.clock import CHINA_TIME
 from linli_shared.tables import BOM, csv_templates
+from linli_shared.words import day_words
+from linli_shared.words import yuan as written_yuan
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 PAGES = Environment(
@@ -29,18 +31,11 @@ TABLES = csv_templates(TEMPLATE_DIR)
 
 
 def yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+    """A table's amount: 1,280.50 (the column says ¥)."""
+    return written_yuan(fen, symbol=False)
 
 
 TABLES.filters.update(yuan=yuan)
-
-
-def day_words(day: str | date, *, year: bool = True) -> str:
-    """2026年12月2日, or 12月2日 when the page has said the year already."""
-    value = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
-    return f"{value.year}年{value.month}月{value.day}日" if year else f"{value.month}月{value.day}日"
 
 
 def moment_words(moment: str | datetime) -> str:

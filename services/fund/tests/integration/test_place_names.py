@@ -7,35 +7,16 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import col, select
 
 from linli_fund.models import KnownPlace
 from linli_fund.subscribers import REGISTRY, handlers
-from linli_shared.contracts.registry import PlaceNamed
 from linli_shared.events import Envelope
 from linli_shared.inbox import apply_once
+from linli_shared.testing.communities import known_places, place_named
 
 from .test_publication import china_today, public, publish
 
 pytestmark = [pytest.mark.integration]
-
-
-def named(
-    community, district_name: str, community_name: str | None = None, *, at: datetime | None = None
-) -> Envelope:
-    """The registry's place.named of the district, or of its community when one is named."""
-    event = PlaceNamed(
-        district=community.district,
-        district_name=district_name,
-        community=community.community if community_name else None,
-        community_name=community_name,
-    )
-    return Envelope.wrap(
-        event,
-        district=community.district,
-        community=community.community if community_name else None,
-        occurred_at=at or datetime.now(UTC),
-    )
 
 
 async def deliver(client, envelope: Envelope) -> bool:
@@ -43,39 +24,31 @@ async def deliver(client, envelope: Envelope) -> bool:
     return await apply_once(factory, REGISTRY.consumer.durable, envelope, handlers)
 
 
-async def known_places(client, community) -> list[tuple[str, str]]:
-    async with client.app.state.session_factory() as session:
-        statement = (
-            select(KnownPlace)
-            .where(KnownPlace.district == community.district)
-            .order_by(col(KnownPlace.community))
-        )
-        return [(place.community, place.name) for place in (await session.exec(statement)).all()]
-
-
 async def test_the_names_fill_from_the_registrys_events_once(client, community) -> None:
-    district_named = named(community, "高桥营街道")
+    district_named = place_named(community, "高桥营街道")
     assert await deliver(client, district_named)
-    assert await known_places(client, community) == [("", "高桥营街道")]
+    assert await known_places(client.app.state.session_factory, KnownPlace, community.district) == [
+        ("", "高桥营街道")
+    ]
 
-    community_named = named(community, "高桥营街道", "东李庄社区")
+    community_named = place_named(community, "高桥营街道", "东李庄社区")
     assert await deliver(client, community_named)
     expected = [("", "高桥营街道"), (community.community, "东李庄社区")]
-    assert await known_places(client, community) == expected
+    assert await known_places(client.app.state.session_factory, KnownPlace, community.district) == expected
 
     assert not await deliver(client, community_named), "a redelivery is applied once"
     assert not await deliver(client, district_named)
-    assert await known_places(client, community) == expected
+    assert await known_places(client.app.state.session_factory, KnownPlace, community.district) == expected
 
 
 async def test_a_rename_wins_and_an_older_announcement_arriving_late_does_not(client, community) -> None:
     now = datetime.now(UTC)
-    assert await deliver(client, named(community, "高桥营街道", "东李庄社区", at=now))
+    assert await deliver(client, place_named(community, "高桥营街道", "东李庄社区", at=now))
     assert await deliver(
-        client, named(community, "高桥营街道", "东李庄新村社区", at=now + timedelta(minutes=1))
+        client, place_named(community, "高桥营街道", "东李庄新村社区", at=now + timedelta(minutes=1))
     )
-    assert await deliver(client, named(community, "旧名街道", "旧名社区", at=now - timedelta(days=1)))
-    assert await known_places(client, community) == [
+    assert await deliver(client, place_named(community, "旧名街道", "旧名社区", at=now - timedelta(days=1)))
+    assert await known_places(client.app.state.session_factory, KnownPlace, community.district) == [
         ("", "高桥营街道"),
         (community.community, "东李庄新村社区"),
     ]
@@ -84,8 +57,8 @@ async def test_a_rename_wins_and_an_older_announcement_arriving_late_does_not(cl
 async def test_a_period_published_once_the_names_are_known_is_headed_with_them(
     client, community, donate, writes_later
 ) -> None:
-    assert await deliver(client, named(community, "高桥营街道"))
-    assert await deliver(client, named(community, "高桥营街道", "东李庄社区"))
+    assert await deliver(client, place_named(community, "高桥营街道"))
+    assert await deliver(client, place_named(community, "高桥营街道", "东李庄社区"))
     await donate(community, 10_000)
     today = china_today()
     published = await publish(
@@ -116,7 +89,7 @@ async def test_a_period_published_before_the_names_came_keeps_its_codes(
     assert published.status_code == 201, published.text
     report = published.json()["report"]
     assert (report["district_name"], report["community_name"]) == (None, None)
-    assert await deliver(client, named(community, "高桥营街道", "东李庄社区"))
+    assert await deliver(client, place_named(community, "高桥营街道", "东李庄社区"))
 
     page = (await client.get(f"{public(community)}/1.html")).text
     assert f"{community.district} · {community.community}" in page, "a frozen report is never rewritten"

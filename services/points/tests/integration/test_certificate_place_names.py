@@ -3,33 +3,18 @@ through its inbox, and a certificate says the community by its name (东李庄�
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from sqlmodel import col, select
 
 from linli_points.models import KnownPlace
 from linli_points.subscribers import REGISTRY, handlers
 from linli_shared.auth import Role
-from linli_shared.contracts.registry import PlaceNamed
 from linli_shared.events import Envelope
 from linli_shared.inbox import apply_once
+from linli_shared.testing.communities import known_places, place_named
 
 from .test_certificate_pages import issued
 
 pytestmark = [pytest.mark.integration]
-
-
-def community_named(community, district_name: str, community_name: str) -> Envelope:
-    event = PlaceNamed(
-        district=community.district,
-        district_name=district_name,
-        community=community.community,
-        community_name=community_name,
-    )
-    return Envelope.wrap(
-        event, district=community.district, community=community.community, occurred_at=datetime.now(UTC)
-    )
 
 
 async def deliver(client, envelope: Envelope) -> bool:
@@ -37,27 +22,17 @@ async def deliver(client, envelope: Envelope) -> bool:
     return await apply_once(factory, REGISTRY.consumer.durable, envelope, handlers)
 
 
-async def known_places(client, community) -> list[tuple[str, str]]:
-    async with client.app.state.session_factory() as session:
-        statement = (
-            select(KnownPlace)
-            .where(KnownPlace.district == community.district)
-            .order_by(col(KnownPlace.community))
-        )
-        return [(place.community, place.name) for place in (await session.exec(statement)).all()]
-
-
 async def test_the_names_fill_from_the_event_and_a_redelivery_changes_nothing(client, community) -> None:
-    envelope = community_named(community, "高桥营街道", "东李庄社区")
+    envelope = place_named(community, "高桥营街道", "东李庄社区")
     assert await deliver(client, envelope)
     expected = [("", "高桥营街道"), (community.community, "东李庄社区")]
-    assert await known_places(client, community) == expected
+    assert await known_places(client.app.state.session_factory, KnownPlace, community.district) == expected
     assert not await deliver(client, envelope)
-    assert await known_places(client, community) == expected
+    assert await known_places(client.app.state.session_factory, KnownPlace, community.district) == expected
 
 
 async def test_the_certificate_pages_say_the_community_by_its_name(client, community, enrol) -> None:
-    assert await deliver(client, community_named(community, "高桥营街道", "东李庄社区"))
+    assert await deliver(client, place_named(community, "高桥营街道", "东李庄社区"))
     serial = await issued(client, community, enrol, "王桂兰")
 
     printed = await client.get(

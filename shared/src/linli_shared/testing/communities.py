@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.auth import Role
-from linli_shared.contracts.registry import ResidentRegistered
+from linli_shared.contracts.registry import PlaceNamed, ResidentRegistered
 from linli_shared.events import Envelope
 from linli_shared.inbox import ApplyEvent, apply_once
+from linli_shared.places import KnownPlaceBase
 from linli_shared.testing.http import bearer
 
 
@@ -80,3 +82,30 @@ async def registered_place(registry: httpx.AsyncClient) -> tuple[str, str]:
     ):
         assert (await registry.post(path, json=body, headers=admin)).status_code == 201
     return district, community
+
+
+def place_named(
+    community: Community, district_name: str, community_name: str | None = None, *, at: datetime | None = None
+) -> Envelope:
+    """The registry's place.named of the community's district, or of the community when it is named."""
+    event = PlaceNamed(
+        district=community.district,
+        district_name=district_name,
+        community=community.community if community_name else None,
+        community_name=community_name,
+    )
+    return Envelope.wrap(
+        event,
+        district=community.district,
+        community=community.community if community_name else None,
+        occurred_at=at or datetime.now(UTC),
+    )
+
+
+async def known_places(
+    session_factory: async_sessionmaker[AsyncSession], model: type[KnownPlaceBase], district: str
+) -> list[tuple[str, str]]:
+    """(community, name) of every place a service knows in the district, the district's own row first."""
+    async with session_factory() as session:
+        statement = select(model).where(col(model.district) == district).order_by(col(model.community))
+        return [(place.community, place.name) for place in (await session.exec(statement)).all()]

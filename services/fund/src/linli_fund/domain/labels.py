@@ -35,9 +35,3 @@ GUARDED_LABELS = {
 def label(labels: Mapping[str, str], code: str) -> str:
     """The Chinese name of a code, or the code itself where it has none."""
     return labels.get(code, code)
-
-
-def yuan_words(fen: int) -> str:
-    """¥500.01: money in a sentence a person reads (the API's numbers stay fen)."""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{'-' if fen < 0 else ''}¥{whole:,}.{cents:02d}"

@@ -23,7 +23,7 @@ from linli_fund.access import (
 )
 from linli_fund.api.disbursements_schemas import DisbursementIn, PaymentIn, RejectionIn
 from linli_fund.domain import CommitmentStatus, DisbursementStatus, EntryKind, Fund, Purpose
-from linli_fund.domain.labels import STATUS_LABELS, label, yuan_words
+from linli_fund.domain.labels import STATUS_LABELS, label
 from linli_fund.models import Commitment, Disbursement, JournalEntry
 from linli_shared.auth import Caller
 from linli_shared.contracts.fund import (
@@ -35,6 +35,7 @@ from linli_shared.contracts.fund import (
 )
 from linli_shared.errors import Conflict, Invalid
 from linli_shared.unit_of_work import Made, Work, write
+from linli_shared.words import yuan
 
 
 async def check_commitment(session: AsyncSession, data: DisbursementIn, fund: Fund) -> None:
@@ -61,7 +62,7 @@ async def check_commitment(session: AsyncSession, data: DisbursementIn, fund: Fu
     if data.amount_fen > commitment.remaining_fen:
         raise Invalid(
             f"the commitment has only {commitment.remaining_fen} fen left",
-            zh=f"这项资助承诺只剩 {yuan_words(commitment.remaining_fen)}",
+            zh=f"这项资助承诺只剩 {yuan(commitment.remaining_fen)}",
         )
 
 

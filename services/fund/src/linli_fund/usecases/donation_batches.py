@@ -20,7 +20,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_fund import bulk, domain
 from linli_fund.access import RECORDERS, check_fund_scope
 from linli_fund.api.donations_schemas import DonationBatchIn, DonationIn, DonationLineIn
-from linli_fund.domain.labels import yuan_words
 from linli_fund.models import Donation
 from linli_fund.usecases.donations import (
     booked_at,
@@ -37,6 +36,7 @@ from linli_shared.clock import china_day
 from linli_shared.errors import DomainError, Invalid, NotFound
 from linli_shared.ids import new_ids
 from linli_shared.unit_of_work import Made, Work, write
+from linli_shared.words import yuan
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def naming(line: DonationLineIn, index: int) -> Iterator[None]:
     except DomainError as error:
         raise Invalid(
             f"donation {index + 1} ({line.donor_name}, {line.amount_fen} fen): {error.detail}",
-            zh=f"第 {index + 1} 笔捐赠（{line.donor_name}，{yuan_words(line.amount_fen)}）："
+            zh=f"第 {index + 1} 笔捐赠（{line.donor_name}，{yuan(line.amount_fen)}）："
             + error.detail_in("zh"),
         ) from error
 

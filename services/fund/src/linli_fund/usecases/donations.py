@@ -54,6 +54,7 @@ async def campaign_progress(session: AsyncSession, campaign_id: str) -> tuple[in
 
 
 COUNTERS = KnownToExist()
+"""A year's receipt counter of a community, once made, is never deleted."""
 RECEIPT_COUNTERS = table_of(ReceiptCounter)
 TAKE_RECEIPTS = (  # built once, like every statement on a hot path: SQLAlchemy caches its compiled form
     update(RECEIPT_COUNTERS)
@@ -63,7 +64,6 @@ TAKE_RECEIPTS = (  # built once, like every statement on a hot path: SQLAlchemy 
     .values(last_number=RECEIPT_COUNTERS.c.last_number + bindparam("count"))
     .returning(RECEIPT_COUNTERS.c.last_number)
 )
-"""A year's receipt counter of a community, once made, is never deleted."""
 
 
 async def next_receipt_sequence(

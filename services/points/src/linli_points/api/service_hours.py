@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -36,6 +35,7 @@ from linli_shared.places import place_names
 from linli_shared.service import SessionDep
 from linli_shared.tables import BOM, csv_templates
 from linli_shared.unit_of_work import UnitOfWorkDep
+from linli_shared.words import day_words
 
 router = APIRouter(prefix="/v1")
 RECORDS_OUT = TypeAdapter(list[ServiceRecordOut])
@@ -134,10 +134,6 @@ def certificate_page(certificate: Certificate, *, verify_url: str, holder: str, 
         verify_url=verify_url,
         qr_svg=qr_svg(verify_url),
     )
-
-
-def day_words(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def verification_url(request: Request, serial: str) -> str:

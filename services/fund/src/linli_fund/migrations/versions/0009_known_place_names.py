@@ -11,11 +11,9 @@ hash-chained and never rewritten.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-from linli_shared.clock import UtcDateTime
+from linli_shared.migrations import create_known_place_table
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -24,14 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "fund_known_place",
-        sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("community", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("updated_at", UtcDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("district", "community"),
-    )
+    create_known_place_table("fund_known_place")
 
 
 def downgrade() -> None:

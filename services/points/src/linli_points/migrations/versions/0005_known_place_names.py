@@ -10,11 +10,9 @@ than the community's code.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-from linli_shared.clock import UtcDateTime
+from linli_shared.migrations import create_known_place_table
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -23,14 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "known_place",
-        sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("community", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("updated_at", UtcDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("district", "community"),
-    )
+    create_known_place_table("known_place")
 
 
 def downgrade() -> None:
