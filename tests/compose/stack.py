@@ -26,7 +26,6 @@ def fresh_secrets() -> dict[str, str]:
         "LINLI_REGISTRY_ID_HASH_KEY",
         "LINLI_NOTIFY_LINK_KEY",
         "LINLI_POSTGRES_PASSWORD",
-        "LINLI_LEAF_PASSWORD",
     ]
     names += [f"LINLI_{service.upper()}_DB_PASSWORD" for service in SERVICE_PORTS]
     keys = {
@@ -34,6 +33,8 @@ def fresh_secrets() -> dict[str, str]:
         "LINLI_REGISTRY_SIGNING_KEY": new_signing_key_pem().replace("\n", "\\n"),
         "LINLI_SIGN_IN_CODE_KEY": Fernet.generate_key().decode(),
     }
+    # nats-server takes a value starting with a digit for a number: the leaf password starts with a letter
+    keys["LINLI_LEAF_PASSWORD"] = "leaf" + secrets.token_hex(32)
     return {**{name: secrets.token_hex(32) for name in names}, **keys}
 
 

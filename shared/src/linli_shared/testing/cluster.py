@@ -119,7 +119,9 @@ class Hub:
     """The city's 3-node JetStream cluster; district leaf links authenticate with a generated password."""
 
     def __init__(self, root: Path, size: int = 3) -> None:
-        self.leaf_password = secrets.token_urlsafe(24)
+        # nats-server reads an environment value as a config token: one starting with a digit is
+        # taken for a number and the server refuses to start (seen: "Expected a digit but got 'b'")
+        self.leaf_password = "leaf" + secrets.token_hex(24)
         routes = [free_port() for _ in range(size)]
         self.leaf_ports = [free_port() for _ in range(size)]
         env = {"LINLI_LEAF_USER": LEAF_USER, "LINLI_LEAF_PASSWORD": self.leaf_password}
