@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Column, Text, event
+from sqlalchemy import Column, Row, Text, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Field, Session, SQLModel, col, select, update
+from sqlmodel import Field, Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared import metrics
-from linli_shared.bulk import insert_rows
+from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import UtcDateTime, utc_now
 from linli_shared.events import Envelope
 from linli_shared.leadership import Leadership
@@ -41,6 +41,31 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
     last_error: str | None = Field(default=None, max_length=1000)
+
+
+OUTBOX = table_of(OutboxMessage)
+# Built once, run as Core on the connection: every relay pass runs them, and loading each claimed
+# row as an ORM object cost more than publishing it.
+CLAIM = (
+    select(OUTBOX.c.position, OUTBOX.c.event_id, OUTBOX.c.subject, OUTBOX.c.envelope, OUTBOX.c.attempts)
+    .where(OUTBOX.c.sent_at.is_(None))
+    .where(OUTBOX.c.next_attempt_at <= bindparam("now"))
+    .order_by(OUTBOX.c.position)
+    .limit(bindparam("batch_size"))
+    .with_for_update(skip_locked=True)
+)
+MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.position.in_(bindparam("positions", expanding=True)))
+    .values(sent_at=bindparam("sent_at"))
+)
+BACK_OFF = (
+    update(OUTBOX)
+    .where(OUTBOX.c.position == bindparam("of_position"))
+    .values(
+        attempts=bindparam("attempts"), next_attempt_at=bindparam("retry_at"), last_error=bindparam("error")
+    )
+)
 
 
 def outbox_row(envelope: Envelope) -> dict[str, Any]:
@@ -148,15 +173,8 @@ class OutboxRelay:
         now = self._clock()
         session = self._session_factory()
         try:
-            statement = (
-                select(OutboxMessage)
-                .where(col(OutboxMessage.sent_at).is_(None))
-                .where(col(OutboxMessage.next_attempt_at) <= now)
-                .order_by(col(OutboxMessage.position))
-                .limit(self._batch_size)
-                .with_for_update(skip_locked=True)
-            )
-            rows = (await session.exec(statement)).all()
+            connection = await session.connection()
+            rows = (await connection.execute(CLAIM, {"now": now, "batch_size": self._batch_size})).all()
         except BaseException:
             await session.close()
             raise
@@ -176,28 +194,30 @@ class OutboxRelay:
             results = await batch.acks
             failed = next((i for i, result in enumerate(results) if isinstance(result, BaseException)), None)
             sent = batch.rows if failed is None else batch.rows[:failed]
+            connection = await session.connection()
             if sent:
-                await session.exec(
-                    update(OutboxMessage)
-                    .where(col(OutboxMessage.position).in_([row.position for row in sent]))
-                    .values(sent_at=self._clock())
-                    .execution_options(synchronize_session=False)
-                )
+                positions = [row.position for row in sent]
+                await connection.execute(MARK_SENT, {"positions": positions, "sent_at": self._clock()})
             if failed is not None:
-                self._back_off(batch.rows[failed], results[failed], batch.now)
+                retry = self._back_off(batch.rows[failed], results[failed], batch.now)
+                await connection.execute(BACK_OFF, retry)
             await session.commit()
         metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(sent))
         return len(sent)
 
-    def _back_off(self, row: OutboxMessage, error: object, now: datetime) -> None:
-        """Keep a row whose publish failed for a later pass, after a growing delay."""
+    def _back_off(self, row: Row[Any], error: object, now: datetime) -> dict[str, Any]:
+        """The BACK_OFF of a row whose publish failed: kept for a later pass, after a growing delay."""
         if isinstance(error, asyncio.CancelledError):
             raise error
-        row.attempts += 1
-        row.next_attempt_at = now + retry_delay(row.attempts)
-        row.last_error = repr(error)[:1000]
         metrics.OUTBOX_FAILURES.labels(self._service).inc()
         log.warning("outbox publish of %s failed: %r", row.event_id, error)
+        attempts = row.attempts + 1
+        return {
+            "of_position": row.position,
+            "attempts": attempts,
+            "retry_at": now + retry_delay(attempts),
+            "error": repr(error)[:1000],
+        }
 
     async def run(self) -> None:
         """Relay until stopped (or cancelled); a failed pass is logged and retried, never fatal.
@@ -253,7 +273,7 @@ class Batch:
     """Rows claimed (and locked) in an open transaction, their publishes sent, acks pending."""
 
     session: AsyncSession
-    rows: Sequence[OutboxMessage]
+    rows: Sequence[Row[Any]]  # position, event_id, subject, envelope, attempts
     acks: asyncio.Future[list[BaseException | None]]
     now: datetime
     overlaps: bool  # whether the next batch may be claimed before this one commits
