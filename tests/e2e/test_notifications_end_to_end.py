@@ -87,7 +87,7 @@ def inbox(url: str, headers: dict[str, str]) -> list[dict[str, object]]:
     return list(response.json()["items"])
 
 
-def backdate_care_group(database: Path, care_group_id: str, hours: int) -> None:
+def backdate_care_group(database: Path, care_group_id: str, hours: float) -> None:
     """Make the group look formed `hours` ago, as if nobody had visited since (UtcDateTime: naive UTC)."""
     formed = (datetime.now(UTC) - timedelta(hours=hours)).replace(tzinfo=None)
     with sqlite3.connect(database) as connection:
@@ -163,7 +163,9 @@ async def test_alerts_wishes_and_donations_reach_their_people_once_across_a_rest
     )
 
     # (a) a missed visit: the registry's own check raises it, notify alerts the grid worker
-    backdate_care_group(tmp_path / "registry.db", str(group["id"]), hours=3)
+    # 2.5 h, not a whole number: a check that took its clock just before the backdate would find an
+    # earlier missed slot than the next check, and a whole number puts a slot on "now" (two alerts)
+    backdate_care_group(tmp_path / "registry.db", str(group["id"]), hours=2.5)
 
     async def alerted() -> list[dict[str, object]]:
         return inbox(notify.url, grid_worker)
