@@ -187,3 +187,15 @@ def approved(client: httpx.AsyncClient, known_resident: Callable[..., object]) -
         return disbursement
 
     return request_and_approve
+
+
+@pytest.fixture
+def a_day_later(writes_later: Callable[[timedelta], AbstractContextManager[None]]) -> object:
+    """Publish as if a day later: only periods that have ended can be published (donations stay today)."""
+
+    @contextmanager
+    def shifted() -> Iterator[None]:
+        with writes_later(timedelta(days=1)):
+            yield
+
+    return shifted

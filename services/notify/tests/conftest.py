@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -60,27 +63,38 @@ class Receiver:
         return [hit for hit in self.received if hit["path"] == "/hook"]
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP server on a free local port in a thread of its own, for the block; its host:port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     found = Receiver(url="")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802 - the http.server name
             length = int(self.headers.get("Content-Length", 0))
             found.received.append({"path": self.path, **json.loads(self.rfile.read(length) or b"{}")})
             self.send_response(found.status)
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    found.url = f"json://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield found
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as address:
+        found.url = f"json://{address}/hook"
+        yield found
 
 
 @dataclass
@@ -104,6 +118,122 @@ def smtp() -> Iterator[Mailbox]:
     controller.start()
     yield mailbox
     controller.stop()
+
+
+TSA_CONFIG = """[ tsa ]
+default_tsa = local
+[ local ]
+dir = {dir}
+serial = $dir/serial
+crypto_device = builtin
+signer_cert = $dir/tsa.pem
+certs = $dir/tsa.pem
+signer_key = $dir/tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+other_policies = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+ordering = yes
+tsa_name = yes
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+"""
+
+
+@dataclass
+class LocalTsa:
+    """An RFC 3161 authority on this machine: openssl ts -reply behind HTTP, with a throwaway CA."""
+
+    url: str
+    folder: Path
+    status: int = 200
+    requests: int = 0
+
+    def verify(self, token: bytes, sha256: str) -> subprocess.CompletedProcess[str]:
+        """openssl's own verdict on a token: signed by this TSA, chained to its CA, for this hash."""
+        (self.folder / "token.der").write_bytes(token)
+        return subprocess.run(
+            [
+                "openssl",
+                "ts",
+                "-verify",
+                "-digest",
+                sha256,
+                "-in",
+                str(self.folder / "token.der"),
+                "-token_in",
+            ]
+            + ["-CAfile", str(self.folder / "ca.pem"), "-untrusted", str(self.folder / "tsa.pem")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+
+def make_tsa_certificates(folder: Path) -> None:
+    def openssl(*arguments: str) -> None:
+        subprocess.run(["openssl", *arguments], cwd=folder, check=True, capture_output=True)
+
+    curve = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+    openssl(
+        "req",
+        "-x509",
+        *curve,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=Linli test CA",
+        "-days",
+        "2",
+    )
+    openssl("req", *curve, "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", "/CN=Linli test TSA")
+    (folder / "ext.cnf").write_text(
+        "extendedKeyUsage=critical,timeStamping\nkeyUsage=critical,digitalSignature\n"
+    )
+    signed_by_ca = ("-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-extfile", "ext.cnf")
+    openssl("x509", "-req", "-in", "tsa.csr", *signed_by_ca, "-days", "2", "-out", "tsa.pem")
+    (folder / "serial").write_text("01\n")
+    (folder / "tsa.cnf").write_text(TSA_CONFIG.format(dir=folder))
+
+
+@pytest.fixture
+def tsa(tmp_path: Path) -> Iterator[LocalTsa]:
+    folder = tmp_path / "tsa"
+    folder.mkdir()
+    make_tsa_certificates(folder)
+    found = LocalTsa(url="", folder=folder)
+    lock = threading.Lock()  # openssl keeps the serial number in a file: one reply at a time
+
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server name
+            query = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with lock:
+                found.requests += 1
+                reply = subprocess.run(
+                    [
+                        "openssl",
+                        "ts",
+                        "-reply",
+                        "-config",
+                        str(folder / "tsa.cnf"),
+                        "-queryfile",
+                        "/dev/stdin",
+                    ],
+                    input=query,
+                    capture_output=True,
+                    check=False,
+                ).stdout
+            self.send_response(found.status)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.end_headers()
+            self.wfile.write(reply if found.status == 200 else b"")
+
+    with serving(Handler) as address:
+        found.url = f"http://{address}/tsa"
+        yield found
 
 
 @pytest.fixture

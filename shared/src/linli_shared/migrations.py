@@ -178,3 +178,62 @@ def drop_plumbing_tables(*, idempotency: bool = True) -> None:
     op.drop_table("inbox_entry")
     if idempotency:
         op.drop_table("idempotency_record")
+
+
+def create_refusal_function(function: str, *, hint: str | None = None) -> None:
+    """PostgreSQL: the trigger function `make_append_only` calls, refusing the change it is given."""
+    from alembic import op  # only inside a running migration
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    using = f"\n                    USING HINT = '{hint}'" if hint else ""
+    op.execute(
+        f"""
+            CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP{using};
+            END;
+            $$
+            """
+    )
+
+
+def make_append_only(*tables: str, function: str) -> None:
+    """Refuse every UPDATE and DELETE of these tables' rows, whoever sends it: triggers calling
+    `function` (made by `create_refusal_function`) on PostgreSQL, which also refuse a TRUNCATE, and
+    triggers that RAISE(ABORT) on SQLite."""
+    from alembic import op  # only inside a running migration
+
+    if op.get_bind().dialect.name == "postgresql":
+        for table in tables:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {function}()"
+            )
+            op.execute(
+                f"CREATE TRIGGER {table}_never_truncated BEFORE TRUNCATE ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+            )
+        return
+    for table in tables:
+        for statement in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{statement.lower()} BEFORE {statement} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {statement} refused'); END"
+            )
+
+
+def drop_append_only(*tables: str, function: str | None = None) -> None:
+    """Undo `make_append_only` (and, given its name, `create_refusal_function`)."""
+    from alembic import op  # only inside a running migration
+
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for table in tables:
+        if postgresql:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_never_truncated ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            continue
+        for statement in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{statement}")
+    if postgresql and function:
+        op.execute(f"DROP FUNCTION IF EXISTS {function}()")

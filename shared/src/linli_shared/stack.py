@@ -30,13 +30,15 @@ def local_settings(name: str, var: Path) -> dict[str, str]:
     """What a service needs on this machine beyond its database: notify also writes every message
     to a file you can `tail -f` (quiet hours stay the default 22:00–07:00), and in the demo
     community an unacknowledged alert climbs the ladder after two minutes, not hours, so the first
-    `make run` shows it."""
+    `make run` shows it. The fund checks its published 公示 hashes against notify's witness."""
     if name == "notify":
         return {
             "LINLI_NOTIFY_OUTBOX_FILE": str((var / NOTIFY_OUTBOX).resolve()),
             "LINLI_NOTIFY_ESCALATE_AFTER_BY_COMMUNITY": json.dumps({DEMO[1]: DEMO_LADDER_SECONDS}),
             "LINLI_NOTIFY_ESCALATION_CHECK_SECONDS": "15",
         }
+    if name == "fund":
+        return {"LINLI_FUND_WITNESS_URL": f"http://127.0.0.1:{SERVICES['notify']}"}
     return {}
 
 

@@ -21,3 +21,10 @@ def day_words(day: date | str | None, *, year: bool = True) -> str:
         return ""
     value = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
     return f"{value.year}年{value.month}月{value.day}日" if year else f"{value.month}月{value.day}日"
+
+
+def short_code(sha256: str, length: int = 12) -> str:
+    """A hash's first hex digits in groups of four, to read aloud or copy off a 公告栏 printout:
+    3f2a 9c01 7bde."""
+    head = sha256[:length].lower()
+    return " ".join(head[start : start + 4] for start in range(0, len(head), 4))

@@ -249,3 +249,46 @@ class PublishedDisclosure(SQLModel, table=True):
     previous_sha256: str | None = Field(default=None, max_length=64)
     published_by: str = Field(max_length=100)
     published_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class DisclosureSetting(SQLModel, table=True):
+    """A community's 公示期: how many days after publication residents may question a period."""
+
+    __tablename__ = "disclosure_setting"
+    __table_args__ = (CheckConstraint("question_days BETWEEN 1 AND 90", name="question_days_in_range"),)
+    district: str = Field(primary_key=True, max_length=40)
+    community: str = Field(primary_key=True, max_length=40)
+    question_days: int
+    set_by: str = Field(max_length=100)
+    set_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class DisclosureQuestion(SQLModel, table=True):
+    """A resident's question (质询) about one line of a published period: append-only, never edited."""
+
+    __tablename__ = "disclosure_question"
+    id: str = Field(primary_key=True, max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    sequence: int = Field(description="The published period questioned.")
+    line_kind: str = Field(max_length=20, description="donation or payment")
+    line_ref: str = Field(max_length=40, description="A receipt number, or a payment's number in the period.")
+    text: str = Field(max_length=500)
+    asked_by: str = Field(max_length=100, description="The resident's subject; never public.")
+    asker_account_id: str = Field(max_length=100, description="The signed-in account; never public.")
+    asked_at: datetime = Field(sa_type=UtcDateTime)
+    closes_on: date = Field(description="The last day of the 公示期 when it was asked (China time).")
+
+
+class DisclosureAnswer(SQLModel, table=True):
+    """A fund officer's answer to a question: one per question (its key), append-only."""
+
+    __tablename__ = "disclosure_answer"
+    question_id: str = Field(primary_key=True, foreign_key="disclosure_question.id", max_length=36)
+    district: str = Field(max_length=40, index=True)
+    community: str = Field(max_length=40)
+    text: str = Field(max_length=1000)
+    correction_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id")
+    answered_by: str = Field(max_length=100)
+    answered_by_account_id: str = Field(max_length=100)
+    answered_at: datetime = Field(sa_type=UtcDateTime)

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from linli_fund.api.publication_schemas import PublishedDisclosureOut
 from linli_fund.domain import ANONYMOUS
 from linli_fund.domain.labels import FUND_LABELS, PURPOSE_LABELS, SOURCE_LABELS
 from linli_fund.models import PublishedDisclosure
 from linli_shared.clock import CHINA_TIME
+from linli_shared.qr import qr_svg
 from linli_shared.tables import BOM, csv_templates
 from linli_shared.words import day_words
 from linli_shared.words import yuan as written_yuan
@@ -61,7 +63,9 @@ def as_csv(published: PublishedDisclosure) -> str:
     )
 
 
-def as_html(published: PublishedDisclosure) -> str:
+def as_html(published: PublishedDisclosure, view: PublishedDisclosureOut, *, verify_url: str) -> str:
+    """The notice-board page: the frozen report, its hash as a short code and a QR code leading to the
+    verification of that hash, and the period's questions and answers (askers masked)."""
     report = json.loads(published.report)
     period_year = date.fromisoformat(str(report["last_day"])).year
     return PAGES.get_template("disclosure.html").render(
@@ -71,7 +75,12 @@ def as_html(published: PublishedDisclosure) -> str:
         full_day=day_words,
         moment=moment_words,
         sha256=published.sha256,
+        short_code=view.short_code,
         previous_sha256=published.previous_sha256,
+        verify_url=verify_url,
+        qr_svg=qr_svg(verify_url, label="校验二维码", scale=3),
+        question_period=view.question_period,
+        questions=view.questions,
         yuan=yuan,
         purpose_label=lambda purpose: PURPOSE_LABELS.get(purpose, purpose),
         fund_label=lambda fund: FUND_LABELS.get(fund, fund),

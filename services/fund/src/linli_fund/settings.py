@@ -35,6 +35,14 @@ class FundSettings(ServiceSettings):
     instalment_check_seconds: float = Field(
         default=3600, gt=0, description="Pace of the check that requests scheduled instalments falling due."
     )
+    witness_url: str = Field(
+        default="",
+        description="Base URL of the service keeping a witness copy of published hashes (notify, e.g. "
+        "http://127.0.0.1:8104); empty: the public verification checks the chain only.",
+    )
+    witness_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=30, description="How long the public verification waits for the witness."
+    )
 
 
 @lru_cache

@@ -6,7 +6,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.acklink import token_is_valid, token_notification_id
-from linli_notify.domain import DEFAULT_TIMEZONE, PERSONAL, resident_recipient, role_recipient
+from linli_notify.domain import (
+    DEFAULT_TIMEZONE,
+    PERSONAL,
+    account_recipient,
+    resident_recipient,
+    role_recipient,
+)
 from linli_notify.models import Contact, Notification
 from linli_shared.auth import Caller, Role
 from linli_shared.errors import Forbidden, NotFound, not_found
@@ -18,11 +24,12 @@ FOR_OTHERS = (*PERSONAL, "role:")  # whose preferences a community worker manage
 
 
 def caller_recipients(caller: Caller) -> list[str]:
-    """Whom the caller reads as: their own subject, and their role's mailbox in their community.
+    """Whom the caller reads as: their own subject and account, and their role's mailbox in their
+    community.
 
     A resident's token subject is their registry id, and their messages are addressed resident:<id>.
     """
-    recipients = [caller.subject]
+    recipients = [caller.subject, account_recipient(caller.account or caller.subject)]
     if caller.role is Role.RESIDENT:
         recipients.append(resident_recipient(caller.subject))
     if caller.community:

@@ -12,9 +12,11 @@ from linli_notify.api import routers
 from linli_notify.channels import AppriseSender
 from linli_notify.settings import NotifySettings, get_settings
 from linli_notify.subscribers import applying
+from linli_notify.timestamping import TimestampAuthority
 from linli_notify.usecases.digest import send_digests
 from linli_notify.usecases.dispatch import dispatch_due
 from linli_notify.usecases.escalation import escalate_unacknowledged
+from linli_notify.usecases.timestamps import timestamp_witnessed
 from linli_shared.clock import utc_now
 from linli_shared.contracts import notify as notify_contracts  # noqa: F401 - registers them
 from linli_shared.events import events_of
@@ -38,7 +40,10 @@ def subscriptions(settings: NotifySettings) -> list[Subscription]:
             "points", service=SERVICE, apply=apply, description="Wish, redemption and low-stock notices."
         ),
         Subscription.to(
-            "fund", service=SERVICE, apply=apply, description="Thanks and a receipt number to each donor."
+            "fund",
+            service=SERVICE,
+            apply=apply,
+            description="Donors thanked; each 公示's hash witnessed and announced; its questions, answers.",
         ),
     ]
 
@@ -77,4 +82,11 @@ def background_jobs(settings: NotifySettings) -> list[tuple[PeriodicJob, float]]
     ]
     if settings.digest_enabled:
         jobs.append((digest, settings.digest_check_seconds))
+    if settings.tsa_url:
+        authority = TimestampAuthority(settings)
+
+        async def timestamp(session_factory: async_sessionmaker[AsyncSession]) -> int:
+            return await timestamp_witnessed(session_factory, authority, settings=settings, now=utc_now())
+
+        jobs.append((timestamp, settings.timestamp_seconds))
     return jobs

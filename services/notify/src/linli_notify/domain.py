@@ -18,9 +18,10 @@ SMS = "sms"  # one person's phone, through the community's SMS gateway webhook
 FILE = "file"  # development and demos only: see linli_notify.channels
 CHANNELS = (INBOX, APPRISE, SMS)
 # People, reached one by one: never on a community's group bot or mailing list (the `apprise` channel)
-PERSONAL = ("resident:", "volunteer:", "donor:", "guardian:", "neighbour:")
-# People without a login: the in-app inbox never reaches them
-NO_LOGIN = ("donor:", "guardian:", "neighbour:")
+PERSONAL = ("resident:", "volunteer:", "donor:", "guardian:", "neighbour:", "account:")
+GROUP = "group:"  # a community's group channel itself (its Apprise URLs): public announcements
+# People without a login, and the group channel: the in-app inbox never reaches them
+NO_LOGIN = ("donor:", "guardian:", "neighbour:", GROUP)
 
 
 class NotifyError(DomainError):
@@ -53,6 +54,11 @@ def volunteer_recipient(volunteer_id: str) -> str:
     return f"volunteer:{volunteer_id}"
 
 
+def account_recipient(account_id: str) -> str:
+    """A signed-in account (the token's `acc`; a development token's subject stands in for it)."""
+    return f"account:{account_id}"
+
+
 def donor_recipient(donation_id: str) -> str:
     """A donor has no account: their thanks is addressed by the donation that names them."""
     return f"donor:{donation_id}"
@@ -73,9 +79,16 @@ def role_recipient(role: str, community: str | None) -> str:
     return f"role:{community}:{role}"
 
 
+def group_recipient(community: str | None) -> str:
+    """The community's group channel (its bots and mailing lists), for what everyone there may read."""
+    return f"{GROUP}{community}"
+
+
 def default_channels(recipient: str) -> list[str]:
     """A person's own channels (in-app, their phone); workers and role mailboxes also the community's
-    outside channels (group bots, mailing lists)."""
+    outside channels (group bots, mailing lists); the group channel only those."""
+    if recipient.startswith(GROUP):
+        return [APPRISE]
     if recipient.startswith(PERSONAL):
         return [INBOX, SMS]
     return [INBOX, APPRISE, SMS]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from linli_shared.clock import UtcDateTime
@@ -43,6 +43,9 @@ class Contact(SQLModel, table=True):
     timezone: str = Field(default="Asia/Shanghai", max_length=60)
     token_subject: str | None = Field(
         default=None, max_length=100, index=True, description="A volunteer's own token subject, if known."
+    )
+    announcements: bool = Field(
+        default=False, description="They asked for the community's public announcements (each 公示's hash)."
     )
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
@@ -115,3 +118,53 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class WitnessedDisclosure(SQLModel, table=True):
+    """The fund's published hash for a period, as first seen on the bus: a copy outside the fund's
+    database. Append-only (the database refuses updates and deletes)."""
+
+    __tablename__ = "witnessed_disclosure"
+    __table_args__ = (UniqueConstraint("district", "community", "sequence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    district: str = Field(max_length=40)
+    community: str = Field(max_length=40)
+    sequence: int
+    first_day: date
+    last_day: date
+    sha256: str = Field(max_length=64)
+    previous_sha256: str | None = Field(default=None, max_length=64)
+    published_at: datetime = Field(sa_type=UtcDateTime, description="The event's occurred_at.")
+    witnessed_at: datetime = Field(sa_type=UtcDateTime)
+    source_event_id: str = Field(max_length=64)
+
+
+class WitnessConflict(SQLModel, table=True):
+    """Another hash announced for a period already witnessed: kept as evidence, never replacing the
+    first. Append-only."""
+
+    __tablename__ = "witness_conflict"
+    __table_args__ = (UniqueConstraint("district", "community", "sequence", "sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    district: str = Field(max_length=40)
+    community: str = Field(max_length=40)
+    sequence: int
+    sha256: str = Field(max_length=64)
+    witnessed_sha256: str = Field(max_length=64, description="The hash witnessed first, which stands.")
+    published_at: datetime = Field(sa_type=UtcDateTime)
+    witnessed_at: datetime = Field(sa_type=UtcDateTime)
+    source_event_id: str = Field(max_length=64)
+
+
+class DisclosureTimestamp(SQLModel, table=True):
+    """An RFC 3161 time-stamp of a witnessed hash from the operator's authority, or the tries so far."""
+
+    __tablename__ = "disclosure_timestamp"
+    witness_id: int = Field(primary_key=True, foreign_key="witnessed_disclosure.id")
+    token: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    timestamped_at: datetime | None = Field(
+        default=None, sa_type=UtcDateTime, description="The token's time."
+    )
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, max_length=1000)

@@ -7,13 +7,21 @@ from dataclasses import dataclass
 
 from linli_notify.domain import (
     Urgency,
+    account_recipient,
     donor_recipient,
+    group_recipient,
     guardian_recipient,
     resident_recipient,
     role_recipient,
     volunteer_recipient,
 )
-from linli_shared.contracts.fund import CommitmentInstalmentDue, DonationReceived
+from linli_shared.contracts.fund import (
+    CommitmentInstalmentDue,
+    DisclosurePublished,
+    DisclosureQuestionAnswered,
+    DisclosureQuestioned,
+    DonationReceived,
+)
 from linli_shared.contracts.points import PointsRedeemed, StockLow, WishClaimed, WishConfirmed, WishFulfilled
 from linli_shared.contracts.registry import UrgentFindingReported, VisitOverdue
 from linli_shared.events import Event
@@ -31,6 +39,7 @@ class Rule:
     recipients: Recipients | None  # None: the lowest reachable rung of the community's ladder
     known_only: bool = False  # only recipients the contacts read model knows (a guardian on record)
     at_once: tuple[str, ...] = ()  # with recipients None: these rungs all get it now, not the lowest one
+    subscribed: bool = False  # also everyone in the community who asked for announcements (preferences)
 
 
 def _field(name: str, wrap: Callable[[str], str] = str) -> Recipients:
@@ -87,6 +96,25 @@ RULES: list[Rule] = [
         "instalment_due",
         Urgency.NORMAL,
         lambda _, community: [role_recipient("fund_officer", community)],
+    ),
+    Rule(  # a 公示's hash, where the community already looks and to those who asked: a witness each
+        DisclosurePublished,
+        "disclosure_published",
+        Urgency.NORMAL,
+        lambda _, community: [group_recipient(community)],
+        subscribed=True,
+    ),
+    Rule(  # a resident questioned a line: the fund officers' desk, to answer within the 公示期
+        DisclosureQuestioned,
+        "disclosure_questioned",
+        Urgency.NORMAL,
+        lambda _, community: [role_recipient("fund_officer", community)],
+    ),
+    Rule(  # the resident who asked reads the answer in the app, signed in to the account that asked
+        DisclosureQuestionAnswered,
+        "disclosure_question_answered",
+        Urgency.NORMAL,
+        _field("asker_account_id", account_recipient),
     ),
 ]
 
@@ -161,6 +189,27 @@ SAMPLES: dict[str, Payload] = {
         "purpose": "education",
         "amount_fen": 50000,
         "disbursement_id": "d-1",
+    },
+    "disclosure_published": {
+        "sequence": 3,
+        "first_day": "2026-10-01",
+        "last_day": "2026-10-31",
+        "sha256": "3f2a9c017bde" + "0" * 52,
+        "short_code": "3f2a 9c01 7bde",
+        "verification_url": "http://localhost:8103/v1/public/funds/d/c/disclosures/verification?sha256=3f2a",
+    },
+    "disclosure_questioned": {
+        "sequence": 3,
+        "line_kind": "payment",
+        "line_ref": "2",
+        "text": "这笔医疗救助的金额和发票对不上？",
+        "closes_on": "2026-11-08",
+    },
+    "disclosure_question_answered": {
+        "recipient_name": "王秀英",
+        "sequence": 3,
+        "text": "发票已补充公示；多付的 200 元已冲回。",
+        "correction_entry_id": 42,
     },
     "donation_thanks": {
         "recipient_name": "李红亮",

@@ -84,6 +84,17 @@ class NotifySettings(ServiceSettings):
         default=7, ge=0, le=23, description="China-time hour from which each grid worker's daily digest goes."
     )
     digest_check_seconds: float = Field(default=300, gt=0, description="Pace of the daily digest check.")
+    fund_public_url: str = Field(
+        default="http://localhost:8103",
+        description="The fund's address as the public reaches it: announcements link to its verification.",
+    )
+    tsa_url: str | None = Field(
+        default=None,
+        description="An RFC 3161 time-stamping authority (http or https); unset: hashes are witnessed "
+        "without time-stamps. Each witnessed 公示 hash is sent there as the message imprint.",
+    )
+    tsa_timeout_seconds: float = Field(default=10, gt=0, description="One time-stamp request's limit.")
+    timestamp_seconds: float = Field(default=30, gt=0, description="Pace of the time-stamping pass.")
     background_jobs: bool = Field(default=True, description="Run dispatcher and escalation (off in tests).")
 
     @field_validator("channels")
@@ -104,6 +115,13 @@ class NotifySettings(ServiceSettings):
             if not url.startswith(SMS_SCHEMES):
                 raise ValueError(f"the SMS gateway of {community!r} must be a json:// or jsons:// URL")
         return value
+
+    @field_validator("tsa_url")
+    @classmethod
+    def http_tsa(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("the time-stamping authority must be an http:// or https:// URL")
+        return value or None
 
     @field_validator("escalation_ladders")
     @classmethod
@@ -144,6 +162,11 @@ class NotifySettings(ServiceSettings):
 
     def sms_url(self, community: str | None) -> str | None:
         return self.sms_gateway.get(community or "")
+
+    def verification_url(self, district: str, community: str | None, sha256: str) -> str:
+        """Where anyone checks a saved hash against the fund's chain and its witness."""
+        base = self.fund_public_url.rstrip("/")
+        return f"{base}/v1/public/funds/{district}/{community}/disclosures/verification?sha256={sha256}"
 
 
 def apprise_accepts(url: str) -> bool:

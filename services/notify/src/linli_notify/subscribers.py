@@ -21,7 +21,14 @@ from linli_notify.usecases.contacts import (
 )
 from linli_notify.usecases.notifications import notify_by_rules
 from linli_notify.usecases.sign_in_codes import send_sign_in_code
-from linli_shared.contracts.fund import CommitmentInstalmentDue, DonationReceived
+from linli_notify.usecases.witness import witness_disclosure
+from linli_shared.contracts.fund import (
+    CommitmentInstalmentDue,
+    DisclosurePublished,
+    DisclosureQuestionAnswered,
+    DisclosureQuestioned,
+    DonationReceived,
+)
 from linli_shared.contracts.points import (
     PointsRedeemed,
     StockLow,
@@ -130,6 +137,13 @@ async def on_donation_received(uow: Work, event: DonationReceived, envelope: Env
     await notify_by_rules(uow, event, envelope, bound_settings())
 
 
+@handlers.on(DisclosurePublished)
+async def on_disclosure_published(uow: Work, event: DisclosurePublished, envelope: Envelope) -> None:
+    """Witness the hash, then announce it; a hash for a period already witnessed is not announced."""
+    if await witness_disclosure(uow, event, envelope):
+        await notify_by_rules(uow, event, envelope, bound_settings())
+
+
 @handlers.on(
     VisitOverdue,
     UrgentFindingReported,
@@ -139,6 +153,8 @@ async def on_donation_received(uow: Work, event: DonationReceived, envelope: Env
     StockLow,
     PointsRedeemed,
     CommitmentInstalmentDue,
+    DisclosureQuestioned,
+    DisclosureQuestionAnswered,
 )
 async def on_notable_event(uow: Work, event: Event, envelope: Envelope) -> None:
     """Events that only notify: whom, with which template, is the rules table's answer."""

@@ -1,5 +1,5 @@
 """Contacts made before 0006 read the same after it, except people's old default channels: those lose
-the community's group channel."""
+the community's group channel. 0007 adds the witness, append-only, and nobody asks for announcements."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import pytest
 from alembic import command
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from linli_notify.app import MIGRATIONS
 from linli_shared.database import make_engine
@@ -76,5 +77,50 @@ async def test_0006_takes_the_group_channel_off_peoples_old_defaults_and_allows_
             recipient: json.loads(value) if isinstance(value, str) else value for recipient, value in rows
         }
         assert channels == AFTER
+    finally:
+        await engine.dispose()
+
+
+async def test_0007_adds_the_witness_and_contacts_keep_not_asking_for_announcements(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+
+    def upgrade_to_0006_with_a_contact(connection: Connection) -> None:
+        config = alembic_config(MIGRATIONS, database_url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+        connection.execute(
+            text(
+                "INSERT INTO contact (district, recipient, display_name, channels, language, quiet_start,"
+                " quiet_end, timezone, updated_at) VALUES ('d1', 'donor:x', 'x', '[\"sms\"]', 'zh', '22:00',"
+                " '07:00', 'Asia/Shanghai', '2026-03-10 04:00:00')"
+            )
+        )
+
+    def down_to_0006_and_up_again(connection: Connection) -> None:
+        config = alembic_config(MIGRATIONS, database_url)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+        command.upgrade(config, "head")
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrade_to_0006_with_a_contact)
+        await upgrade_to_head(engine, MIGRATIONS)
+        async with engine.begin() as connection:
+            announcements = (await connection.execute(text("SELECT announcements FROM contact"))).scalar_one()
+            assert announcements in (False, 0)
+            await connection.run_sync(down_to_0006_and_up_again)
+            await connection.execute(
+                text(
+                    "INSERT INTO witnessed_disclosure (district, community, sequence, first_day, last_day,"
+                    " sha256, published_at, witnessed_at, source_event_id) VALUES ('d1', 'c1', 1,"
+                    " '2026-10-01', '2026-10-31', 'aa', '2026-11-01 04:00:00', '2026-11-01 04:00:01', 'e1')"
+                )
+            )
+        async with engine.begin() as connection:
+            with pytest.raises(DBAPIError, match="append-only"):
+                await connection.execute(text("UPDATE witnessed_disclosure SET sha256 = 'bb'"))
     finally:
         await engine.dispose()

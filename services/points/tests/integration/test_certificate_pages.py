@@ -8,8 +8,9 @@ import re
 import pytest
 import segno
 
-from linli_points.api.service_hours import qr_svg
+from linli_points.api.service_hours import QR_LABEL
 from linli_shared.auth import Role
+from linli_shared.qr import qr_svg
 
 pytestmark = [pytest.mark.integration]
 
@@ -43,8 +44,8 @@ async def test_the_certificate_page_is_public_by_serial_with_a_qr_code_to_its_ch
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", text) and not re.search(r"\d{4}-\d{2}-\d{2}", text)
     assert "GET " not in text and "/v1/certificates" not in text
     assert f'href="{verify_url}"' in text
-    assert qr_svg(verify_url) in text, "the QR code on the page encodes the verification link"
-    svg = qr_svg(verify_url)
+    assert qr_svg(verify_url, label=QR_LABEL) in text, "the QR code on the page encodes the verification link"
+    svg = qr_svg(verify_url, label=QR_LABEL)
     assert svg.startswith('<svg role="img" aria-label="核验二维码"') and "<script" not in svg
     assert segno.make(verify_url, error="m").designator.endswith("-M")
 
@@ -62,7 +63,7 @@ async def test_the_printed_certificate_carries_the_full_name_and_the_same_qr_cod
     assert page.status_code == 200
     assert "李&lt;b&gt;红亮&lt;/b&gt;" in page.text and "<b>红亮" not in page.text
     base = str(client.base_url).rstrip("/")
-    assert qr_svg(f"{base}/v1/public/certificates/{serial}/verification") in page.text
+    assert qr_svg(f"{base}/v1/public/certificates/{serial}/verification", label=QR_LABEL) in page.text
 
 
 async def test_an_unknown_serial_has_no_page(client, community, enrol) -> None:

@@ -6,7 +6,7 @@ amount only. Amounts are integer fen (1 yuan = 100 fen).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 from pydantic import Field
@@ -164,3 +164,39 @@ class DisclosurePublished(FundEvent):
     first_day: date = Field(description="First day of the period (China time).")
     last_day: date = Field(description="Last day of the period, included.")
     sha256: str = Field(description="The report's link in the chain: sha256(previous hash, newline, JSON).")
+    previous_sha256: str | None = Field(
+        default=None,
+        description="The previous period's hash (None for the first), so a witness can keep the chain.",
+    )
+
+
+class DisclosureQuestioned(FundEvent):
+    """A resident questioned (质询) a line of a published period during its 公示期; officers are told."""
+
+    name: ClassVar[str] = "disclosure.questioned"
+    sequence: int = Field(ge=1, description="The published period questioned.")
+    question_id: str = Field(description="The question's id in the fund service.")
+    line_kind: str = Field(description="donation or payment.")
+    line_ref: str = Field(
+        description="A donation's receipt number, or a payment's number in the period's list (1, 2, …)."
+    )
+    text: str = Field(description="The question as the resident wrote it (at most 500 characters).")
+    asked_at: datetime = Field(description="When it was asked (UTC).")
+    closes_on: date = Field(description="The last day of the period's 公示期 (China time).")
+    asker_account_id: str = Field(description="The account that asked; never shown in public.")
+
+
+class DisclosureQuestionAnswered(FundEvent):
+    """A fund officer of the community answered a question, once; a correction, if any, is a reversing
+    entry made the normal way, linked here."""
+
+    name: ClassVar[str] = "disclosure.question_answered"
+    sequence: int = Field(ge=1, description="The published period the question was about.")
+    question_id: str = Field(description="The question answered.")
+    text: str = Field(description="The answer, public on the period's page.")
+    correction_entry_id: int | None = Field(
+        description="The reversing journal entry that corrects it, if any."
+    )
+    answered_at: datetime = Field(description="When it was answered (UTC).")
+    asker_account_id: str = Field(description="Who asked, so they can be told.")
+    answered_by_account_id: str = Field(description="The officer's account that answered.")

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from linli_fund.api import commitments, disbursements, donations, ledger, publication, reports
+from linli_fund.api import commitments, disbursements, donations, ledger, publication, questions, reports
 
 routers: list[APIRouter] = [
     donations.router,
@@ -10,5 +10,6 @@ routers: list[APIRouter] = [
     ledger.router,
     commitments.router,
     publication.router,
+    questions.router,
     reports.router,
 ]

@@ -6,7 +6,7 @@ payment with its purpose and the beneficiary's masked initials, never their name
 names of its district and community as the fund knows them then (from the registry's place.named;
 null while unknown, and the page shows the codes), stores it as canonical JSON and hashes it
 together with the previous period's hash. Nothing ever updates a published row, so
-`verify_chain` recomputing the hashes shows any later silent change; the newest hash, posted on
+`verification.verify` recomputing the hashes shows any later silent change; the newest hash, posted on
 the notice board next to the page, anchors the chain's end.
 
 The reading side (JSON, CSV, HTML) is public: anyone may read a published report without a token.
@@ -14,8 +14,6 @@ The reading side (JSON, CSV, HTML) is public: anyone may read a published report
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -25,8 +23,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_fund import ledger
 from linli_fund.access import OFFICERS, check_fund_scope, latest_published, load_own_publication
-from linli_fund.api.publication_schemas import ChainVerificationOut, PublicationIn
+from linli_fund.api.publication_schemas import PublicationIn
 from linli_fund.domain import donor_display
+from linli_fund.domain.disclosure import canonical, chained_hash
 from linli_fund.models import KnownPlace, PublishedDisclosure
 from linli_fund.periods import MAX_DAYS, PeriodRows, period_rows
 from linli_shared.auth import Caller
@@ -38,15 +37,6 @@ from linli_shared.places import place_names
 from linli_shared.unit_of_work import Made, Work, write
 
 NO_CAMPAIGN = "日常捐赠"
-
-
-def canonical(report: dict[str, Any]) -> str:
-    return json.dumps(report, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def chained_hash(previous_sha256: str | None, report_json: str) -> str:
-    """The link of one period: its report's canonical JSON, bound to the previous period's hash."""
-    return hashlib.sha256(f"{previous_sha256 or ''}\n{report_json}".encode()).hexdigest()
 
 
 def totals(rows: PeriodRows) -> dict[str, Any]:
@@ -179,7 +169,11 @@ async def publish(
     await flush_or_conflict(uow.session, "another publication of this community came first; try again")
     uow.record(
         DisclosurePublished(
-            sequence=sequence, first_day=first_day, last_day=last_day, sha256=published.sha256
+            sequence=sequence,
+            first_day=first_day,
+            last_day=last_day,
+            sha256=published.sha256,
+            previous_sha256=previous_sha256,
         ),
         district=district,
         community=community,
@@ -194,28 +188,3 @@ async def published_list(session: AsyncSession, district: str, community: str) -
         .order_by(col(PublishedDisclosure.sequence))
     )
     return list((await session.exec(statement)).all())
-
-
-def verify_rows(rows: list[PublishedDisclosure]) -> ChainVerificationOut:
-    """Recompute every link: a changed report, hash, or a missing period shows where the chain breaks."""
-    previous_sha256: str | None = None
-    for expected_sequence, row in enumerate(rows, start=1):
-        problem = None
-        if row.sequence != expected_sequence:
-            problem = f"period {expected_sequence} is missing"
-        elif row.previous_sha256 != previous_sha256:
-            problem = "it does not point at the previous period's hash"
-        elif chained_hash(row.previous_sha256, row.report) != row.sha256:
-            problem = "its report no longer matches its hash"
-        if problem:
-            return ChainVerificationOut(
-                valid=False, periods=len(rows), broken_at=row.sequence, problem=problem, latest_sha256=None
-            )
-        previous_sha256 = row.sha256
-    return ChainVerificationOut(
-        valid=True, periods=len(rows), broken_at=None, problem=None, latest_sha256=previous_sha256
-    )
-
-
-async def verify_chain(session: AsyncSession, district: str, community: str) -> ChainVerificationOut:
-    return verify_rows(await published_list(session, district, community))

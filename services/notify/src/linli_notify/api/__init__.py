@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from linli_notify.api import deliveries, inbox, preferences, reports, templates
+from linli_notify.api import deliveries, inbox, preferences, reports, templates, witness
 
 routers: list[APIRouter] = [
     preferences.router,
@@ -12,4 +12,5 @@ routers: list[APIRouter] = [
     inbox.router,
     deliveries.router,
     reports.router,
+    witness.router,
 ]

@@ -38,6 +38,9 @@ class PreferencesIn(Strict):
     quiet_start: str = ClockTime
     quiet_end: str = ClockTime
     timezone: str = Field(default="Asia/Shanghai", max_length=60)
+    announcements: bool = Field(
+        default=False, description="Also send the community's public announcements: each 公示's hash."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -61,6 +64,7 @@ class PreferencesOut(BaseModel):
     quiet_start: str
     quiet_end: str
     timezone: str
+    announcements: bool
     updated_at: datetime
 
 

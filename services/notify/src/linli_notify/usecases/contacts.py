@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_notify.domain import (
@@ -249,3 +249,21 @@ async def ladder_recipients(
         if neighbour is not None and neighbour.phone:
             reachable["neighbour"] = neighbour.recipient
     return reachable
+
+
+async def announcement_subscribers(session: AsyncSession, district: str, community: str | None) -> list[str]:
+    """Everyone in the community who asked for its public announcements, one address per phone (a
+    donor who gave twice is two donor:<donation> contacts, and hears it once)."""
+    statement = (
+        select(Contact)
+        .where(Contact.district == district, Contact.community == community, col(Contact.announcements))
+        .order_by(col(Contact.recipient))
+    )
+    chosen: list[str] = []
+    phones: set[str] = set()
+    for contact in (await session.exec(statement)).all():
+        if contact.phone and contact.phone in phones:
+            continue
+        chosen.append(contact.recipient)
+        phones |= {contact.phone} if contact.phone else set()
+    return chosen

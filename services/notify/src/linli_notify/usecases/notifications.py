@@ -29,9 +29,10 @@ from linli_notify.models import Contact, Delivery, KnownWish, Notification
 from linli_notify.rendering import render
 from linli_notify.rules import Rule, rules_for
 from linli_notify.settings import NotifySettings
-from linli_notify.usecases.contacts import contact_for, ladder_recipients
+from linli_notify.usecases.contacts import announcement_subscribers, contact_for, ladder_recipients
 from linli_shared.events import Envelope, Event
 from linli_shared.unit_of_work import Work
+from linli_shared.words import short_code
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,14 @@ async def notify_by_rules(uow: Work, event: Event, envelope: Envelope, settings:
         await notify_by_rule(uow, envelope, payload, rule, settings)
 
 
-async def template_data(uow: Work, district: str, payload: dict[str, object]) -> dict[str, object]:
+async def template_data(
+    uow: Work, envelope: Envelope, payload: dict[str, object], settings: NotifySettings
+) -> dict[str, object]:
+    district, community = envelope.district, envelope.community
     data: dict[str, object] = {"escalated": False, **payload}
+    if sha256 := payload.get("sha256"):  # a 公示's hash: its short code and where to check it
+        data.setdefault("short_code", short_code(str(sha256)))
+        data.setdefault("verification_url", settings.verification_url(district, community, str(sha256)))
     if resident_id := payload.get("resident_id"):
         resident = await uow.session.get(Contact, (district, resident_recipient(str(resident_id))))
         data.setdefault("resident_name", resident.display_name if resident else str(resident_id))
@@ -81,7 +88,7 @@ async def notify_by_rule(
     uow: Work, envelope: Envelope, payload: dict[str, object], rule: Rule, settings: NotifySettings
 ) -> None:
     district, community = envelope.district, envelope.community
-    data = await template_data(uow, district, payload)
+    data = await template_data(uow, envelope, payload, settings)
     targets: list[tuple[str | None, str]]
     if rule.recipients is None:  # the lowest rung of the community's ladder on which someone is reached
         reachable = await ladder_recipients(uow.session, settings, district, community, data)
@@ -95,6 +102,8 @@ async def notify_by_rule(
             log.warning("event %s: nobody on the ladder of %s can be reached", envelope.event_id, community)
     else:
         targets = [(None, recipient) for recipient in rule.recipients(payload, community)]
+    if rule.subscribed:
+        targets += [(None, r) for r in await announcement_subscribers(uow.session, district, community)]
     for rung, recipient in targets:
         if rule.known_only and await uow.session.get(Contact, (district, recipient)) is None:
             continue  # e.g. a resident with no guardian on record

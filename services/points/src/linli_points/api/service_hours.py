@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import segno
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -32,6 +31,7 @@ from linli_shared.auth import CallerDep
 from linli_shared.body_limit import BATCH_BODY_BYTES
 from linli_shared.clock import china_day
 from linli_shared.places import place_names
+from linli_shared.qr import qr_svg
 from linli_shared.service import SessionDep
 from linli_shared.tables import BOM, csv_templates
 from linli_shared.unit_of_work import UnitOfWorkDep
@@ -116,10 +116,7 @@ async def place_words(session: AsyncSession, certificate: Certificate) -> str:
     return names.community_name or certificate.community
 
 
-def qr_svg(url: str) -> str:
-    """An inline SVG QR code (segno, error correction M) of the link, readable by any phone camera."""
-    svg: str = segno.make(url, error="m").svg_inline(scale=4, border=2, title="核验二维码")
-    return svg.replace("<svg ", '<svg role="img" aria-label="核验二维码" ', 1)
+QR_LABEL = "核验二维码"
 
 
 def certificate_page(certificate: Certificate, *, verify_url: str, holder: str, place: str) -> str:
@@ -132,7 +129,7 @@ def certificate_page(certificate: Certificate, *, verify_url: str, holder: str, 
         total_hours=f"{hours.hours_of(certificate.total_minutes):.2f}",
         issued_on=day_words(china_day(certificate.issued_at)),
         verify_url=verify_url,
-        qr_svg=qr_svg(verify_url),
+        qr_svg=qr_svg(verify_url, label=QR_LABEL),
     )
 
 

@@ -12,7 +12,7 @@ these tables on SQLite (batch mode copies the table, and its triggers are lost) 
 """
 from collections.abc import Sequence
 
-from alembic import op
+from linli_shared.migrations import create_refusal_function, drop_append_only, make_append_only
 
 
 revision: str = '0005'
@@ -25,42 +25,9 @@ FUNCTION = 'linli_fund_refuse_change'
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute(
-            f"""
-            CREATE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-                    USING HINT = 'Correct the books with a new (reversing) entry.';
-            END;
-            $$
-            """
-        )
-        for table in APPEND_ONLY:
-            op.execute(
-                f'CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} '
-                f'FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()'
-            )
-            op.execute(
-                f'CREATE TRIGGER {table}_never_truncated BEFORE TRUNCATE ON {table} '
-                f'FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()'
-            )
-        return
-    for table in APPEND_ONLY:
-        for statement in ('UPDATE', 'DELETE'):
-            op.execute(
-                f'CREATE TRIGGER {table}_no_{statement.lower()} BEFORE {statement} ON {table} '
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {statement} refused'); END"
-            )
+    create_refusal_function(FUNCTION, hint="Correct the books with a new (reversing) entry.")
+    make_append_only(*APPEND_ONLY, function=FUNCTION)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == 'postgresql':
-        for table in APPEND_ONLY:
-            op.execute(f'DROP TRIGGER IF EXISTS {table}_never_truncated ON {table}')
-            op.execute(f'DROP TRIGGER IF EXISTS {table}_append_only ON {table}')
-        op.execute(f'DROP FUNCTION IF EXISTS {FUNCTION}()')
-        return
-    for table in APPEND_ONLY:
-        for statement in ('update', 'delete'):
-            op.execute(f'DROP TRIGGER IF EXISTS {table}_no_{statement}')
+    drop_append_only(*APPEND_ONLY, function=FUNCTION)
