@@ -15,13 +15,21 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from linli_console import (
+    pages_admin,
     pages_care,
+    pages_care_groups,
+    pages_certificates,
     pages_fund,
+    pages_fund_questions,
     pages_points,
     pages_points_keeper,
     pages_points_wishes,
+    pages_register,
+    pages_register_import,
     pages_residents,
     pages_sign_in,
+    pages_statistics,
+    pages_wish_review,
 )
 from linli_console.rendering import render
 from linli_console.services import Refusal, ServiceDown, Services, SignInNeeded, new_client
@@ -71,9 +79,17 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(pages_care.router)
     app.include_router(pages_residents.router)
     app.include_router(pages_fund.router)
+    app.include_router(pages_fund_questions.router)
     app.include_router(pages_points.router)
     app.include_router(pages_points_keeper.router)
     app.include_router(pages_points_wishes.router)
+    app.include_router(pages_statistics.router)
+    app.include_router(pages_register.router)
+    app.include_router(pages_register_import.router)
+    app.include_router(pages_care_groups.router)
+    app.include_router(pages_certificates.router)
+    app.include_router(pages_wish_review.router)
+    app.include_router(pages_admin.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -5,6 +5,7 @@ it, since every read is recorded), and the community's overdue care groups."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
@@ -24,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 
 SEARCH_LIMIT = 30
 NAME_MAX = 100
+ID_TAIL = re.compile(r"[0-9]{3}[0-9Xx]")
 
 
 def id_tail(masked: object) -> str:
@@ -45,19 +47,25 @@ def resident_card(resident: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def search_terms(query: str) -> dict[str, str]:
+    """One box for both: four characters that end an ID number (1234, 002X) are its tail, read from
+    the masked number; anything else is a name (one character is enough)."""
+    return {"id_tail": query.upper()} if ID_TAIL.fullmatch(query) else {"name": query}
+
+
 @router.get("/residents")
 async def search(request: Request) -> Response:
-    """Search by name (the registry's name search: one character is enough)."""
+    """Search by name or by the last four characters of the ID number."""
     desk, _ = await signed_in(request)
     query = (request.query_params.get("q") or "").strip()[:NAME_MAX]
     found: list[dict[str, Any]] = []
     error: Refusal | None = None
     more = False
+    terms = search_terms(query)
     if query:
         try:
-            page = await desk.call(
-                "registry", "GET", "/v1/residents", params={"name": query, "limit": SEARCH_LIMIT}
-            )
+            params = {**terms, "limit": SEARCH_LIMIT}
+            page = await desk.call("registry", "GET", "/v1/residents", params=params)
         except Refusal as refusal:
             error = refusal
         else:
@@ -66,7 +74,7 @@ async def search(request: Request) -> Response:
     return render(
         request,
         "residents.html",
-        {"query": query, "found": found, "more": more, "error": error},
+        {"query": query, "by_tail": "id_tail" in terms, "found": found, "more": more, "error": error},
         status_code=error.status if error else 200,
     )
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from linli_console.forms import form_of, safe_next
-from linli_console.navigation import landing_path
+from linli_console.navigation import all_pages, landing_path
 from linli_console.places import signed_in
 from linli_console.rendering import render
 from linli_console.services import Refusal, Services, refusal_of
@@ -35,17 +35,18 @@ WHAT_EACH_ROLE_DOES: dict[str, list[str]] = {
         "社区逾期名单、提醒记录和统计图表（即将上线）",
         "爱心超市：凭取货码确认取货、入库、看缺货",
         "帮居民登记心愿",
+        "审核心愿，确认志愿者完成的心愿",
     ],
     "volunteer": [
         "可报名的活动、我的积分和服务时长",
         "爱心超市：兑换商品，取货码",
         "心愿墙：认领、完成心愿",
-        "服务证书（即将上线）",
+        "我的服务证书：开具、查看，凭编号或二维码核验",
     ],
     "fund_officer": ["登记捐赠", "待我审批的申请、付款", "公示一期账目"],
     "resident": ["我的心愿：看进度，心愿实现后点确认"],
-    "district_admin": ["本街道的账号和角色（即将上线）"],
-    "city_admin": ["各街道的账号和角色（即将上线）"],
+    "district_admin": ["本街道的账号：新建、停用", "授予和收回各社区的角色", "审核居民的心愿"],
+    "city_admin": ["各街道的账号：新建、停用", "授予和收回角色"],
     "auditor": ["审计记录（即将上线）"],
 }
 
@@ -131,5 +132,9 @@ async def home(request: Request) -> Response:
     return render(
         request,
         "home.html",
-        {"tasks": WHAT_EACH_ROLE_DOES.get(role, []), "care_day": role in CARE_DAY_ROLES},
+        {
+            "tasks": WHAT_EACH_ROLE_DOES.get(role, []),
+            "care_day": role in CARE_DAY_ROLES,
+            "pages": all_pages(role),
+        },
     )

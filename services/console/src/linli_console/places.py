@@ -44,4 +44,5 @@ async def signed_in(request: Request) -> tuple[Desk, Person]:
     person = await desk.person()
     request.state.person = person
     request.state.place = await place_name(desk, person)
+    request.state.display_name = desk.display_name
     return desk, person

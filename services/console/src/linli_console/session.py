@@ -10,6 +10,7 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, unquote
 
 from fastapi import Request, Response
 
@@ -67,12 +68,22 @@ class Tokens:
     access_token: str
     refresh_token: str
     expires_in: int
+    display_name: str = ""
+    """The person's name as the registry answers sign-in and renewal: shown in the header, kept in
+    its own cookie beside the tokens (the tokens carry no name)."""
 
 
 def tokens_of(body: dict[str, Any]) -> Tokens | None:
     if not body.get("access_token") or not body.get("refresh_token"):
         return None
-    return Tokens(str(body["access_token"]), str(body["refresh_token"]), int(body.get("expires_in") or 900))
+    name = str(body.get("display_name") or "")[:100]
+    return Tokens(
+        str(body["access_token"]), str(body["refresh_token"]), int(body.get("expires_in") or 900), name
+    )
+
+
+def name_cookie(settings: ConsoleSettings) -> str:
+    return f"{settings.cookie_prefix}_name"
 
 
 def set_session_cookies(response: Response, settings: ConsoleSettings, tokens: Tokens) -> None:
@@ -80,10 +91,14 @@ def set_session_cookies(response: Response, settings: ConsoleSettings, tokens: T
     response.set_cookie(settings.access_cookie, tokens.access_token, max_age=tokens.expires_in, **common)
     days = settings.refresh_cookie_days * 86400
     response.set_cookie(settings.refresh_cookie, tokens.refresh_token, max_age=days, **common)
+    if tokens.display_name:
+        response.set_cookie(
+            name_cookie(settings), quote(tokens.display_name, safe=""), max_age=days, **common
+        )
 
 
 def clear_session_cookies(response: Response, settings: ConsoleSettings) -> None:
-    for name in (settings.access_cookie, settings.refresh_cookie):
+    for name in (settings.access_cookie, settings.refresh_cookie, name_cookie(settings)):
         response.delete_cookie(name, httponly=True, samesite="strict", secure=settings.cookie_secure)
 
 
@@ -120,6 +135,7 @@ class Desk:
         self.access = request.cookies.get(self.settings.access_cookie)
         self.refresh = request.cookies.get(self.settings.refresh_cookie)
         self.person_or_none = person_of(self.access)
+        self.display_name = unquote(request.cookies.get(name_cookie(self.settings), ""))[:100]
 
     async def person(self) -> Person:
         """The signed-in person, their token renewed if it is about to end; SignInNeeded if none."""
@@ -136,6 +152,7 @@ class Desk:
             raise SignInNeeded
         self.access, self.refresh = tokens.access_token, tokens.refresh_token
         self.person_or_none = person_of(tokens.access_token)
+        self.display_name = tokens.display_name or self.display_name
         self.request.state.renewed = tokens  # the middleware hands the new cookies to the browser
 
     async def call(

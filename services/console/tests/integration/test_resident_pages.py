@@ -67,6 +67,26 @@ async def test_a_community_worker_finds_an_elder_by_name_and_reads_the_page(desk
     assert "王秀英" in shown and "李桂兰" not in shown
 
 
+async def test_the_same_box_finds_a_resident_by_the_last_four_characters_of_the_id_number(desk: Desk) -> None:
+    resident_id = await elder_in_care(desk, "王秀英", every_hours=24, formed_hours_ago=1)
+    other_id = await elder_in_care(desk, "李桂兰", every_hours=24, formed_hours_ago=1)
+    await as_community_worker(desk)
+    tails = {}
+    for some_id in (resident_id, other_id):
+        read = await desk.registry.get(f"/v1/residents/{some_id}", headers=desk.as_worker())
+        tails[some_id] = read.json()["id_number_masked"][-4:]
+
+    found = await desk.browser.get("/residents", params={"q": tails[resident_id].lower()})
+    assert found.status_code == 200
+    listed = found.text.split('id="found"')[1].split("</ul>")[0]
+    assert f"/residents/{resident_id}" in listed
+    assert (f"/residents/{other_id}" in listed) == (tails[other_id] == tails[resident_id])
+
+    unused = next(tail for tail in ("000X", "0001", "0002") if tail not in tails.values())
+    nobody = await desk.browser.get("/residents", params={"q": unused})
+    assert "没有身份证尾号为" in nobody.text
+
+
 async def test_the_health_record_is_read_only_when_asked_for_and_the_read_is_recorded(desk: Desk) -> None:
     resident_id = await elder_in_care(desk, "王秀英", every_hours=24, formed_hours_ago=1)
     record = {"address": "2号楼3单元101", "past_illnesses": "高血压", "regular_medicines": "氨氯地平"}

@@ -59,6 +59,7 @@ ALLOWED: dict[str, frozenset[Role] | str] = {
     "/v1/volunteers/{volunteer_id}/service-record": WORKERS,
     "/v1/{kind}/{record_id}/history": WORKERS,  # walked with a volunteer's history (names, teams)
     "/v1/certificates/{serial}/print": WORKERS,
+    "/v1/volunteers/{volunteer_id}/certificates": ORGANISERS,  # those who may issue one, and the volunteer
     "/v1/redemptions": ORGANISERS | {Role.AUDITOR, Role.VOLUNTEER},  # a volunteer: their own
     "/v1/activities/{activity_id}/sign-ups": READERS,
     # the wish wall: a volunteer sees the wall, a resident their own wishes

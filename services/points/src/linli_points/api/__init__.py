@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from linli_points.api import (
     activities,
+    certificates,
     corrections,
     neighbours,
     reports,
@@ -22,6 +23,7 @@ ROUTERS: list[APIRouter] = [
     rules.router,
     activities.router,
     service_hours.router,
+    certificates.router,
     wishes.router,
     neighbours.router,
     reports.router,

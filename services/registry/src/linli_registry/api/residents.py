@@ -24,6 +24,7 @@ from linli_registry.domain import Status, Tag, age_band, age_on
 from linli_registry.models import Resident
 from linli_registry.settings import RegistrySettings
 from linli_registry.usecases import residents
+from linli_registry.usecases.resident_filters import HOUSEHOLD_ID_PATTERN, ID_TAIL_PATTERN, TYPED_TEXT_PATTERN
 from linli_shared.auth import Caller, CallerDep, Role
 from linli_shared.clock import utc_now
 from linli_shared.paging import CursorQuery, LimitQuery, Page
@@ -98,9 +99,21 @@ async def search_residents(
     request: Request,
     session: SessionDep,
     caller: CallerDep,
-    name: Annotated[str | None, Query(max_length=100)] = None,
+    name: Annotated[str | None, Query(max_length=100, pattern=TYPED_TEXT_PATTERN)] = None,
     tag: Tag | None = None,
     grid_code: Annotated[str | None, Query(max_length=40)] = None,
+    id_tail: Annotated[
+        str | None,
+        Query(
+            pattern=ID_TAIL_PATTERN,
+            description="The ID number's last four characters, as the masked number shows them.",
+        ),
+    ] = None,
+    household_id: Annotated[str | None, Query(pattern=HOUSEHOLD_ID_PATTERN)] = None,
+    address: Annotated[
+        str | None,
+        Query(pattern=TYPED_TEXT_PATTERN, max_length=200, description="Part of the household's address."),
+    ] = None,
     status: Status | None = Status.ACTIVE,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
@@ -112,6 +125,9 @@ async def search_residents(
         name=name,
         tag=tag,
         grid_code=grid_code,
+        id_tail=id_tail,
+        household_id=household_id,
+        address=address,
         status=status,
         cursor=cursor,
         limit=limit,

@@ -21,6 +21,7 @@ from linli_registry.access import (
 )
 from linli_registry.domain import Status, Tag
 from linli_registry.models import CareGroup, Household, Resident
+from linli_registry.usecases import resident_filters
 from linli_shared.auth import Caller
 from linli_shared.contracts.registry import (
     ResidentContactChanged,
@@ -188,11 +189,15 @@ async def search_residents(
     tag: Tag | None = None,
     id_number: str | None = None,
     grid_code: str | None = None,
+    id_tail: str | None = None,
+    household_id: str | None = None,
+    address: str | None = None,
     status: Status | None = Status.ACTIVE,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Resident]:
-    """Residents in the caller's scope, by name (substring), tag, grid or exact ID number."""
+    """Residents in the caller's scope, by name (substring), tag, grid, exact ID number, the ID
+    number's last four characters, household, or household address (substring)."""
     caller.check_role(*REGISTRY_READERS)
     statement = in_scope(select(Resident), Resident, caller)
     on_postgresql = session.get_bind().dialect.name == "postgresql"
@@ -212,6 +217,12 @@ async def search_residents(
         statement = statement.where(Resident.id_number_hash == digest)
     if grid_code:
         statement = statement.where(Resident.grid_code == grid_code)
+    if id_tail:
+        statement = resident_filters.with_id_tail(statement, id_tail)
+    if household_id:
+        statement = resident_filters.with_household(statement, household_id)
+    if address:
+        statement = resident_filters.with_address(statement, caller, address)
     if status is not None:
         statement = statement.where(Resident.status == status.value)
     return await page_of(session, statement, col(Resident.id), cursor=cursor, limit=limit)
