@@ -56,6 +56,23 @@ def until(check: Callable[[], T | None], timeout: float = 30.0) -> T:
         time.sleep(0.2)
 
 
+SENDING = """() => {
+  // a form on its way: its first submit goes through console.js and is then held here (as a slow
+  // answer would hold it); a second tap meanwhile must be stopped by console.js itself
+  const form = document.querySelector("main form[method=post]");
+  const button = form.querySelector("button[type=submit], button:not([type])");
+  form.noValidate = true;  // an empty form: the browser's own checks would stop the submit first
+  const seen = [];
+  const hold = (event) => { seen.push(event.defaultPrevented); event.preventDefault(); };
+  window.addEventListener("submit", hold);
+  form.requestSubmit(button);
+  form.requestSubmit(button);
+  window.removeEventListener("submit", hold);
+  const busy = form.getAttribute("aria-busy") === "true";
+  return { busy, button: button.textContent, first_went: !seen[0], second_stopped: seen[1] };
+}"""
+
+
 @pytest.fixture
 def officer(stack: Stack) -> Officer:
     """高桥营街道 · 东李庄社区 and its fund officer, who signs in with a password."""
@@ -152,6 +169,10 @@ def test_fund_officer_records_approves_pays_and_publishes(
     expect(page.locator(".who")).to_contain_text("东李庄社区 · 基金管理员")
     expect(page.get_by_role("heading", name="登记一笔捐赠")).to_be_visible()
     phone.check("donation")
+    # while a form is on its way the button says so, and a second tap sends nothing more
+    sending = {"busy": True, "button": "请稍候…", "first_went": True, "second_stopped": True}
+    assert page.evaluate(SENDING) == sending
+    page.reload()
 
     # a wrong amount: said in Chinese next to the field, nothing recorded
     page.get_by_label("金额（元）").fill("12.345")

@@ -42,6 +42,7 @@ def test_a_wish_is_posted_claimed_fulfilled_and_confirmed(
     desk.label += "-worker"
     page = desk.page
     sign_in(desk, market.keeper, "/today")
+    page.get_by_role("link", name="更多", exact=True).click()  # a long menu folds under 更多
     page.get_by_role("link", name="登记心愿", exact=True).click()
     page.get_by_label("哪位居民").select_option(label=ELDER)
     page.get_by_role("button", name="登记心愿").click()

@@ -48,8 +48,9 @@ MENUS: dict[str, list[Link]] = {
 
 
 SHOWN = 5
-"""At most this many links in the header: on a phone at someone's door, thirteen links wrapped to
-three rows above every page. A role with more shows its first four and 更多, which lists them all."""
+"""At most this many of a role's pages in the header: on a phone at someone's door, thirteen links
+wrapped to three rows above every page. A role with more shows its first four and 更多, which lists
+them all."""
 HOME = "/home"
 
 
@@ -57,7 +58,7 @@ def menu(role: str) -> list[Link]:
     """The header's links: the role's pages, then 我能做什么 (what the role can do); for a role with
     more pages than fit, its first pages and 更多 (the rest, on the same page as 我能做什么)."""
     pages = MENUS.get(role, [])
-    if len(pages) < SHOWN:
+    if len(pages) <= SHOWN:
         return [*pages, Link(HOME, "我能做什么")]
     return [*pages[: SHOWN - 1], Link(HOME, "更多")]
 
