@@ -22,10 +22,9 @@ $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml $(foreach s
 run: $(STAMP)
 	$(BIN)/linli run
 
+# The slower tiers (cluster, browser, compose) have targets of their own, which .ci/run also runs.
 test: $(STAMP)
 	$(BIN)/pytest $(PARALLEL) -m "not cluster and not browser"
-	$(MAKE) test-cluster
-	$(MAKE) test-browser
 
 test-unit: $(STAMP)
 	$(BIN)/pytest $(PARALLEL) -m "not integration and not e2e and not cluster and not browser"
