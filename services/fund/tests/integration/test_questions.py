@@ -3,6 +3,7 @@ both append-only and audited; the public page shows them, askers masked; the boo
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -219,3 +220,22 @@ async def test_an_answer_links_only_a_reversing_entry_posted_after_the_period(
     page = (await client.get(f"{public(community)}/1.json")).json()
     assert page["questions"][0]["answer"]["correction_entry_id"] == reversal.json()["id"]
     assert page["report"]["donations"][0]["reversed"] is False, "the frozen period still says what it said"
+
+
+async def test_two_officers_answering_at_once_leave_one_answer_and_one_event(
+    client, community, donate, approved, a_day_later
+) -> None:
+    gift = await published_period(client, community, donate, approved, a_day_later)
+    question = (await ask(client, community, line_ref=gift["receipt_number"])).json()
+
+    first, second = await asyncio.gather(
+        answer(client, community, question["id"], subject="officer-q"),
+        answer(client, community, question["id"], subject="officer-r"),
+    )
+
+    assert sorted((first.status_code, second.status_code)) == [200, 409], (first.text, second.text)
+    [audited] = (await client.get(questions_path(community), headers=community.as_(Role.AUDITOR))).json()
+    winner = first if first.status_code == 200 else second
+    assert audited["answered_by"] == winner.json()["answered_by"]
+    [told] = await outbox_events(client, ".fund.disclosure.question_answered")
+    assert told["payload"]["question_id"] == question["id"]
