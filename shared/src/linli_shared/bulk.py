@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, Table, TextClause, bindparam, insert, text
+from sqlalchemy import Column, DateTime, Dialect, Table, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeEngine
@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.clock import UtcDateTime
+from linli_shared.driver import DriverStatement
 from linli_shared.errors import Conflict
 
 
@@ -66,14 +67,16 @@ async def _insert(
         return list(result.scalars().all()) if returning_id else []
     columns = [column for column in table.columns if column.name in rows[0]]
     unnested = unnest_insert(table, tuple(c.name for c in columns), dialect, returning_id)
-    result = await connection.execute(
-        unnested, {c.name: array_values(c, [row[c.name] for row in rows]) for c in columns}
+    inserted = await unnested.rows(
+        connection, {c.name: array_values(c, [row[c.name] for row in rows]) for c in columns}
     )
-    return sorted(result.scalars().all()) if returning_id else []
+    return sorted(row["id"] for row in inserted) if returning_id else []
 
 
 @functools.lru_cache(maxsize=256)
-def unnest_insert(table: Table, names: tuple[str, ...], dialect: Dialect, returning_id: bool) -> TextClause:
+def unnest_insert(
+    table: Table, names: tuple[str, ...], dialect: Dialect, returning_id: bool
+) -> DriverStatement:
     """INSERT … SELECT FROM unnest(…) of these columns, built once for each table and set of columns
     (so SQLAlchemy's statement cache knows it) rather than on every call."""
     columns = [table.c[name] for name in names]
@@ -87,7 +90,9 @@ def unnest_insert(table: Table, names: tuple[str, ...], dialect: Dialect, return
         f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM unnest({arrays})"
         f" WITH ORDINALITY AS t({listed}, {ordinal}) ORDER BY {ordinal}"
     ) + (" RETURNING id" if returning_id else "")
-    return text(sql).bindparams(*(bindparam(c.name, type_=ARRAY(array_type(c))) for c in columns))
+    return DriverStatement(
+        text(sql).bindparams(*(bindparam(c.name, type_=ARRAY(array_type(c))) for c in columns))
+    )
 
 
 def array_type(column: Column[Any]) -> TypeEngine[Any]:

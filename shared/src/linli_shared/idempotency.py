@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from linli_shared.auth import CallerDep
 from linli_shared.clock import UtcDateTime
+from linli_shared.driver import DriverStatement
 from linli_shared.errors import Invalid
 
 
@@ -29,11 +30,13 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 KEYS: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-# Built once: asked on every keyed write, so not worth an ORM load each time.
-FIND_KEY = select(KEYS.c.request_hash, KEYS.c.result_id).where(
-    KEYS.c.scope == bindparam("scope"), KEYS.c.key == bindparam("key")
+# Built once and run on the driver: every keyed write inserts its key.
+FIND_KEY = DriverStatement(
+    select(KEYS.c.request_hash, KEYS.c.result_id).where(
+        KEYS.c.scope == bindparam("scope"), KEYS.c.key == bindparam("key")
+    )
 )
-REMEMBER_KEY = insert(KEYS)
+REMEMBER_KEY = DriverStatement(insert(KEYS))
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The unit of work: the one thing that commits.
 
-Every write in every service has one shape: replay if this Idempotency-Key was seen; decide;
-record events; commit and return the result. `UnitOfWork` owns the session, the key's record and
-the outbox rows of one transaction, and rolls back unless `commit` is called. `@write` gives a use
-case that shape, so the use case itself only decides:
+Every write in every service has one shape: decide; record events; commit with the
+Idempotency-Key's record, or replay what the key made if it was seen. `UnitOfWork` owns the
+session, the key's record and the outbox rows of one transaction, and rolls back unless `commit`
+is called. `@write` gives a use case that shape, so the use case itself only decides:
 
     @write(replay=load_redemption)
     async def redeem(uow: UnitOfWork, caller: Caller, data: RedemptionIn) -> Made[Redemption]:
@@ -147,17 +147,16 @@ class UnitOfWork:
         """The id of what this Idempotency-Key made before, or None; the key with another body is a 409."""
         if self.idempotency is None:
             return None
-        connection = await self.session.connection()
         key = {"scope": self.idempotency.scope, "key": self.idempotency.key}
-        record = (await connection.execute(FIND_KEY, key)).first()
+        record = await FIND_KEY.row(self.session, key)
         if record is None:
             return None
-        if record.request_hash != self.idempotency.request_hash:
+        if record["request_hash"] != self.idempotency.request_hash:
             raise Conflict(
                 "this Idempotency-Key was used before with a different request body",
                 zh="这个 Idempotency-Key 已用于内容不同的请求，请换一个新的",
             )
-        return str(record.result_id)
+        return str(record["result_id"])
 
     async def commit(self, result_id: str = "") -> str | None:
         """Commit the work together with its key. If a twin request with the same key committed
@@ -165,8 +164,7 @@ class UnitOfWork:
         try:
             await self.flush()
             if self.idempotency is not None:
-                connection = await self.session.connection()
-                await connection.execute(REMEMBER_KEY, self.idempotency.record(result_id, utc_now()))
+                await REMEMBER_KEY.run(self.session, self.idempotency.record(result_id, utc_now()))
             await self.session.commit()
         except IntegrityError:
             await self.session.rollback()
@@ -191,19 +189,20 @@ Carried = Callable[Concatenate[Work, Caller, Arguments], Awaitable[Result]]
 def write(
     replay: Replay[Result],
 ) -> Callable[[Decide[Arguments, Result]], Carried[Arguments, Result]]:
-    """Give a use case the shape of every write: replay if the key was seen; decide; commit; return."""
+    """Give a use case the shape of every write: decide; commit with the key; replay if the key was seen."""
 
     def shape(decide: Decide[Arguments, Result]) -> Carried[Arguments, Result]:
         async def carried(
             uow: Work, caller: Caller, /, *args: Arguments.args, **kwargs: Arguments.kwargs
         ) -> Result:
             async with uow:
-                if (previous := await uow.previous()) is not None:
-                    return await replay(uow.session, caller, previous)
+                # No look-up of the key first: a key is new on nearly every request, so the work is
+                # decided straight away and the key's INSERT at commit is the check. A repeat decides
+                # again inside its transaction, finds the key taken (or fails on its own effect,
+                # already made) and is rolled back and answered from what the key made.
                 try:
                     made = await decide(uow, caller, *args, **kwargs)
-                except DomainError:
-                    # the state may show our effect because a twin (same key) made it first
+                except (DomainError, IntegrityError):
                     await uow.rollback()
                     if (previous := await uow.previous()) is not None:
                         return await replay(uow.session, caller, previous)

@@ -7,13 +7,16 @@ import uuid
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.auth import Caller, Role
+from linli_shared.clock import utc_now
 from linli_shared.contracts.registry import ResidentTagsChanged
 from linli_shared.errors import Conflict
 from linli_shared.idempotency import IdempotentRequest
+from linli_shared.inbox import InboxEntry
 from linli_shared.outbox import OutboxMessage
 from linli_shared.testing.effects import AppliedEffect
 from linli_shared.unit_of_work import Made, UnitOfWork, Work, write
@@ -38,6 +41,16 @@ async def make_effect(uow: Work, caller: Caller, name: str) -> Made[AppliedEffec
     uow.session.add(effect)
     await uow.session.flush()
     uow.record(ResidentTagsChanged(resident_id=name, tags=[]), district="d1", community="c1")
+    return Made(str(effect.id), effect)
+
+
+@write(replay=load_effect)
+async def make_effect_blindly(uow: Work, caller: Caller, name: str) -> Made[AppliedEffect]:
+    """Makes its effect without looking: a second time, its own unique row fails the flush."""
+    effect = AppliedEffect(event_id=name)
+    uow.session.add(effect)
+    uow.session.add(InboxEntry(consumer="blind", event_id=name, applied_at=utc_now()))
+    await uow.session.flush()
     return Made(str(effect.id), effect)
 
 
@@ -69,3 +82,37 @@ async def test_without_a_key_the_second_request_is_refused(session_factory) -> N
     await make_effect(UnitOfWork(session_factory), WORKER, "e1")
     with pytest.raises(Conflict):
         await make_effect(UnitOfWork(session_factory), WORKER, "e1")
+
+
+async def test_a_new_key_costs_no_look_up_before_the_work(
+    session_factory,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key's INSERT at commit is its check: a first request never looks its key up; a repeat
+    does, after its work failed on the key, and answers with the first."""
+    look_ups: list[str] = []
+    look_up = UnitOfWork.previous
+
+    async def noting(uow: UnitOfWork) -> str | None:
+        look_ups.append(uow.idempotency.key if uow.idempotency else "")
+        return await look_up(uow)
+
+    monkeypatch.setattr(UnitOfWork, "previous", noting)
+    request = IdempotentRequest(key=uuid.uuid4().hex, scope="w1:POST:/x", request_hash="h")
+    first = await make_effect(UnitOfWork(session_factory, idempotency=request), WORKER, "e1")
+    assert look_ups == []
+    again = await make_effect(UnitOfWork(session_factory, idempotency=request), WORKER, "e1")
+    assert again.id == first.id and look_ups == [request.key]
+    assert await count(session_factory, OutboxMessage) == 1
+
+
+async def test_a_repeat_whose_own_effect_fails_its_flush_answers_with_the_first(session_factory) -> None:
+    """A repeat decides again: the unique row it makes fails inside the work, and the key answers."""
+    request = IdempotentRequest(key=uuid.uuid4().hex, scope="w1:POST:/x", request_hash="h")
+    first = await make_effect_blindly(UnitOfWork(session_factory, idempotency=request), WORKER, "e1")
+    again = await make_effect_blindly(UnitOfWork(session_factory, idempotency=request), WORKER, "e1")
+    assert again.id == first.id
+    assert await count(session_factory, AppliedEffect) == 1
+    other = IdempotentRequest(key=uuid.uuid4().hex, scope="w1:POST:/x", request_hash="h")
+    with pytest.raises(IntegrityError):  # a new key explains nothing: the error reaches the caller
+        await make_effect_blindly(UnitOfWork(session_factory, idempotency=other), WORKER, "e1")

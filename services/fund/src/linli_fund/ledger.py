@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
@@ -27,6 +27,7 @@ from linli_fund.domain.labels import GUARDED_LABELS, label
 from linli_fund.models import Account, Commitment, GuardedBalance, JournalEntry, Posting
 from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import CHINA_TIME
+from linli_shared.driver import DriverStatement
 from linli_shared.reference import KnownToExist
 from linli_shared.words import yuan
 
@@ -94,9 +95,9 @@ GUARDED = table_of(GuardedBalance)
 
 
 @functools.cache
-def guarded_update(taking: bool, releasing: bool) -> Update:
-    """UPDATE of one guarded row, built once per kind of move (SQLAlchemy caches its compiled form):
-    `taking` adds the check that what is available covers it, `releasing` that the reserve does."""
+def guarded_update(taking: bool, releasing: bool) -> DriverStatement:
+    """UPDATE of one guarded row, built once per kind of move and run on the driver: `taking` adds
+    the check that what is available covers it, `releasing` that the reserve does."""
     statement = (
         update(GUARDED)
         .where(GUARDED.c.district == bindparam("of_district"))
@@ -112,7 +113,7 @@ def guarded_update(taking: bool, releasing: bool) -> Update:
         statement = statement.where(GUARDED.c.balance - GUARDED.c.reserved >= bindparam("taken"))
     if releasing:
         statement = statement.where(GUARDED.c.reserved >= bindparam("released"))
-    return statement
+    return DriverStatement(statement)
 
 
 async def move_guarded(
@@ -125,9 +126,7 @@ async def move_guarded(
     values |= {"add_balance": move.balance, "add_reserved": move.reserved}
     values |= {"taken": -move.available} if taking else {}
     values |= {"released": -move.reserved} if releasing else {}
-    connection = await session.connection()
-    moved = await connection.execute(guarded_update(taking, releasing), values)
-    if moved.scalar_one_or_none() is None:
+    if await guarded_update(taking, releasing).row(session, values) is None:
         if move.reserved < 0 and move.balance == 0:
             raise InsufficientFunds(
                 f"{name} has less than {-move.reserved} fen reserved",

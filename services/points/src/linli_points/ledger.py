@@ -11,18 +11,20 @@ from linli_points.domain import EntryKind, NotEnoughPoints
 from linli_points.models import PointsAccount, PointsEntry, Volunteer
 from linli_shared.bulk import table_of
 from linli_shared.contracts.points import PointsEarned
+from linli_shared.driver import DriverStatement
 from linli_shared.unit_of_work import Work
 
 ACCOUNTS, ENTRIES = table_of(PointsAccount), table_of(PointsEntry)
-# Built once: every credit, debit and redemption runs them. A debit needs the balance to cover it.
-MOVE_BALANCE = (
+# Built once and run on the driver: every credit, debit and redemption runs them. A debit needs the
+# balance to cover it.
+MOVE_BALANCE = DriverStatement(
     update(ACCOUNTS)
     .where(ACCOUNTS.c.volunteer_id == bindparam("volunteer"))
     .where(ACCOUNTS.c.balance + bindparam("points") >= 0)
     .values(balance=ACCOUNTS.c.balance + bindparam("points"))
     .returning(ACCOUNTS.c.balance)
 )
-APPEND_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
+APPEND_ENTRY = DriverStatement(insert(ENTRIES).returning(ENTRIES.c.id))
 
 
 async def move_points(
@@ -44,9 +46,7 @@ async def move_points(
     this volunteer (a monthly limit, say) until it commits.
     """
     await session.flush()  # what the use case changed so far goes first, as it did with ORM statements
-    connection = await session.connection()
-    moved = {"volunteer": volunteer.id, "points": points}
-    balance = (await connection.execute(MOVE_BALANCE, moved)).scalar_one_or_none()
+    balance = await MOVE_BALANCE.value(session, {"volunteer": volunteer.id, "points": points})
     if balance is None:
         raise NotEnoughPoints(f"not enough points: {-points} needed", zh=f"积分不足：需要 {-points} 积分")
     row = {
@@ -61,7 +61,7 @@ async def move_points(
         "reference": reference,
         "created_at": now,
     }
-    entry_id = (await connection.execute(APPEND_ENTRY, row)).scalar_one()
+    entry_id = await APPEND_ENTRY.value(session, row)
     entry = PointsEntry(id=entry_id, **row)  # what was written, for the answer; the ledger is append-only
     return entry
 

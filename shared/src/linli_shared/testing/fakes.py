@@ -109,9 +109,9 @@ class FakeUnitOfWork:
     async def commit(self, result_id: str = "") -> str | None:
         if self.idempotency is not None:
             key = (self.idempotency.scope, self.idempotency.key)
-            if key in self.keys:  # a twin committed first
+            if key in self.keys:  # a twin committed first, or this key was used with another body
                 await self.rollback()
-                return self.keys[key][1]
+                return await self.previous()
             self.keys[key] = (self.idempotency.request_hash, result_id)
         self._session.commit_staged()
         self.published.extend(self.events)

@@ -28,6 +28,7 @@ from linli_shared.auth import Caller
 from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import CHINA_TIME, china_day
 from linli_shared.contracts.fund import DonationReceived
+from linli_shared.driver import DriverStatement
 from linli_shared.errors import Invalid
 from linli_shared.reference import KnownToExist
 from linli_shared.unit_of_work import Made, Work, write
@@ -56,7 +57,7 @@ async def campaign_progress(session: AsyncSession, campaign_id: str) -> tuple[in
 COUNTERS = KnownToExist()
 """A year's receipt counter of a community, once made, is never deleted."""
 RECEIPT_COUNTERS = table_of(ReceiptCounter)
-TAKE_RECEIPTS = (  # built once, like every statement on a hot path: SQLAlchemy caches its compiled form
+TAKE_RECEIPTS = DriverStatement(  # built once and run on the driver, like every hot statement
     update(RECEIPT_COUNTERS)
     .where(RECEIPT_COUNTERS.c.district == bindparam("of_district"))
     .where(RECEIPT_COUNTERS.c.community == bindparam("of_community"))
@@ -83,9 +84,8 @@ async def next_receipt_sequence(
 
     if not await COUNTERS.exists(session, (district, community, year), counter_exists):
         await ledger.insert_missing(session, ReceiptCounter, [counter])
-    connection = await session.connection()
     taken = {"of_district": district, "of_community": community, "of_year": year, "count": count}
-    return int((await connection.execute(TAKE_RECEIPTS, taken)).scalar_one())
+    return int(await TAKE_RECEIPTS.value(session, taken))
 
 
 async def booked_at(uow: Work, data: DonationIn, day: date) -> datetime:
