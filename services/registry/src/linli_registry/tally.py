@@ -5,21 +5,24 @@ departure, the session's flush passes through here: before the flush, the change
 is worked out against the row as it stands in the database (locked, so a concurrent writer cannot
 slip between); after it, the counts are added to ResidentTally and ResidentBirthTally with one
 upsert each, keys in sorted order (no deadlock between two writers). A rolled-back write rolls its
-counts back with it. Only an ORM write is seen: SQL that writes residents behind the ORM (a bulk
-load) must refill the rollup with `refill`.
+counts back with it. Only an ORM write is seen: SQL that writes residents behind the ORM adds them with
+`count_new` (a registration, an import) or refills the rollup with `refill` (a bulk load).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Table, event, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_registry.domain import Status, Tag
 from linli_registry.models import Resident
+from linli_shared.driver import DriverStatement
 
 TAGS = tuple(tag.value for tag in Tag)
 COUNTED = ("district", "community", "grid_code", "birth_date", "status", *TAGS)
@@ -151,6 +154,7 @@ POSTGRES_STORE = text(
     f" births AS ({BIRTHS.adding_arrays('b_')} RETURNING 1)"
     " SELECT (SELECT count(*) FROM grids) + (SELECT count(*) FROM births)"
 )
+STORE_ON_DRIVER = DriverStatement(POSTGRES_STORE)
 STORE_ONE = {GRIDS: text(GRIDS.adding_one()), BIRTHS: text(BIRTHS.adding_one())}
 
 
@@ -158,16 +162,32 @@ def columns_of(rows: list[dict[str, Any]], names: tuple[str, ...], prefix: str) 
     return {f"{prefix}{name}": [row[name] for row in rows] for name in names}
 
 
+def postgres_arrays(deltas: Deltas) -> dict[str, list[Any]]:
+    grids, births = deltas.tally_rows(), deltas.birth_rows()
+    return columns_of(grids, GRIDS.columns, "g_") | columns_of(births, BIRTHS.columns, "b_")
+
+
 def store(connection: Connection, deltas: Deltas) -> None:
     """Add this flush's counts to both rollups."""
-    grids, births = deltas.tally_rows(), deltas.birth_rows()
     if connection.dialect.name == "postgresql":
-        arrays = columns_of(grids, GRIDS.columns, "g_") | columns_of(births, BIRTHS.columns, "b_")
-        connection.execute(POSTGRES_STORE, arrays)
+        connection.execute(POSTGRES_STORE, postgres_arrays(deltas))
         return
-    for rollup, rows in ((GRIDS, grids), (BIRTHS, births)):
+    for rollup, rows in ((GRIDS, deltas.tally_rows()), (BIRTHS, deltas.birth_rows())):
         if rows:
             connection.execute(STORE_ONE[rollup], rows)
+
+
+async def count_new(session: AsyncSession, residents: Iterable[Resident]) -> None:
+    """Add residents inserted past the ORM (a registration, an import) to the rollup, in the
+    session's transaction, as the flush listener adds those it sees."""
+    deltas = Deltas()
+    for resident in residents:
+        deltas.count(values_of(resident), +1)
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await STORE_ON_DRIVER.run(connection, postgres_arrays(deltas))
+    else:
+        await connection.run_sync(store, deltas)
 
 
 @event.listens_for(Session, "before_flush")

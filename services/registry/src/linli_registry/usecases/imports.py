@@ -118,7 +118,7 @@ async def import_register(
         [r.model_dump() for r in residents],
         conflict=f"导入未执行：{ALREADY_REGISTERED}（刚刚被登记）",
     )
-    await count_in_rollup(uow.session, residents)
+    await tally.count_new(uow.session, residents)
     for resident in residents:
         uow.record(registered(resident), district=district, community=community)
         uow.record(contact_changed(resident), district=district, community=community)
@@ -163,15 +163,6 @@ async def registered_already(session: AsyncSession, district: str, hashes: Itera
         )
         found.update((await session.exec(statement)).all())
     return found
-
-
-async def count_in_rollup(session: AsyncSession, residents: list[Resident]) -> None:
-    """Add the residents to the statistics rollup as the flush listener adds one it sees."""
-    deltas = tally.Deltas()
-    for resident in residents:
-        deltas.count(tally.values_of(resident), +1)
-    connection = await session.connection()
-    await connection.run_sync(tally.store, deltas)
 
 
 def result_of(checked: Checked) -> ImportResult:

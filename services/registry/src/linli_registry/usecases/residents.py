@@ -23,6 +23,7 @@ from linli_registry.domain import Status, Tag
 from linli_registry.models import CareGroup, Household, Resident
 from linli_registry.usecases import resident_filters
 from linli_shared.auth import Caller
+from linli_shared.bulk import insert_rows
 from linli_shared.contracts.registry import (
     ResidentContactChanged,
     ResidentDied,
@@ -30,7 +31,6 @@ from linli_shared.contracts.registry import (
     ResidentRegistered,
     ResidentTagsChanged,
 )
-from linli_shared.database import flush_or_conflict
 from linli_shared.errors import Invalid, not_found
 from linli_shared.events import Event
 from linli_shared.paging import Page, page_of
@@ -103,16 +103,21 @@ async def register_resident(uow: Work, caller: Caller, data: ResidentIn, *, id_k
                 zh=f"社区 {data.community} 没有这个户（{data.household_id}）",
             )
     resident = new_resident(data, id_number, birth_date, id_key=id_key, now=uow.now)
-    uow.session.add(resident)
+    await uow.session.flush()  # what the checks loaded or changed goes first
+    # One row past the ORM (its flush machinery was a fifth of a registration's CPU), counted in
+    # the statistics rollup explicitly, as an import counts its rows.
+    await insert_rows(
+        uow.session,
+        Resident,
+        [resident.model_dump()],
+        conflict="a resident with this ID number is already registered in the district",
+        conflict_zh="本区已有登记了这个身份证号的居民",
+    )
+    await tally.count_new(uow.session, [resident])
     district, community = resident.district, resident.community
     uow.record(registered(resident), district=district, community=community)
     # Always, even with nothing on record: a consumer learns the contact from this event alone.
     uow.record(contact_changed(resident), district=district, community=community)
-    await flush_or_conflict(
-        uow.session,
-        "a resident with this ID number is already registered in the district",
-        zh="本区已有登记了这个身份证号的居民",
-    )
     return Made(resident.id, resident)
 
 
