@@ -1,7 +1,9 @@
 """A community worker's registering day in a real browser, at phone and desktop size, on SQLite and
 PostgreSQL: sign in → look a resident up by the ID number's last four characters → check an Excel
 register without importing it → register a new resident (the registry's refusal shown beside its
-field first) → the statistics chart → form a care group for the new resident and see it listed."""
+field first) → the statistics chart → form a care group for the new resident and see it listed.
+And on a desktop: correct a household's address (and grid) from a resident's page, an emptied
+address refused beside the field first; the resident's page and the registry show the change."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from linli_shared.auth import Role
 from .conftest import DESKTOP, PHONE, Stack, register_elder
 from .test_community_worker import Person, person, sign_in
 from .test_grid_worker_day import Visit, save_timings
+from .test_volunteer_day import call
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.nats]
 
@@ -153,3 +156,70 @@ def test_community_worker_looks_up_registers_counts_and_forms_a_care_group(
         visit.check("care-groups")
         save_timings(artefacts, visit.label, visit.timings)
         visit.context.close()
+
+
+def test_community_worker_corrects_a_households_address_from_the_residents_page(
+    browser: Browser, stack: Stack, workers: Workers, artefacts: Path
+) -> None:
+    worker = stack.bearer(Role.COMMUNITY_WORKER, workers.community_worker.account_id)
+    here = {"district": stack.district, "community": stack.community}
+    household = stack.post("/v1/households", {**here, "address": "东李庄村3排12号"}, worker)
+    resident = stack.post(
+        "/v1/residents",
+        {
+            **here,
+            "household_id": household["id"],
+            "full_name": "赵德明",
+            "gender": "male",
+            "id_number": id_number(200),
+        },
+        worker,
+    )
+
+    visit = Visit(browser, stack, DESKTOP, artefacts)
+    visit.label = f"cw-household-{visit.label}"
+    page = visit.page
+    sign_in(visit, workers.community_worker)
+    page.get_by_role("link", name="居民", exact=True).click()
+    page.get_by_label("姓名（输入一个字也可以）").fill("德明")
+    page.get_by_role("button", name="查找").click()
+    page.locator("#found li", has_text="赵德明").get_by_role("link").click()
+    section = page.locator("#household")
+    expect(section).to_contain_text("住址：东李庄村3排12号")
+    expect(section).not_to_contain_text("网格：")
+
+    # the form holds the household as it is; an emptied address is refused in the registry's words
+    section.get_by_role("link", name="更正住址、网格或户主").click()
+    expect(page.get_by_role("heading", name="更正赵德明所在的户")).to_be_visible()
+    address = page.get_by_label("住址", exact=True)
+    expect(address).to_have_value("东李庄村3排12号")
+    expect(page.get_by_label("网格", exact=True)).to_have_value("")
+    visit.check("household-correct")
+    address.fill("")
+    page.get_by_label("网格", exact=True).select_option(label="一片区")
+    page.get_by_role("button", name="保存更正").click()
+    expect(page.locator("#address-error")).to_contain_text("不能为空")
+    expect(address).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("网格", exact=True)).to_have_value("zone-1")  # kept as chosen
+    visit.check("household-correct-refused")
+    assert call(stack, "registry", "GET", f"/v1/households/{household['id']}", worker)["version"] == 1
+
+    # corrected: the resident's page shows the new address and grid, and so does the registry
+    address.fill("东李庄村3排14号")
+    page.get_by_label("更正原因（可不填）").fill("门牌重新编号")
+    page.get_by_role("button", name="保存更正").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存更正")
+    expect(page).to_have_url(re.compile(rf"/residents/{resident['id']}\?corrected=1#household$"))
+    expect(section).to_contain_text("住址：东李庄村3排14号")
+    expect(section).to_contain_text("网格：一片区")
+    visit.check("household-corrected")
+    corrected = call(stack, "registry", "GET", f"/v1/households/{household['id']}", worker)
+    assert (corrected["address"], corrected["grid_code"], corrected["version"]) == (
+        "东李庄村3排14号",
+        "zone-1",
+        2,
+    )
+    change = call(stack, "registry", "GET", f"/v1/households/{household['id']}/history", worker)[-1]
+    assert (change["reason"], change["changed_by"]) == ("门牌重新编号", workers.community_worker.account_id)
+    save_timings(artefacts, visit.label, visit.timings)
+    visit.context.close()

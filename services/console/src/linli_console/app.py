@@ -21,6 +21,7 @@ from linli_console import (
     pages_certificates,
     pages_fund,
     pages_fund_questions,
+    pages_households,
     pages_points,
     pages_points_keeper,
     pages_points_wishes,
@@ -78,6 +79,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(pages_sign_in.router)
     app.include_router(pages_care.router)
     app.include_router(pages_residents.router)
+    app.include_router(pages_households.router)
     app.include_router(pages_fund.router)
     app.include_router(pages_fund_questions.router)
     app.include_router(pages_points.router)

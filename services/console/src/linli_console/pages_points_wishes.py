@@ -1,6 +1,7 @@
-"""Residents' wishes: a resident's own wishes (and confirming one a volunteer fulfilled), and the short
-form a community or grid worker fills in to post a wish for a resident. The wall and claiming are in
-pages_points; the points service decides who may post, see and confirm."""
+"""Residents' wishes: a resident's own wishes, the short form on which they post one for themselves
+(and confirming one a volunteer fulfilled), and the form a community or grid worker fills in to post a
+wish for a resident. The wall and claiming are in pages_points; the points service decides who may
+post, see and confirm."""
 
 from __future__ import annotations
 
@@ -21,17 +22,32 @@ router = APIRouter(include_in_schema=False)
 MAX_AWARD = 200
 
 
-async def my_wishes_page(request: Request, desk: Desk, *, error: Refusal | None = None) -> Response:
+async def my_wishes_page(
+    request: Request,
+    desk: Desk,
+    *,
+    error: Refusal | None = None,
+    form: dict[str, str] | None = None,
+    wish_error: Refusal | None = None,
+) -> Response:
+    """The resident's wishes; `error` is a refused confirmation, `wish_error` a refused new wish,
+    shown beside its fields with the form as typed."""
     wishes = newest_first(await desk.get_all("points", "/v1/wishes"), "posted_at")
+    form = form or {}
+    refused = error or wish_error
     return render(
         request,
         "my_wishes.html",
         {
             "wishes": keyed(wishes),
             "confirmed": request.query_params.get("confirmed"),
+            "posted": request.query_params.get("posted"),
             "error": error,
+            "form": form,
+            "key": form.get("key") or new_key(),
+            "wish_error": wish_error,
         },
-        status_code=error.status if error else 200,
+        status_code=refused.status if refused else 200,
     )
 
 
@@ -40,6 +56,28 @@ async def my_wishes(request: Request) -> Response:
     """The resident's own wishes, whatever their state; a fulfilled one waits for their word."""
     desk, _ = await signed_in(request)
     return await my_wishes_page(request, desk)
+
+
+@router.post("/my-wishes")
+async def post_my_wish(request: Request) -> Response:
+    """The resident's own wish, in their words: it waits for the community's review like any other."""
+    desk, person = await signed_in(request)
+    form = await form_of(request)
+    if not form.get("title", "").strip():
+        problem = Refusal(422, "", {"title": ["请写下心愿，例如“帮忙修水龙头”"]})
+        return await my_wishes_page(request, desk, form=form, wish_error=problem)
+    body = {
+        "resident_id": person.subject,  # the points service refuses a resident posting for anyone else
+        "title": form["title"].strip()[:200],
+        "description": form.get("description", "").strip()[:2000],
+    }
+    try:
+        wish = await desk.call(
+            "points", "POST", "/v1/wishes", json=body, idempotency_key=form.get("key") or None
+        )
+    except Refusal as refusal:
+        return await my_wishes_page(request, desk, form=form, wish_error=refusal)
+    return RedirectResponse(f"/my-wishes?posted=1#wish-{wish['id']}", status_code=303)
 
 
 @router.post("/my-wishes/{wish_id}/confirmation")

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 
 from linli_console.forms import form_of
 from linli_console.pages_residents import resident_card
-from linli_console.places import signed_in
+from linli_console.places import grid_names, signed_in
 from linli_console.rendering import render
 from linli_console.services import Refusal
 from linli_console.session import Desk, Person
@@ -116,11 +116,8 @@ async def just_registered(desk: Desk, resident_id: str | None) -> dict[str, Any]
 
 
 async def grids_of(desk: Desk, person: Person) -> dict[str, str]:
-    """The community's grids, code → name, for the grid choice."""
-    grids = await desk.call(
-        "registry", "GET", "/v1/grids", params={"district": person.district, "community": person.community}
-    )
-    return {str(g["code"]): str(g["name"]) for g in grids}
+    """The person's community's grids, code → name, for the grid choice."""
+    return await grid_names(desk, person.district, person.community)
 
 
 def form_page(

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from linli_console.day import Urgency, elder_of, plan_day
 from linli_console.forms import form_of
-from linli_console.places import signed_in
+from linli_console.places import grid_names, signed_in
 from linli_console.rendering import render
 from linli_console.services import Refusal
 from linli_console.session import Desk, Person
@@ -104,6 +104,7 @@ async def household_of(desk: Desk, resident: dict[str, Any]) -> dict[str, Any] |
     members = [m for m in household.get("members", []) if str(m.get("id")) != str(resident["id"])]
     return {
         "address": household.get("address") or "",
+        "grid": await grid_name(desk, household),
         "members": [
             {
                 "id": str(m["id"]),
@@ -114,6 +115,18 @@ async def household_of(desk: Desk, resident: dict[str, Any]) -> dict[str, Any] |
         ],
         "head_is_this": household.get("head_resident_id") == resident["id"],
     }
+
+
+async def grid_name(desk: Desk, household: dict[str, Any]) -> str:
+    """The household's grid by its name (一片区); nothing if it has none or the name cannot be read."""
+    code = str(household.get("grid_code") or "")
+    if not code:
+        return ""
+    try:
+        names = await grid_names(desk, household.get("district"), household.get("community"))
+    except Refusal:
+        return ""
+    return names.get(code, "")
 
 
 @router.get("/residents/{resident_id}")

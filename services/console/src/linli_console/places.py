@@ -39,6 +39,14 @@ async def district_name(desk: Desk, district: str) -> str:
     return PLACE_NAMES.get(key, district)
 
 
+async def grid_names(desk: Desk, district: str | None, community: str | None) -> dict[str, str]:
+    """A community's grids, code → name (一片区), in the registry's order."""
+    grids = await desk.call(
+        "registry", "GET", "/v1/grids", params={"district": district, "community": community}
+    )
+    return {str(g["code"]): str(g["name"]) for g in grids}
+
+
 async def signed_in(request: Request) -> tuple[Desk, Person]:
     desk = Desk(request)
     person = await desk.person()

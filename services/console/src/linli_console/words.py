@@ -24,6 +24,7 @@ TAG_NAMES = {
 KIND_NAMES = {"visit": "上门走访", "call": "电话问候"}
 RUNG_NAMES = {"neighbour": "邻居", "grid_worker": "网格员", "community_worker": "社区工作者"}
 GENDER_NAMES = {"female": "女", "male": "男"}
+RESIDENT_STATUS_NAMES = {"moved_out": "已迁出", "deceased": "已去世"}
 
 
 def parse_moment(text: str | datetime) -> datetime:

@@ -40,7 +40,7 @@ from linli_shared.scoping import get_visible
 ORGANISERS = (Role.DISTRICT_ADMIN, Role.COMMUNITY_WORKER)
 WORKERS = (*ORGANISERS, Role.GRID_WORKER)  # a volunteer's record and points: these and the volunteer
 READERS = (*ORGANISERS, Role.AUDITOR, Role.GRID_WORKER)
-POSTERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)  # wishes, for a resident
+POSTERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER, Role.RESIDENT)  # wishes; a resident: their own
 REVIEWERS = (Role.COMMUNITY_WORKER, Role.DISTRICT_ADMIN)  # "the branch"
 CONFIRMERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)
 RECORDERS = (Role.COMMUNITY_WORKER, Role.GRID_WORKER)  # neighbour help, on a resident's behalf

@@ -562,6 +562,92 @@ async def test_same_idempotency_key_posts_one_wish(client, community, known_resi
     assert len(listed.json()["items"]) == 1
 
 
+async def test_a_resident_posts_their_own_wish_and_it_waits_for_review(
+    client, community, known_resident, enrol
+) -> None:
+    resident_id = await known_resident(community)
+    await enrol(community, subject="wang")
+    as_resident = community.as_(Role.RESIDENT, resident_id)
+    body = {"resident_id": resident_id, "title": "想学用智能手机", "description": "周末下午在家"}
+
+    posted = await client.post("/v1/wishes", json=body, headers=as_resident)
+
+    assert posted.status_code == 201, posted.text
+    wish = posted.json()
+    assert (wish["status"], wish["resident_id"], wish["posted_by"]) == ("pending", resident_id, resident_id)
+    assert (wish["district"], wish["community"], wish["points_award"]) == (
+        community.district,
+        community.community,
+        0,
+    )
+    [event] = await outbox_events(client, ".points.wish.posted", wish["id"])
+    assert event["payload"] == {"wish_id": wish["id"], "resident_id": resident_id, "title": "想学用智能手机"}
+    mine = await client.get("/v1/wishes", headers=as_resident)
+    assert [(w["id"], w["status"]) for w in mine.json()["items"]] == [(wish["id"], "pending")]
+    waiting = await client.get(
+        "/v1/wishes", params={"status": "pending"}, headers=community.as_(Role.COMMUNITY_WORKER)
+    )
+    assert [w["id"] for w in waiting.json()["items"]] == [wish["id"]], "the branch reviews it as any other"
+    assert (await claim(client, community, wish["id"], "wang")).status_code == 404, "not before review"
+    approved = await review(client, community, wish["id"])
+    assert approved.status_code == 200 and approved.json()["status"] == "open"
+
+
+async def test_a_resident_may_not_post_a_wish_for_someone_else(client, community, known_resident) -> None:
+    resident_id, neighbour_id = await known_resident(community), await known_resident(community)
+    body = {"resident_id": neighbour_id, "title": "一台轮椅"}
+
+    refused = await client.post("/v1/wishes", json=body, headers=community.as_(Role.RESIDENT, resident_id))
+
+    assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["detail"] == "居民只能为自己登记心愿"
+    listed = await client.get("/v1/wishes", headers=community.as_(Role.COMMUNITY_WORKER))
+    assert listed.json()["items"] == []
+    posted = await outbox_events(client, ".points.wish.posted")
+    assert [e for e in posted if e["community"] == community.community] == []
+
+
+@pytest.mark.parametrize("where", ["unknown", "other_community", "moved_out"])
+async def test_a_residents_own_wish_is_refused_when_they_are_not_active_here(
+    client, community, known_resident, where
+) -> None:
+    """The token alone is not enough: points must know the resident as living in the community."""
+    caller = community
+    if where == "unknown":
+        resident_id = str(uuid.uuid4())
+    elif where == "other_community":
+        resident_id = await known_resident(community)
+        caller = type(community)(community.district, f"c{uuid.uuid4().hex[:8]}")
+    else:
+        resident_id = await known_resident(community)
+        moved = resident_event(community, ResidentMovedOut(resident_id=resident_id, on=date.today()))
+        factory = client.app.state.session_factory
+        assert await apply_once(factory, REGISTRY.consumer.durable, moved, handlers)
+    body = {"resident_id": resident_id, "title": "一台轮椅"}
+
+    response = await client.post("/v1/wishes", json=body, headers=caller.as_(Role.RESIDENT, resident_id))
+
+    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    for place in (community, caller):
+        listed = await client.get("/v1/wishes", headers=place.as_(Role.COMMUNITY_WORKER))
+        assert listed.json()["items"] == []
+
+
+async def test_a_residents_wish_sent_twice_with_one_key_is_posted_once(
+    client, community, known_resident
+) -> None:
+    resident_id = await known_resident(community)
+    headers = {**community.as_(Role.RESIDENT, resident_id), "Idempotency-Key": "my-wish-1"}
+    body = {"resident_id": resident_id, "title": "想有人陪我下棋"}
+
+    answers = [await client.post("/v1/wishes", json=body, headers=headers) for _ in range(3)]
+
+    assert {a.status_code for a in answers} == {201} and len({a.json()["id"] for a in answers}) == 1
+    listed = await client.get("/v1/wishes", headers=community.as_(Role.COMMUNITY_WORKER))
+    assert len(listed.json()["items"]) == 1
+    assert len(await outbox_events(client, ".points.wish.posted", answers[0].json()["id"])) == 1
+
+
 async def test_the_resident_confirms_their_own_wish_and_nobody_elses(client, community, claimed_wish) -> None:
     wish, volunteer = await claimed_wish(community)
     assert (await fulfil(client, community, wish["id"], "wang")).status_code == 200

@@ -21,7 +21,11 @@ router = APIRouter(prefix="/v1")
 
 
 class WishIn(Strict):
-    resident_id: str = Field(min_length=1, max_length=36, description="A resident of the caller's community.")
+    resident_id: str = Field(
+        min_length=1,
+        max_length=36,
+        description="A resident of the caller's community; a resident posts only for themselves.",
+    )
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     points_award: int = Field(

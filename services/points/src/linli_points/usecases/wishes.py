@@ -46,8 +46,11 @@ if TYPE_CHECKING:
 
 @write(replay=load_wish)
 async def post_wish(uow: Work, caller: Caller, data: WishIn) -> Made[Wish]:
-    """A worker posts a wish for an active resident of their own community; it waits for review."""
+    """A worker posts a wish for an active resident of their own community, a resident for
+    themselves only; either way it waits for review."""
     caller.check_role(*POSTERS)
+    if caller.role is Role.RESIDENT and data.resident_id != caller.subject:
+        raise Forbidden("residents may post wishes only for themselves", zh="居民只能为自己登记心愿")
     resident = await active_resident(uow.session, data.resident_id, caller.district, caller.community)
     wish = Wish(
         id=str(uuid.uuid4()),
