@@ -42,7 +42,8 @@ async def insert_rows(
     English), as `flush_or_conflict` makes it.
 
     On PostgreSQL: INSERT … SELECT FROM unnest(one array per column), whose cost hardly grows with
-    the rows and whose text is the same for any number of them; elsewhere an executemany.
+    the rows and whose text is the same for any number of them (a single row goes as plain values);
+    elsewhere an executemany.
     """
     if not rows:
         return []
@@ -66,11 +67,24 @@ async def _insert(
         result = await connection.execute(statement, list(rows))
         return list(result.scalars().all()) if returning_id else []
     columns = [column for column in table.columns if column.name in rows[0]]
+    if len(rows) == 1:  # one row: plain values, no array to encode per column
+        single = values_insert(table, tuple(c.name for c in columns), returning_id)
+        inserted = await single.rows(connection, rows[0])
+        return [inserted[0]["id"]] if returning_id else []
     unnested = unnest_insert(table, tuple(c.name for c in columns), dialect, returning_id)
     inserted = await unnested.rows(
         connection, {c.name: array_values(c, [row[c.name] for row in rows]) for c in columns}
     )
     return sorted(row["id"] for row in inserted) if returning_id else []
+
+
+@functools.lru_cache(maxsize=256)
+def values_insert(table: Table, names: tuple[str, ...], returning_id: bool) -> DriverStatement:
+    """INSERT … VALUES of these columns only, as the unnest form lists them (the rest take the
+    table's server defaults)."""
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(f':{n}' for n in names)})"
+    sql += " RETURNING id" if returning_id else ""
+    return DriverStatement(text(sql).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names)))
 
 
 @functools.lru_cache(maxsize=256)

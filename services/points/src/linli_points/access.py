@@ -6,8 +6,10 @@ the caller's scope reads as missing (404), so a caller learns nothing about othe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypeVar
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,7 +35,9 @@ from linli_points.models import (
 )
 from linli_points.words import status_zh
 from linli_shared.auth import Caller, Role
-from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound
+from linli_shared.bulk import table_of
+from linli_shared.driver import DriverStatement
+from linli_shared.errors import Conflict, Forbidden, Invalid, NotFound, not_found
 from linli_shared.residents import ACTIVE
 from linli_shared.scoping import get_visible
 
@@ -58,14 +62,50 @@ async def load_volunteer(session: AsyncSession, caller: Caller, volunteer_id: st
     """The volunteer, for the workers of their community and for themselves; any other role (a
     resident, a fund officer, an auditor, another volunteer) gets 403, out of scope 404."""
     volunteer = await get_visible(session, Volunteer, volunteer_id, caller, "volunteer")
+    check_may_read(caller, volunteer.subject)
+    return volunteer
+
+
+def check_may_read(caller: Caller, volunteer_subject: str) -> None:
     if caller.role is Role.VOLUNTEER:
-        if volunteer.subject != caller.subject:
+        if volunteer_subject != caller.subject:
             raise Forbidden(
                 "volunteers may see and spend only their own points", zh="志愿者只能查看和使用自己的积分"
             )
     else:
         caller.check_role(*WORKERS)
-    return volunteer
+
+
+@dataclass(frozen=True)
+class Holder:
+    """What moving a volunteer's points needs of them (who, where, still serving): read as plain
+    columns on the driver, since a credit needs no more of the volunteer than this."""
+
+    id: str
+    district: str
+    community: str
+    subject: str
+    full_name: str
+    active: bool
+
+
+VOLUNTEERS = table_of(Volunteer)
+HOLDER = DriverStatement(
+    select(*(VOLUNTEERS.c[name] for name in Holder.__dataclass_fields__)).where(
+        VOLUNTEERS.c.id == bindparam("volunteer")
+    )
+)
+
+
+async def load_holder(session: AsyncSession, caller: Caller, volunteer_id: str) -> Holder:
+    """The volunteer as load_volunteer checks them, as a Holder."""
+    row = await HOLDER.row(session, {"volunteer": volunteer_id})
+    if row is None:
+        raise not_found("volunteer")
+    holder = Holder(**row)
+    caller.check_sees(holder.district, holder.community, "volunteer")
+    check_may_read(caller, holder.subject)
+    return holder
 
 
 async def volunteer_of(session: AsyncSession, caller: Caller) -> Volunteer:
@@ -112,7 +152,7 @@ async def volunteer_acted_for(
     return volunteer
 
 
-def check_serving(volunteer: Volunteer) -> None:
+def check_serving(volunteer: Volunteer | Holder) -> None:
     """A volunteer who left signs up for nothing, redeems nothing and is credited nothing."""
     if not volunteer.active:
         raise Conflict(f"志愿者{volunteer.full_name}已离开志愿队伍，不能再报名、兑换积分或记积分")

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from linli_points.access import Holder
 from linli_points.domain import EntryKind, NotEnoughPoints
 from linli_points.models import PointsAccount, PointsEntry, Volunteer
 from linli_shared.bulk import table_of
@@ -29,7 +30,7 @@ APPEND_ENTRY = DriverStatement(insert(ENTRIES).returning(ENTRIES.c.id))
 
 async def move_points(
     session: AsyncSession,
-    volunteer: Volunteer,
+    volunteer: Volunteer | Holder,
     points: int,
     *,
     kind: EntryKind,

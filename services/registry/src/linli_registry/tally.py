@@ -140,8 +140,8 @@ class Rollup:
         arrays = (f"CAST(:{prefix}{n} AS {'text' if n in GRID_KEYS else 'integer'}[])" for n in self.columns)
         return self.adding(f"SELECT * FROM unnest({', '.join(arrays)})")
 
-    def adding_one(self) -> str:
-        return self.adding(f"VALUES ({', '.join(f':{name}' for name in self.columns)})")
+    def adding_one(self, prefix: str = "") -> str:
+        return self.adding(f"VALUES ({', '.join(f':{prefix}{name}' for name in self.columns)})")
 
 
 GRIDS = Rollup("residenttally", GRID_KEYS, GRID_COUNTS)
@@ -155,6 +155,13 @@ POSTGRES_STORE = text(
     " SELECT (SELECT count(*) FROM grids) + (SELECT count(*) FROM births)"
 )
 STORE_ON_DRIVER = DriverStatement(POSTGRES_STORE)
+STORE_ONE_ON_DRIVER = DriverStatement(  # one resident: one row each, as values rather than arrays
+    text(
+        f"WITH grids AS ({GRIDS.adding_one('g_')} RETURNING 1),"
+        f" births AS ({BIRTHS.adding_one('b_')} RETURNING 1)"
+        " SELECT (SELECT count(*) FROM grids) + (SELECT count(*) FROM births)"
+    )
+)
 STORE_ONE = {GRIDS: text(GRIDS.adding_one()), BIRTHS: text(BIRTHS.adding_one())}
 
 
@@ -185,7 +192,12 @@ async def count_new(session: AsyncSession, residents: Iterable[Resident]) -> Non
         deltas.count(values_of(resident), +1)
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        await STORE_ON_DRIVER.run(connection, postgres_arrays(deltas))
+        grids, births = deltas.tally_rows(), deltas.birth_rows()
+        if len(grids) == len(births) == 1:
+            one = {f"g_{name}": value for name, value in grids[0].items()}
+            await STORE_ONE_ON_DRIVER.run(connection, one | {f"b_{name}": v for name, v in births[0].items()})
+        else:
+            await STORE_ON_DRIVER.run(connection, postgres_arrays(deltas))
     else:
         await connection.run_sync(store, deltas)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_points.access import ORGANISERS, check_serving, load_entry, load_volunteer
+from linli_points.access import ORGANISERS, check_serving, load_entry, load_holder, load_volunteer
 from linli_points.domain import EntryKind
 from linli_points.ledger import move_points
 from linli_points.models import PointsEntry
@@ -35,7 +35,7 @@ async def adjust_points(uow: Work, caller: Caller, data: AdjustmentIn) -> Made[P
     caller.check_role(*ORGANISERS)
     if data.points == 0:
         raise Invalid("an adjustment of 0 points changes nothing", zh="调整的积分不能为 0")
-    volunteer = await load_volunteer(uow.session, caller, data.volunteer_id)
+    volunteer = await load_holder(uow.session, caller, data.volunteer_id)
     if data.points > 0:  # a debit still corrects the balance of one who left
         check_serving(volunteer)
     entry = await move_points(  # a twin (same key) may have taken the points: @write replays its answer
