@@ -16,6 +16,7 @@ import httpx
 
 from linli_fund.domain import CHART, GUARDED, Channel, Fund, donation_lines, guarded_deltas, receipt_year
 from linli_shared.clock import utc_now
+from linli_shared.contracts.fund import GIFTS_PER_EVENT
 from tests.bench.bulk_common import (
     COMMUNITY,
     DISTRICT,
@@ -139,11 +140,15 @@ async def raw_fund_batch(connection: asyncpg.Connection, batch: int, lines: int)
         await connection.execute(
             DONATIONS, DISTRICT, COMMUNITY, year, AMOUNT, stamp, str(uuid.uuid4()), *columns
         )
-        payloads = [
+        gifts = [
             {"donation_id": i, "receipt_number": r, "amount_fen": AMOUNT}
             for i, r in zip(ids, receipts, strict=True)
         ]
-        await connection.execute(OUTBOX, stamp, *envelopes("fund.donation.received", payloads, now))
+        payloads = [  # as the fund announces a batch: up to GIFTS_PER_EVENT gifts to an event
+            {"batch_id": ids[0], "donations": gifts[start : start + GIFTS_PER_EVENT]}
+            for start in range(0, len(gifts), GIFTS_PER_EVENT)
+        ]
+        await connection.execute(OUTBOX, stamp, *envelopes("fund.donations.received", payloads, now))
 
 
 async def raw_fund_batches(

@@ -18,7 +18,7 @@ from linli_shared.outbox import OutboxMessage
 
 pytestmark = [pytest.mark.integration]
 
-RECEIVED = ".fund.donation.received"
+RECEIVED = ".fund.donations.received"
 
 
 def china_today():
@@ -45,6 +45,11 @@ async def received_events(client, community) -> list[dict[str, object]]:
         rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
     events = [json.loads(r.envelope) for r in rows if r.subject.endswith(RECEIVED)]
     return [e for e in events if e["community"] == community.community]
+
+
+def gifts_of(events: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Each gift as a single donation's event announces it, from the batch events."""
+    return [gift for event in events for gift in event["payload"]["donations"]]  # type: ignore[index]
 
 
 async def books(client, community) -> tuple[list[int], int, int, int]:
@@ -95,11 +100,11 @@ async def test_a_batch_receipts_posts_and_announces_every_gift(client, community
     balances = await trial(client, community)
     assert balances["total_debit"] == balances["total_credit"] == sum(amounts)
     events = await received_events(client, community)
-    assert sorted(e["payload"]["receipt_number"] for e in events) == numbers
+    assert len(events) == 1, "25 gifts: one event"
+    gifts = gifts_of(events)
+    assert [g["receipt_number"] for g in gifts] == numbers
     by_receipt = {d["receipt_number"]: d for d in batch["donations"]}
-    assert all(
-        e["payload"]["entry_id"] == by_receipt[e["payload"]["receipt_number"]]["entry_id"] for e in events
-    )
+    assert all(g["entry_id"] == by_receipt[g["receipt_number"]]["entry_id"] for g in gifts)
     single = await post_batch(client, community, box(community, [7]))
     assert single.json()["first_receipt_number"].endswith("-000026")
 
@@ -123,7 +128,7 @@ async def test_two_batches_and_single_gifts_racing_get_gapless_unique_receipts(
         assert mine == list(range(mine[0], mine[0] + len(mine)))  # one batch, one run of numbers
     balances = await trial(client, community)
     assert balances["total_debit"] == balances["total_credit"] == 40 * 101 + 30 * 202 + 10 * 303
-    assert len(await received_events(client, community)) == 80
+    assert len(gifts_of(await received_events(client, community))) == 70  # the ten single gifts: theirs
 
 
 @pytest.mark.parametrize(
@@ -209,7 +214,8 @@ async def test_the_same_key_records_a_batch_once_and_answers_the_same(client, co
     assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
     assert len({json.dumps(a.json(), sort_keys=True) for a in answers}) == 1
     assert await books(client, community) == ([1, 2, 3], 3, 0, 0)
-    assert len(await received_events(client, community)) == 3
+    events = await received_events(client, community)
+    assert len(events) == 1 and len(gifts_of(events)) == 3
     other = await post_batch(client, community, box(community, [1]), **key)
     assert other.status_code == 409, other.text
 
@@ -245,3 +251,14 @@ async def test_a_full_batch_with_every_field_filled_passes_the_body_limit(client
     assert response.status_code == 201, response.text[:500]
     assert len(response.json()["donations"]) == 5000
     assert too_large.status_code == 413 and too_large.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_large_batch_is_announced_in_events_of_at_most_200_gifts(client, community) -> None:
+    answer = await post_batch(client, community, box(community, [100] * 450))
+
+    assert answer.status_code == 201, answer.text
+    events = await received_events(client, community)
+    assert [len(e["payload"]["donations"]) for e in events] == [200, 200, 50]
+    assert len({e["event_id"] for e in events}) == 3
+    numbers = [d["receipt_number"] for d in answer.json()["donations"]]
+    assert [g["receipt_number"] for g in gifts_of(events)] == numbers

@@ -28,6 +28,7 @@ from linli_shared.contracts.fund import (
     DisclosureQuestionAnswered,
     DisclosureQuestioned,
     DonationReceived,
+    DonationsReceived,
 )
 from linli_shared.contracts.points import (
     PointsRedeemed,
@@ -135,6 +136,23 @@ async def on_wish_posted(uow: Work, event: WishPosted, envelope: Envelope) -> No
 async def on_donation_received(uow: Work, event: DonationReceived, envelope: Envelope) -> None:
     await record_donor(uow, event, envelope, bound_settings())
     await notify_by_rules(uow, event, envelope, bound_settings())
+
+
+@handlers.on(DonationsReceived)
+async def on_donations_received(uow: Work, event: DonationsReceived, envelope: Envelope) -> None:
+    """A batch's gifts, each thanked as a single gift is: in an envelope of its own whose id is the
+    batch event's and the gift's place in it (so each thanks is made once, however often the
+    batch event is delivered)."""
+    for index, gift in enumerate(event.donations):
+        alone = Envelope.wrap(
+            gift,
+            district=envelope.district,
+            community=envelope.community,
+            occurred_at=envelope.occurred_at,
+            correlation_id=envelope.correlation_id,
+            event_id=f"{envelope.event_id}.{index}",
+        )
+        await on_donation_received(uow, gift, alone)
 
 
 @handlers.on(DisclosurePublished)

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from linli_shared.auth import Role
-from linli_shared.contracts.fund import CommitmentInstalmentDue, DonationReceived
+from linli_shared.contracts.fund import CommitmentInstalmentDue, DonationReceived, DonationsReceived
 from linli_shared.contracts.points import (
     PointsRedeemed,
     StockLow,
@@ -238,6 +238,32 @@ async def test_donation_thanks_the_donor_with_the_receipt_number(notify, client,
     assert {(d["recipient"], d["channel"], d["status"]) for d in log.json()["items"]} == {
         ("donor:don-1", "sms", "sent")
     }
+
+
+async def test_each_gift_of_a_batch_is_thanked_once_even_when_the_batch_event_comes_twice(notify) -> None:
+    """A collection box's gifts arrive as one donations.received event; a resident who gave twice
+    in it is thanked twice (once per receipt), and a redelivered event thanks nobody again."""
+    gifts = [
+        DonationReceived(
+            donation_id=f"box-{index}",
+            receipt_number=f"2026-00010{index}",
+            campaign_id=None,
+            donor_kind="outsider",
+            donor_display=name,
+            channel="cash",
+            fund="general",
+            amount_fen=100 * (index + 1),
+            entry_id=10 + index,
+        )
+        for index, name in enumerate(("王芳", "赵强", "王芳"))
+    ]
+    batch = notify.wrap(DonationsReceived(batch_id="batch-1", donations=gifts))
+    await notify.feed(batch, NOON)
+    await notify.feed(batch, NOON)
+    thanked = [await notify.notifications(recipient=f"donor:box-{index}") for index in range(3)]
+    assert [len(found) for found in thanked] == [1, 1, 1]
+    assert [found[0].event_type for found in thanked] == ["fund.donation.received"] * 3
+    assert "2026-000102" in thanked[2][0].body and "3.00" in thanked[2][0].body
 
 
 async def test_anonymous_donor_is_thanked_without_a_name(notify) -> None:

@@ -41,6 +41,22 @@ class DonationReceived(FundEvent):
     entry_id: int = Field(description="The journal entry that posted it.")
 
 
+class DonationsReceived(FundEvent):
+    """A batch's gifts (a counted collection box, a bank statement) were received, receipted and
+    posted, each as `donation.received` would announce it alone. One event carries up to
+    GIFTS_PER_EVENT of them, so a batch of thousands is a handful of messages, not thousands."""
+
+    name: ClassVar[str] = "donations.received"
+    batch_id: str = Field(description="The donation batch they were recorded in.")
+    donations: list[DonationReceived] = Field(
+        min_length=1, max_length=200, description="The gifts, in receipt order."
+    )
+
+
+GIFTS_PER_EVENT = 200
+"""At most 1 kB a gift (names and contacts included), well under NATS's 1 MB message limit."""
+
+
 class DisbursementRequested(FundEvent):
     """A fund officer asked for money to be paid out; it waits for approval."""
 

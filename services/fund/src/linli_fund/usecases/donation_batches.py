@@ -1,8 +1,10 @@
 """A batch of donations in one request (a counted collection box, a bank statement): all or none.
 
-Each gift goes through the single donation's rules (its day, drive and donor, its fund, its entry
-and its event) and gets its own receipt number; the batch takes its numbers in one step of the
-counter, so they run without a gap, and posts its entries and postings with multi-row INSERTs.
+Each gift goes through the single donation's rules (its day, drive and donor, its fund and its
+entry) and gets its own receipt number; the batch takes its numbers in one step of the counter, so
+they run without a gap, and posts its entries and postings with multi-row INSERTs. Its gifts are
+announced together, up to GIFTS_PER_EVENT to a `donations.received` event, each as
+`donation.received` announces a single gift.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from linli_fund.usecases.donations import (
 from linli_shared.auth import Caller
 from linli_shared.bulk import insert_rows
 from linli_shared.clock import china_day
+from linli_shared.contracts.fund import GIFTS_PER_EVENT, DonationsReceived
 from linli_shared.errors import DomainError, Invalid, NotFound
 from linli_shared.ids import new_ids
 from linli_shared.unit_of_work import Made, Work, write
@@ -111,8 +114,10 @@ async def record_batch(
     for row, entry_id in zip(rows, entry_ids, strict=True):
         row["entry_id"] = entry_id
     await insert_rows(uow.session, Donation, rows)
-    for row in rows:
-        uow.record(received_event(row), district=data.district, community=data.community)
+    for start in range(0, len(rows), GIFTS_PER_EVENT):  # one event per chunk: a gift's event cost
+        gifts = [received_event(row) for row in rows[start : start + GIFTS_PER_EVENT]]  # a quarter of a batch
+        announced = DonationsReceived(batch_id=batch_id, donations=gifts)
+        uow.record(announced, district=data.district, community=data.community)
     return Made(batch_id, DonationBatch(batch_id, data.district, data.community, rows))
 
 
