@@ -355,13 +355,21 @@ async def test_a_leader_whose_lock_the_server_ended_stops_publishing_at_once(
         await eventually(first_sent)
         running.append(asyncio.create_task(standing_by.run()))
         async with engine.connect() as admin:
-            ended = await admin.scalar(
+            holders = await admin.scalars(
                 text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'"
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory'"
                     " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 )
             )
-        assert ended == 1
+            (holder,) = holders.all()
+            assert await admin.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder})
+
+            async def lock_released() -> bool:  # the server ended the session, not only asked it to
+                gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
+                return bool(await admin.scalar(gone, {"pid": holder}))
+
+            # Until the backend has exited it still holds the lock, and the leader still leads.
+            await eventually(lock_released)
         later = [make_envelope(district, f"s{i}") for i in range(20)]
         for envelope in later:  # one at a time: each gives both relays a pass
             await stage(factory, [envelope])
