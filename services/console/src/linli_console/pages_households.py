@@ -6,13 +6,12 @@ the household meanwhile and what."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from linli_console.forms import form_of
+from linli_console.forms import correction_form, form_of
 from linli_console.pages_residents import resident_card
 from linli_console.places import grid_names, signed_in
 from linli_console.rendering import render
@@ -60,9 +59,8 @@ async def household_correction_page(
         desk.call("registry", "GET", f"/v1/households/{household_id}"),
         grid_names(desk, resident.get("district"), resident.get("community")),
     )
-    now = {name: str(household.get(name) or "") for name in HOUSEHOLD_FIELDS}
-    if now["grid_code"] and now["grid_code"] not in grids:
-        grids[now["grid_code"]] = "现在的网格"
+    if (grid := str(household.get("grid_code") or "")) and grid not in grids:
+        grids[grid] = "现在的网格"
     return render(
         request,
         "household_correct.html",
@@ -71,11 +69,8 @@ async def household_correction_page(
             "household_id": household_id,
             "grids": grids,
             "members": choices_of(household),
-            "values": now if form is None else {name: form.get(name, "") for name in HOUSEHOLD_FIELDS},
-            "was": now if form is None else {name: form.get(f"was_{name}", "") for name in HOUSEHOLD_FIELDS},
+            **correction_form(household, HOUSEHOLD_FIELDS, form),
             "reason": (form or {}).get("reason", ""),
-            "version": (form or {}).get("version") or str(household.get("version") or ""),
-            "key": (form or {}).get("key") or uuid.uuid4().hex,
             "error": error,
         },
         status_code=error.status if error else 200,

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from linli_console.day import Urgency, elder_of, plan_day
-from linli_console.forms import form_of
+from linli_console.forms import correction_form, form_of
 from linli_console.places import grid_names, signed_in
 from linli_console.rendering import render
 from linli_console.services import Refusal
@@ -231,19 +230,13 @@ async def correction_page(
     error: Refusal | None = None,
 ) -> Response:
     resident = await desk.call("registry", "GET", f"/v1/residents/{resident_id}")
-    values = form or {name: str(resident.get(name) or "") for name in CORRECTABLE}
     return render(
         request,
         "resident_correct.html",
         {
             "resident": resident_card(resident),
             "fields": CORRECTABLE,
-            "values": values,
-            "was": {name: str(resident.get(name) or "") for name in CORRECTABLE}
-            if form is None
-            else {name: (form or {}).get(f"was_{name}", "") for name in CORRECTABLE},
-            "version": (form or {}).get("version") or str(resident.get("version") or ""),
-            "key": (form or {}).get("key") or uuid.uuid4().hex,
+            **correction_form(resident, CORRECTABLE, form),
             "error": error,
         },
         status_code=error.status if error else 200,
