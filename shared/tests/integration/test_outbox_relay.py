@@ -366,7 +366,8 @@ async def test_a_leader_whose_lock_the_server_ended_stops_publishing_at_once(
 
             async def lock_released() -> bool:  # the server ended the session, not only asked it to
                 gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
-                return bool(await admin.scalar(gone, {"pid": holder}))
+                async with engine.connect() as probe:  # a transaction of its own: the view is a
+                    return bool(await probe.scalar(gone, {"pid": holder}))  # snapshot per transaction
 
             # Until the backend has exited it still holds the lock, and the leader still leads.
             await eventually(lock_released)
