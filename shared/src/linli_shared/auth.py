@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, FastAPI, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from linli_shared.clock import utc_now
@@ -218,6 +218,17 @@ def verified_claims(algorithm: str, key: str | bytes, token: str) -> tuple[Calle
     return caller, expires
 
 
+@functools.lru_cache(maxsize=4096)
+def token_header(token: str) -> tuple[Any, Any]:
+    """The algorithm and key id a token's header names, unverified. Remembered like its claims: PyJWT
+    checks each character of all three parts, every time."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise Unauthorized(f"invalid token: {error}", zh=INVALID_ZH) from error
+    return header.get("alg"), header.get("kid")
+
+
 class TokenVerifier:
     """Reads the caller of an EdDSA token signed by a trusted key or, where a development secret
     is configured, of an HS256 token."""
@@ -227,13 +238,8 @@ class TokenVerifier:
         self.secret = secret
 
     async def read(self, token: str) -> Caller:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as error:
-            raise Unauthorized(f"invalid token: {error}", zh=INVALID_ZH) from error
-        algorithm = header.get("alg")
+        algorithm, kid = token_header(token)
         if algorithm == SIGNED_ALGORITHM:
-            kid = header.get("kid")
             key = await self.keys.key(kid) if isinstance(kid, str) else None
             if key is None:
                 raise Unauthorized(
@@ -266,18 +272,20 @@ def app_verifier(app: FastAPI) -> TokenVerifier:
     return verifier
 
 
-_bearer = HTTPBearer(auto_error=False)
+class BearerCaller(HTTPBearer):
+    """The caller of the request's bearer token. One dependency, which OpenAPI still shows as HTTP
+    bearer security: each level of dependencies costs FastAPI a pass on every request.
+
+    Async: a plain `def` dependency would run in FastAPI's thread pool. It does I/O only to fetch
+    the trusted keys when a token names a key not seen before."""
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        credentials = await super().__call__(request)
+        if credentials is None:
+            raise Unauthorized("a bearer token is required", zh="请先登录")
+        return await app_verifier(request.app).read(credentials.credentials)
 
 
-async def current_caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    """Async: a plain `def` dependency would run in FastAPI's thread pool. It does I/O only to
-    fetch the trusted keys when a token names a key not seen before."""
-    if credentials is None:
-        raise Unauthorized("a bearer token is required", zh="请先登录")
-    return await app_verifier(request.app).read(credentials.credentials)
-
+current_caller = BearerCaller(auto_error=False, scheme_name="HTTPBearer")
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -139,6 +139,13 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+async def flush_changes(session: AsyncSession) -> None:
+    """Send what the ORM changed so far (before a driver statement that may depend on it); a
+    session with nothing to send skips the flush, which would still cost two greenlet hops."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+
+
 async def flush_or_conflict(session: AsyncSession, conflict_detail: str, *, zh: str | None = None) -> None:
     """Flush (to get rows in before rows that refer to them); a unique-key violation becomes a 409
     (`conflict_detail`, and `zh` for a person where the detail is English), which the unit of work's

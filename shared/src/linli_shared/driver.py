@@ -14,6 +14,7 @@ What comes back is the driver's values, unconverted: keep these statements to pl
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import Dialect
 from sqlalchemy.engine import Compiled
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,13 +41,18 @@ class DriverStatement:
         self._compiled: dict[tuple[str, ...], tuple[str, list[Bind]]] = {}
 
     async def rows(self, on: AsyncSession | AsyncConnection, params: Mapping[str, Any]) -> list[Row]:
-        connection = await on.connection() if isinstance(on, AsyncSession) else on
-        if connection.dialect.name != "postgresql":
-            result = await connection.execute(self.statement, dict(params))
-            return [dict(row) for row in result.mappings()] if result.returns_rows else []
-        sql, binds = self._compile(connection.dialect, tuple(params))
+        held = held_driver(on) if isinstance(on, AsyncSession) else None
+        if held is None:
+            connection = await on.connection() if isinstance(on, AsyncSession) else on
+            if connection.dialect.name != "postgresql":
+                result = await connection.execute(self.statement, dict(params))
+                return [dict(row) for row in result.mappings()] if result.returns_rows else []
+            held = Held(await driver_connection(connection), connection.dialect)
+            if isinstance(on, AsyncSession):
+                hold_driver(on, held)
+        driver, dialect = held
+        sql, binds = self._compile(dialect, tuple(params))
         arguments = [bind.value(params) for bind in binds]
-        driver = await driver_connection(connection)
         try:
             return list(await driver.fetch(sql, *arguments))
         except asyncpg.IntegrityConstraintViolationError as error:  # what the unit of work expects
@@ -96,6 +103,33 @@ class Bind:
     def value(self, params: Mapping[str, Any]) -> Any:
         value = params[self.name] if self.name in params else self.fixed
         return value if self.convert is None else self.convert(value)
+
+
+class Held(tuple[asyncpg.Connection, Dialect]):
+    """A session transaction's asyncpg connection and its dialect."""
+
+    __slots__ = ()
+
+    def __new__(cls, driver: asyncpg.Connection, dialect: Dialect) -> Held:
+        return super().__new__(cls, (driver, dialect))
+
+
+_HELD: weakref.WeakKeyDictionary[SessionTransaction, Held] = weakref.WeakKeyDictionary()
+"""Each open session transaction's driver connection, found once: asking the session for it again
+cost two greenlet hops per statement. A transaction's connection is fixed until it ends, and an
+ended transaction is no longer the session's, so it is never asked for again."""
+
+
+def held_driver(session: AsyncSession) -> Held | None:
+    transaction = session.sync_session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return None
+    return _HELD.get(transaction)
+
+
+def hold_driver(session: AsyncSession, held: Held) -> None:
+    if (transaction := session.sync_session.get_transaction()) is not None:
+        _HELD[transaction] = held
 
 
 async def driver_connection(connection: AsyncConnection) -> asyncpg.Connection:

@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy import Table, bindparam, insert, select
 from sqlmodel import Field, SQLModel
 
-from linli_shared.auth import CallerDep
+from linli_shared.auth import Caller, CallerDep
 from linli_shared.clock import UtcDateTime
 from linli_shared.driver import DriverStatement
 from linli_shared.errors import Invalid
@@ -58,14 +58,16 @@ class IdempotentRequest:
         }
 
 
-async def idempotent_request(
-    request: Request,
-    caller: CallerDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(max_length=200, description="Send the same key to retry safely: one effect, same answer."),
-    ] = None,
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(max_length=200, description="Send the same key to retry safely: one effect, same answer."),
+]
+
+
+async def idempotent_request_of(
+    request: Request, caller: Caller, idempotency_key: str | None
 ) -> IdempotentRequest | None:
+    """The request's key scoped to its caller and route, with its body's digest; None without a key."""
     if idempotency_key is None:
         return None
     if not idempotency_key.strip():
@@ -76,6 +78,12 @@ async def idempotent_request(
         scope=f"{caller.subject}:{request.method}:{request.url.path}",
         request_hash=hashlib.sha256(body).hexdigest(),
     )
+
+
+async def idempotent_request(
+    request: Request, caller: CallerDep, idempotency_key: IdempotencyKeyHeader = None
+) -> IdempotentRequest | None:
+    return await idempotent_request_of(request, caller, idempotency_key)
 
 
 IdempotencyDep = Annotated[IdempotentRequest | None, Depends(idempotent_request)]

@@ -30,12 +30,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_shared.auth import Caller
+from linli_shared.auth import Caller, CallerDep
 from linli_shared.clock import utc_now
 from linli_shared.correlation import current_correlation_id
+from linli_shared.database import flush_changes
 from linli_shared.errors import Conflict, DomainError
 from linli_shared.events import Envelope, Event
-from linli_shared.idempotency import FIND_KEY, REMEMBER_KEY, IdempotencyDep, IdempotentRequest
+from linli_shared.idempotency import (
+    FIND_KEY,
+    REMEMBER_KEY,
+    IdempotencyKeyHeader,
+    IdempotentRequest,
+    idempotent_request_of,
+)
 from linli_shared.outbox import insert_events
 
 Result = TypeVar("Result")
@@ -125,7 +132,7 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         """Send the changed rows and the staged events to the database, still uncommitted."""
-        await self.session.flush()
+        await flush_changes(self.session)
         await insert_events(self.session, self.events[self._written :])
         self._written = len(self.events)
 
@@ -217,8 +224,13 @@ def write(
     return shape
 
 
-async def unit_of_work(request: Request, idempotency: IdempotencyDep) -> UnitOfWork:
-    """A fresh, unopened unit of work for this request, carrying its Idempotency-Key if any."""
+async def unit_of_work(
+    request: Request, caller: CallerDep, idempotency_key: IdempotencyKeyHeader = None
+) -> UnitOfWork:
+    """A fresh, unopened unit of work for this request, carrying its Idempotency-Key if any. (It reads
+    the key itself rather than through a dependency of its own: each level of dependencies costs
+    FastAPI a pass on every request.)"""
+    idempotency = await idempotent_request_of(request, caller, idempotency_key)
     return UnitOfWork(request.app.state.session_factory, idempotency=idempotency)
 
 

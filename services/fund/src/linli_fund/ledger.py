@@ -27,6 +27,7 @@ from linli_fund.domain.labels import GUARDED_LABELS, label
 from linli_fund.models import Account, Commitment, GuardedBalance, JournalEntry, Posting
 from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import CHINA_TIME
+from linli_shared.database import flush_changes
 from linli_shared.driver import DriverStatement
 from linli_shared.reference import KnownToExist
 from linli_shared.words import yuan
@@ -177,7 +178,7 @@ async def post_entry(
     """Append a balanced entry and move the guarded balances with it; the caller commits."""
     domain.check_balanced(lines)
     await move_balances(session, district, community, lines)
-    await session.flush()  # what the use case staged goes first, as before
+    await flush_changes(session)  # what the use case staged goes first, as before
     row: dict[str, Any] = {
         "district": district,
         "community": community,

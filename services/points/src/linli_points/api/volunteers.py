@@ -136,4 +136,4 @@ async def points_ledger(
 
 @router.post("/points/adjustments", status_code=201, response_model=EntryOut, tags=["points"])
 async def adjust_points(data: AdjustmentIn, uow: UnitOfWorkDep, caller: CallerDep) -> object:
-    return (await points.adjust_points(uow, caller, data)).model_dump()
+    return await points.adjust_points(uow, caller, data)

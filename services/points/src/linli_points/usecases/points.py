@@ -9,16 +9,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_points.access import ORGANISERS, check_serving, load_entry, load_holder, load_volunteer
 from linli_points.domain import EntryKind
-from linli_points.ledger import move_points
+from linli_points.ledger import PostedEntry, move_points
 from linli_points.models import PointsEntry
 from linli_shared.auth import Caller
 from linli_shared.contracts.points import PointsAdjusted
 from linli_shared.errors import Invalid
 from linli_shared.paging import Page, page_of
-from linli_shared.unit_of_work import Made, Work, write
+from linli_shared.unit_of_work import Made, Replay, Work, write
 
 if TYPE_CHECKING:
     from linli_points.api.volunteers import AdjustmentIn
+
+REPLAY_ENTRY: Replay[PointsEntry | PostedEntry] = load_entry  # a repeat answers with the stored entry
 
 
 async def list_entries(
@@ -29,8 +31,8 @@ async def list_entries(
     return await page_of(session, statement, col(PointsEntry.id), cursor=cursor, limit=limit)
 
 
-@write(replay=load_entry)
-async def adjust_points(uow: Work, caller: Caller, data: AdjustmentIn) -> Made[PointsEntry]:
+@write(replay=REPLAY_ENTRY)
+async def adjust_points(uow: Work, caller: Caller, data: AdjustmentIn) -> Made[PointsEntry | PostedEntry]:
     """A worker's correction, with a reason; it can never take a balance below zero."""
     caller.check_role(*ORGANISERS)
     if data.points == 0:

@@ -21,8 +21,8 @@ from linli_points.access import (
     volunteer_of,
 )
 from linli_points.domain import EntryKind, OutOfStock, RedemptionStatus
-from linli_points.ledger import move_points
-from linli_points.models import Item, PointsEntry, Redemption, StockIntake, Volunteer
+from linli_points.ledger import PostedEntry, move_points
+from linli_points.models import Item, Redemption, StockIntake, Volunteer
 from linli_points.words import status_zh
 from linli_shared.auth import Caller, Role
 from linli_shared.contracts.points import PointsRedeemed, RedemptionCancelled, StockLow
@@ -155,7 +155,7 @@ async def redeem(uow: Work, caller: Caller, data: RedemptionIn) -> Made[Redempti
 
 async def take_points_and_stock(
     uow: Work, caller: Caller, volunteer: Volunteer, item: Item, redemption: Redemption
-) -> tuple[PointsEntry, int]:
+) -> tuple[PostedEntry, int]:
     """Debit the points, check the monthly limit, take the stock; return the entry and what is left."""
     entry = await move_points(  # first: it locks the volunteer's account for the checks below
         uow.session,

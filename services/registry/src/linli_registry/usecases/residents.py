@@ -31,6 +31,7 @@ from linli_shared.contracts.registry import (
     ResidentRegistered,
     ResidentTagsChanged,
 )
+from linli_shared.database import flush_changes
 from linli_shared.errors import Invalid, not_found
 from linli_shared.events import Event
 from linli_shared.paging import Page, page_of
@@ -103,7 +104,7 @@ async def register_resident(uow: Work, caller: Caller, data: ResidentIn, *, id_k
                 zh=f"社区 {data.community} 没有这个户（{data.household_id}）",
             )
     resident = new_resident(data, id_number, birth_date, id_key=id_key, now=uow.now)
-    await uow.session.flush()  # what the checks loaded or changed goes first
+    await flush_changes(uow.session)  # what the checks loaded or changed goes first
     # One row past the ORM (its flush machinery was a fifth of a registration's CPU), counted in
     # the statistics rollup explicitly, as an import counts its rows.
     await insert_rows(
