@@ -58,9 +58,9 @@ async def insert_rows(
 async def _insert(
     session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], returning_id: bool
 ) -> list[int]:
-    connection = await session.connection()  # the session's own transaction
-    dialect = connection.dialect
+    dialect = session.get_bind().dialect
     if dialect.name != "postgresql":
+        connection = await session.connection()  # the session's own transaction
         statement = insert(table)
         if returning_id:
             statement = statement.returning(table.c.id, sort_by_parameter_order=True)
@@ -69,11 +69,11 @@ async def _insert(
     columns = [column for column in table.columns if column.name in rows[0]]
     if len(rows) == 1:  # one row: plain values, no array to encode per column
         single = values_insert(table, tuple(c.name for c in columns), returning_id)
-        inserted = await single.rows(connection, rows[0])
+        inserted = await single.rows(session, rows[0])  # on the session's own transaction
         return [inserted[0]["id"]] if returning_id else []
     unnested = unnest_insert(table, tuple(c.name for c in columns), dialect, returning_id)
     inserted = await unnested.rows(
-        connection, {c.name: array_values(c, [row[c.name] for row in rows]) for c in columns}
+        session, {c.name: array_values(c, [row[c.name] for row in rows]) for c in columns}
     )
     return sorted(row["id"] for row in inserted) if returning_id else []
 

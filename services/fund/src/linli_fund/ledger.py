@@ -176,10 +176,22 @@ async def post_entry(
     reverses: int | None = None,
 ) -> JournalEntry:
     """Append a balanced entry and move the guarded balances with it; the caller commits."""
-    domain.check_balanced(lines)
-    await move_balances(session, district, community, lines)
-    await flush_changes(session)  # what the use case staged goes first, as before
-    row: dict[str, Any] = {
+    row = entry_row(district, community, kind, narration, actor, now, reference, reverses)
+    entry_id = await post_entry_row(session, row, lines)
+    return JournalEntry(id=entry_id, **row)  # what was written: the ledger is append-only
+
+
+def entry_row(
+    district: str,
+    community: str,
+    kind: EntryKind,
+    narration: str,
+    actor: str,
+    now: datetime,
+    reference: str | None = None,
+    reverses: int | None = None,
+) -> dict[str, Any]:
+    return {
         "district": district,
         "community": community,
         "kind": kind.value,
@@ -189,6 +201,14 @@ async def post_entry(
         "posted_by": actor,
         "posted_at": now,
     }
+
+
+async def post_entry_row(session: AsyncSession, row: dict[str, Any], lines: Sequence[Line]) -> int:
+    """post_entry for a caller that needs only the new entry's id (a donation): no ORM object."""
+    district, community, reverses = row["district"], row["community"], row["reverses_entry_id"]
+    domain.check_balanced(lines)
+    await move_balances(session, district, community, lines)
+    await flush_changes(session)  # what the use case staged goes first, as before
     conflict = f"entry {reverses} was already reversed"
     (entry_id,) = await insert_rows(session, JournalEntry, [row], returning_id=True, conflict=conflict)
     postings = [
@@ -196,7 +216,7 @@ async def post_entry(
         for a, n in ((line.account, line.amount) for line in lines)
     ]
     await insert_rows(session, Posting, postings)
-    return JournalEntry(id=entry_id, **row)  # what was written: the ledger is append-only
+    return entry_id
 
 
 async def move_balances(session: AsyncSession, district: str, community: str, lines: Sequence[Line]) -> None:

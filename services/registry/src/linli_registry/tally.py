@@ -190,16 +190,15 @@ async def count_new(session: AsyncSession, residents: Iterable[Resident]) -> Non
     deltas = Deltas()
     for resident in residents:
         deltas.count(values_of(resident), +1)
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         grids, births = deltas.tally_rows(), deltas.birth_rows()
         if len(grids) == len(births) == 1:
             one = {f"g_{name}": value for name, value in grids[0].items()}
-            await STORE_ONE_ON_DRIVER.run(connection, one | {f"b_{name}": v for name, v in births[0].items()})
+            await STORE_ONE_ON_DRIVER.run(session, one | {f"b_{name}": v for name, v in births[0].items()})
         else:
-            await STORE_ON_DRIVER.run(connection, postgres_arrays(deltas))
+            await STORE_ON_DRIVER.run(session, postgres_arrays(deltas))
     else:
-        await connection.run_sync(store, deltas)
+        await (await session.connection()).run_sync(store, deltas)
 
 
 @event.listens_for(Session, "before_flush")

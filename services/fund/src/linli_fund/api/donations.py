@@ -61,7 +61,7 @@ async def record_donation(
     data: DonationIn, request: Request, uow: UnitOfWorkDep, caller: CallerDep
 ) -> object:
     oldest_days = request.app.state.settings.donation_backdate_days
-    return (await donations.record_donation(uow, caller, data, oldest_days=oldest_days)).model_dump()
+    return await donations.record_donation(uow, caller, data, oldest_days=oldest_days)
 
 
 @router.post(

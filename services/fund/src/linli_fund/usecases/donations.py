@@ -20,7 +20,7 @@ from linli_fund.access import (
     load_campaign,
     load_donation,
 )
-from linli_fund.api.donations_schemas import CampaignIn, DonationIn, DonationLineIn
+from linli_fund.api.donations_schemas import CampaignIn, DonationIn, DonationLineIn, DonationOut
 from linli_fund.domain import Channel, DonationStatus, DonorKind, EntryKind, Fund
 from linli_fund.domain.labels import SOURCE_LABELS, label
 from linli_fund.models import Campaign, Donation, ReceiptCounter
@@ -31,7 +31,9 @@ from linli_shared.contracts.fund import DonationReceived
 from linli_shared.driver import DriverStatement
 from linli_shared.errors import Invalid
 from linli_shared.reference import KnownToExist
-from linli_shared.unit_of_work import Made, Work, write
+from linli_shared.unit_of_work import Made, Replay, Work, write
+
+REPLAY_DONATION: Replay[Donation | DonationOut] = load_donation  # a repeat answers with the stored gift
 
 
 @write(replay=load_campaign)
@@ -130,10 +132,10 @@ async def day_received(uow: Work, data: DonationIn, *, oldest_days: int) -> date
     return day
 
 
-@write(replay=load_donation)
+@write(replay=REPLAY_DONATION)
 async def record_donation(
     uow: Work, caller: Caller, data: DonationIn, *, oldest_days: int = domain.BACKDATE_DAYS
-) -> Made[Donation]:
+) -> Made[Donation | DonationOut]:
     """Receipt and post a donation: receipt number, entry and event commit together or not at all."""
     check_fund_scope(caller, data.district, data.community, *RECORDERS)
     day = await day_received(uow, data, oldest_days=oldest_days)
@@ -150,23 +152,19 @@ async def record_donation(
         when=when,
     )
     draft = entry_of(row)
-    entry = await ledger.post_entry(
-        uow.session,
-        district=data.district,
-        community=data.community,
-        kind=draft.kind,
-        lines=draft.lines,
-        narration=draft.narration,
-        actor=caller.subject,
-        now=draft.posted_at,
-        reference=draft.reference,
+    entry = ledger.entry_row(
+        data.district,
+        data.community,
+        draft.kind,
+        draft.narration,
+        caller.subject,
+        draft.posted_at,
+        draft.reference,
     )
-    assert entry.id is not None
-    row["entry_id"] = entry.id
+    row["entry_id"] = await ledger.post_entry_row(uow.session, entry, draft.lines)
     await insert_rows(uow.session, Donation, [row])
-    donation = Donation(**row)  # what was written, for the answer
-    uow.record(received_event(row), district=donation.district, community=donation.community)
-    return Made(donation.id, donation)
+    uow.record(received_event(row), district=data.district, community=data.community)
+    return Made(row["id"], DonationOut.model_validate(row))  # what was written; no ORM object to build
 
 
 def donation_row(
