@@ -85,6 +85,11 @@ async def insert_events(session: AsyncSession, envelopes: Sequence[Envelope]) ->
     if not envelopes:
         return
     await insert_rows(session, OutboxMessage, [outbox_row(envelope) for envelope in envelopes])
+    note_outbox_written(session)
+
+
+def note_outbox_written(session: AsyncSession) -> None:
+    """Have this transaction's commit wake the relay: it wrote outbox rows."""
     session.info["outbox_dirty"] = True
 
 

@@ -42,6 +42,7 @@ from linli_shared.idempotency import (
     IdempotencyKeyHeader,
     IdempotentRequest,
     idempotent_request_of,
+    remember_with_event,
 )
 from linli_shared.outbox import insert_events
 
@@ -169,9 +170,20 @@ class UnitOfWork:
         """Commit the work together with its key. If a twin request with the same key committed
         first, nothing of ours is kept and the twin's result id is returned; otherwise None."""
         try:
-            await self.flush()
-            if self.idempotency is not None:
-                await REMEMBER_KEY.run(self.session, self.idempotency.record(result_id, utc_now()))
+            key = None if self.idempotency is None else self.idempotency.record(result_id, utc_now())
+            unwritten = self.events[self._written :]
+            if (
+                key is not None
+                and len(unwritten) == 1
+                and self.session.get_bind().dialect.name == "postgresql"
+            ):
+                await flush_changes(self.session)
+                await remember_with_event(self.session, key, unwritten[0])
+                self._written = len(self.events)
+            else:
+                await self.flush()
+                if key is not None:
+                    await REMEMBER_KEY.run(self.session, key)
             await self.session.commit()
         except IntegrityError:
             await self.session.rollback()
