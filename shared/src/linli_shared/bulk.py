@@ -71,10 +71,15 @@ async def _insert(
         single = values_insert(table, tuple(c.name for c in columns), returning_id)
         inserted = await single.rows(session, rows[0])  # on the session's own transaction
         return [inserted[0]["id"]] if returning_id else []
-    unnested = unnest_insert(table, tuple(c.name for c in columns), dialect, returning_id)
-    inserted = await unnested.rows(
-        session, {c.name: array_values(c, [row[c.name] for row in rows]) for c in columns}
-    )
+    # A value every row shares (a batch's community, its kind, its clerk) goes once, not as an array
+    # of copies: asyncpg checks each element of an array it encodes, and the server unnests it.
+    first = rows[0]
+    shared = tuple(c.name for c in columns if all(row[c.name] == first[c.name] for row in rows))
+    varying = tuple(c.name for c in columns if c.name not in shared) or shared[:1]
+    shared = tuple(name for name in shared if name not in varying)
+    unnested = unnest_insert(table, varying, dialect, returning_id, shared)
+    params = {name: array_values(table.c[name], [row[name] for row in rows]) for name in varying}
+    inserted = await unnested.rows(session, params | {name: first[name] for name in shared})
     return sorted(row["id"] for row in inserted) if returning_id else []
 
 
@@ -89,24 +94,26 @@ def values_insert(table: Table, names: tuple[str, ...], returning_id: bool) -> D
 
 @functools.lru_cache(maxsize=256)
 def unnest_insert(
-    table: Table, names: tuple[str, ...], dialect: Dialect, returning_id: bool
+    table: Table, names: tuple[str, ...], dialect: Dialect, returning_id: bool, shared: tuple[str, ...] = ()
 ) -> DriverStatement:
-    """INSERT … SELECT FROM unnest(…) of these columns, built once for each table and set of columns
-    (so SQLAlchemy's statement cache knows it) rather than on every call."""
+    """INSERT … SELECT FROM unnest(…) of these columns, with the `shared` ones given once for all rows,
+    built once for each table and set of columns (so SQLAlchemy's statement cache knows it) rather
+    than on every call."""
     columns = [table.c[name] for name in names]
-    listed = ", ".join(names)
     arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in columns)
+    once = [f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)})" for name in shared]
     # Serial ids (an outbox row's position, an entry's id) come from the table's sequence, drawn in
     # the order the SELECT yields its rows: ORDER BY the arrays' ordinality and they ascend in the
     # rows' order (the returned ids are sorted by the caller, as RETURNING promises no order).
     ordinal = "linli_row_number"
+    listed = ", ".join(names)
     sql = (
-        f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM unnest({arrays})"
-        f" WITH ORDINALITY AS t({listed}, {ordinal}) ORDER BY {ordinal}"
+        f"INSERT INTO {table.name} ({', '.join([*names, *shared])}) SELECT {', '.join([*names, *once])}"
+        f" FROM unnest({arrays}) WITH ORDINALITY AS t({listed}, {ordinal}) ORDER BY {ordinal}"
     ) + (" RETURNING id" if returning_id else "")
-    return DriverStatement(
-        text(sql).bindparams(*(bindparam(c.name, type_=ARRAY(array_type(c))) for c in columns))
-    )
+    binds = [bindparam(c.name, type_=ARRAY(array_type(c))) for c in columns]
+    binds += [bindparam(name, type_=table.c[name].type) for name in shared]
+    return DriverStatement(text(sql).bindparams(*binds))
 
 
 def array_type(column: Column[Any]) -> TypeEngine[Any]:
