@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from linli_shared.bulk import insert_rows
 from linli_shared.driver import DriverStatement
 from linli_shared.idempotency import KEYS, IdempotencyRecord
 
@@ -54,3 +55,37 @@ async def test_a_unique_violation_is_an_integrity_error(session_factory) -> None
         await REMEMBER.run(session, record("k1"))
         with pytest.raises(IntegrityError):
             await REMEMBER.run(session, record("k1", "again"))
+
+
+async def test_the_held_connection_serves_one_transaction_only(session_factory) -> None:  # noqa: ANN001
+    """After a commit or a rollback the next statement runs in a new transaction, never on a
+    connection the pool has taken back: what it writes rolls back with that new transaction."""
+    async with session_factory() as session:
+        await REMEMBER.run(session, record("k1"))
+        await session.commit()
+        await REMEMBER.run(session, record("k2"))  # a new transaction, begun by this statement
+        await session.rollback()
+        await REMEMBER.run(session, record("k3"))
+        await session.commit()
+    async with session_factory() as session:
+        found = [await FIND.value(session, {"key": key}) for key in ("k1", "k2", "k3")]
+    assert found == ["r1", None, "r1"]
+
+
+async def test_a_batch_stores_shared_and_varying_values_alike(session_factory) -> None:  # noqa: ANN001
+    """Values every row shares go once (None and UTC instants too); rows alike in every column
+    are still each a row."""
+    later = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    rows = [record(f"k{i}", result="same") | {"created_at": AT if i % 2 else later} for i in range(5)]
+    alike = [record("twin") | {"scope": f"scope {i}"} for i in range(3)]
+    async with session_factory() as session:
+        await insert_rows(session, IdempotencyRecord, rows)
+        await insert_rows(session, IdempotencyRecord, alike)
+        await session.commit()
+    async with session_factory() as session:
+        ordered = select(IdempotencyRecord).order_by(KEYS.c.scope, KEYS.c.key)
+        stored = (await session.execute(ordered)).scalars().all()
+    assert [(r.scope, r.key, r.result_id, r.created_at) for r in stored] == [
+        *(("s", f"k{i}", "same", AT if i % 2 else later) for i in range(5)),
+        *((f"scope {i}", "twin", "r1", AT) for i in range(3)),
+    ]
