@@ -16,6 +16,7 @@ import httpx
 
 from linli_shared.auth import Role
 from linli_shared.clock import utc_now
+from linli_shared.contracts.points import ATTENDEES_PER_EVENT
 from tests.bench.bulk_common import (
     COMMUNITY,
     DISTRICT,
@@ -135,19 +136,19 @@ async def raw_attendance_batch(connection: asyncpg.Connection, activity: str, vo
         balances = [balance[v] for v in volunteers]
         await connection.execute(POINTS_ENTRIES, *where, POINTS, stamp, volunteers, balances, records)
         day = (now + timedelta(hours=8)).date()
+        batch = str(uuid.uuid4())
+        await connection.execute(RECORDS, *where, activity, day, POINTS, stamp, batch, records, volunteers)
+        attendees = [
+            {"record_id": r, "volunteer_id": v, "minutes": 60, "points_awarded": POINTS, "balance": b}
+            for r, v, b in zip(records, volunteers, balances, strict=True)
+        ]
+        announced = [  # as Linli announces them: one event a chunk of attendees
+            {"batch_id": batch, "activity_id": activity, "attendees": attendees[i : i + ATTENDEES_PER_EVENT]}
+            for i in range(0, len(attendees), ATTENDEES_PER_EVENT)
+        ]
         await connection.execute(
-            RECORDS, *where, activity, day, POINTS, stamp, str(uuid.uuid4()), records, volunteers
+            OUTBOX, stamp, *envelopes("points.service.attendance_confirmed", announced, now)
         )
-        confirmed = [
-            {"record_id": r, "volunteer_id": v, "minutes": 60}
-            for r, v in zip(records, volunteers, strict=True)
-        ]
-        earned = [
-            {"volunteer_id": v, "points": POINTS, "balance": b}
-            for v, b in zip(volunteers, balances, strict=True)
-        ]
-        await connection.execute(OUTBOX, stamp, *envelopes("points.service.hours_confirmed", confirmed, now))
-        await connection.execute(OUTBOX, stamp, *envelopes("points.points.earned", earned, now))
 
 
 async def raw_attendance(

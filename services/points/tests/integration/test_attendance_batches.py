@@ -74,6 +74,12 @@ async def outbox_events(client, suffix: str, community) -> list[dict[str, object
     return [e for e in events if e["community"] == community.community]
 
 
+async def announced(client, community) -> list[dict[str, object]]:
+    """The attendees the batches' events announce, in event order."""
+    events = await outbox_events(client, ".points.service.attendance_confirmed", community)
+    return [attendee for event in events for attendee in event["payload"]["attendees"]]
+
+
 async def credits(client, volunteers) -> dict[str, list[int]]:
     """Each volunteer's earned entries and service records' points, by volunteer id."""
     ids = [str(v["id"]) for v in volunteers]
@@ -113,10 +119,14 @@ async def test_a_batch_credits_every_attendee_once_by_the_activitys_rule(client,
     assert [r["volunteer_id"] for r in batch["records"]] == sorted(expected)
     found = await credits(client, volunteers)
     assert found == {vid: sorted([points, 0], reverse=True) for vid, points in expected.items()}
-    confirmed = await outbox_events(client, ".points.service.hours_confirmed", community)
-    earned = await outbox_events(client, ".points.points.earned", community)
-    assert sorted(e["payload"]["volunteer_id"] for e in confirmed) == sorted(expected)
-    assert sorted(e["payload"]["volunteer_id"] for e in earned) == sorted(expected)
+    [event] = await outbox_events(client, ".points.service.attendance_confirmed", community)
+    assert event["payload"]["batch_id"] == batch["id"] and event["payload"]["activity_id"] == activity["id"]
+    told = {
+        a["volunteer_id"]: (a["minutes"], a["points_awarded"], a["balance"])
+        for a in await announced(client, community)
+    }
+    minutes_of = {str(v["id"]): m for v, m in zip(volunteers, minutes, strict=True)}
+    assert told == {vid: (minutes_of[vid], points, points) for vid, points in expected.items()}
     sign_ups = await client.get(
         f"/v1/activities/{activity['id']}/sign-ups", headers=community.as_(Role.COMMUNITY_WORKER)
     )
@@ -169,7 +179,7 @@ async def test_a_bad_attendee_refuses_the_whole_batch_and_is_named(
     detail = answer.json()["detail"]
     assert detail.startswith(f"第 2 位参加人员（志愿者 {line['volunteer_id']}）：") and says in detail
     assert all(points == [] for points in (await credits(client, volunteers)).values())
-    assert await outbox_events(client, ".points.points.earned", community) == []
+    assert await announced(client, community) == []
     again = await confirm(client, community, activity, lines(volunteers, [60, 60, 60]))
     assert again.status_code == 201, "nothing of the refused batch was kept"
 
@@ -194,7 +204,7 @@ async def test_a_batch_failing_after_its_credits_are_written_keeps_nothing(
     monkeypatch.undo()
 
     assert all(points == [] for points in (await credits(client, volunteers)).values())
-    assert await outbox_events(client, ".points.points.earned", community) == []
+    assert await announced(client, community) == []
     async with client.app.state.session_factory() as session:
         ids = [str(v["id"]) for v in volunteers]
         balances = (
@@ -225,8 +235,7 @@ async def test_racing_batches_of_two_activities_credit_shared_volunteers_once_ea
 
     assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
     assert all(sorted(points) == [0, 0, 10, 10] for points in (await credits(client, volunteers)).values())
-    earned = await outbox_events(client, ".points.points.earned", community)
-    assert sorted(e["payload"]["balance"] for e in earned) == [10] * 6 + [20] * 6
+    assert sorted(a["balance"] for a in await announced(client, community)) == [10] * 6 + [20] * 6
 
 
 async def test_an_attendee_listed_twice_is_refused(client, community, enrol) -> None:
@@ -251,7 +260,7 @@ async def test_the_same_key_confirms_once_and_racing_twins_answer_alike(client, 
     assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
     assert len({json.dumps(a.json(), sort_keys=True) for a in answers}) == 1
     assert all(points == [10, 0] for points in (await credits(client, volunteers)).values())
-    assert len(await outbox_events(client, ".points.points.earned", community)) == 5
+    assert len(await announced(client, community)) == 5
     unkeyed = await confirm(client, community, activity, body)
     assert unkeyed.status_code == 422 and "已经确认过了" in unkeyed.json()["detail"]
     other = await confirm(client, community, activity, lines(volunteers[:1], [30]), **key)
@@ -273,3 +282,24 @@ async def test_only_organisers_in_scope_confirm_a_batch(client, community, enrol
 
     assert (as_volunteer.status_code, from_elsewhere.status_code) == (403, 404)
     assert (await confirm(client, community, activity, {"attendees": []})).status_code == 422
+
+
+async def test_a_batch_announces_its_attendees_a_chunk_to_an_event(
+    client, community, enrol, monkeypatch
+) -> None:
+    """One event a chunk of attendees (ATTENDEES_PER_EVENT, here 2), in volunteer-id order, each
+    attendee once: not two events an attendee."""
+    monkeypatch.setattr(attendance_batches, "ATTENDEES_PER_EVENT", 2)
+    activity = await publish(client, community)
+    volunteers = await attendees(client, community, enrol, activity, 5)
+
+    answer = await confirm(client, community, activity, lines(volunteers, [60] * 5))
+
+    assert answer.status_code == 201, answer.text
+    events = await outbox_events(client, ".points.service.attendance_confirmed", community)
+    assert [len(e["payload"]["attendees"]) for e in events] == [2, 2, 1]
+    assert [a["volunteer_id"] for a in await announced(client, community)] == sorted(
+        str(v["id"]) for v in volunteers
+    )
+    assert await outbox_events(client, ".points.points.earned", community) == []
+    assert await outbox_events(client, ".points.service.hours_confirmed", community) == []

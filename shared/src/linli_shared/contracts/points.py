@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from linli_shared.events import Event
 
@@ -96,6 +96,35 @@ class ServiceHoursConfirmed(PointsEvent):
     activity_id: str | None
     minutes: int = Field(gt=0)
     points_awarded: int = Field(ge=0)
+
+
+class AttendeeConfirmed(BaseModel):
+    """One attendee of an attendance batch: their hours, as `service.hours_confirmed` carries them,
+    and what they earned, as `points.earned` does (no balance when they earned nothing)."""
+
+    record_id: str
+    volunteer_id: str
+    minutes: int = Field(gt=0)
+    points_awarded: int = Field(ge=0)
+    balance: int | None = Field(default=None, ge=0, description="The balance after the credit.")
+    reason: str
+
+
+class AttendanceConfirmed(PointsEvent):
+    """An activity's attendance was confirmed in one batch: every attendee's hours recorded and
+    points credited. One event carries up to ATTENDEES_PER_EVENT of them, so a batch is one or two
+    messages, not two for each attendee."""
+
+    name: ClassVar[str] = "service.attendance_confirmed"
+    batch_id: str = Field(description="The attendance batch, as the records carry it.")
+    activity_id: str
+    attendees: list[AttendeeConfirmed] = Field(
+        min_length=1, max_length=200, description="In volunteer-id order."
+    )
+
+
+ATTENDEES_PER_EVENT = 200
+"""About 200 bytes an attendee: far under NATS's 1 MB message limit."""
 
 
 class WishPosted(PointsEvent):

@@ -31,7 +31,7 @@ from linli_points.usecases.activities import ALREADY_CONFIRMED, ALREADY_CONFIRME
 from linli_shared.auth import Caller
 from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import china_day
-from linli_shared.contracts.points import PointsEarned, ServiceHoursConfirmed
+from linli_shared.contracts.points import ATTENDEES_PER_EVENT, AttendanceConfirmed, AttendeeConfirmed
 from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
 from linli_shared.unit_of_work import Made, Work, write
 
@@ -131,8 +131,13 @@ async def confirm_attendances(
         conflict="these points were already credited",
         conflict_zh="这些积分已经记过了",
     )
-    for row in records:
-        announce(uow, row, balances.get(row["volunteer_id"]), reason[row["volunteer_id"]])
+    attendees = [
+        attendee(row, balances.get(row["volunteer_id"]), reason[row["volunteer_id"]]) for row in records
+    ]
+    for start in range(0, len(attendees), ATTENDEES_PER_EVENT):  # two events an attendee were most
+        chunk = attendees[start : start + ATTENDEES_PER_EVENT]  # of a batch's CPU
+        announced = AttendanceConfirmed(batch_id=batch_id, activity_id=activity.id, attendees=chunk)
+        uow.record(announced, district=activity.district, community=activity.community)
     return Made(batch_id, AttendanceBatch(batch_id, activity.id, records))
 
 
@@ -294,20 +299,14 @@ def entry_row(
     }
 
 
-def announce(uow: Work, record: dict[str, Any], balance: int | None, reason: str) -> None:
-    """The events of one attendee, as the single attendance records them: points, then hours."""
-    where = {"district": record["district"], "community": record["community"]}
+def attendee(record: dict[str, Any], balance: int | None, reason: str) -> AttendeeConfirmed:
+    """What the batch's event says of one attendee: hours, and points with the balance after them."""
     points = record["points_awarded"]
-    if points > 0 and balance is not None:
-        earned = PointsEarned(
-            volunteer_id=record["volunteer_id"], points=points, balance=balance, reason=reason
-        )
-        uow.record(earned, **where)
-    confirmed = ServiceHoursConfirmed(
+    return AttendeeConfirmed(
         record_id=record["id"],
         volunteer_id=record["volunteer_id"],
-        activity_id=record["activity_id"],
         minutes=record["minutes"],
         points_awarded=points,
+        balance=balance if points > 0 else None,
+        reason=reason,
     )
-    uow.record(confirmed, **where)
