@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Dialect, Table, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -87,9 +88,18 @@ async def _insert(
 def values_insert(table: Table, names: tuple[str, ...], returning_id: bool) -> DriverStatement:
     """INSERT … VALUES of these columns only, as the unnest form lists them (the rest take the
     table's server defaults)."""
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(f':{n}' for n in names)})"
-    sql += " RETURNING id" if returning_id else ""
-    return DriverStatement(text(sql).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names)))
+    sql, binds = values_sql(table, names)
+    return DriverStatement(text(sql + (" RETURNING id" if returning_id else "")).bindparams(*binds))
+
+
+def values_sql(
+    table: Table, names: tuple[str, ...], prefix: str = ""
+) -> tuple[str, list[BindParameter[Any]]]:
+    """The text of INSERT … VALUES of these columns, and its binds, typed as the columns and named
+    `prefix` + column (so that two of them can share one statement)."""
+    placeholders = ", ".join(f":{prefix}{name}" for name in names)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
+    return sql, [bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names]
 
 
 @functools.lru_cache(maxsize=256)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import Table, bindparam, insert, select, text
-from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.auth import Caller, CallerDep
+from linli_shared.bulk import values_sql
 from linli_shared.clock import UtcDateTime
 from linli_shared.driver import DriverStatement
 from linli_shared.errors import Invalid
@@ -43,29 +44,22 @@ FIND_KEY = DriverStatement(
 REMEMBER_KEY = DriverStatement(insert(KEYS))
 
 
-def _values(table: Table, prefix: str, names: tuple[str, ...]) -> tuple[str, list[BindParameter[Any]]]:
-    placeholders = ", ".join(f":{prefix}{name}" for name in names)
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
-    return sql, [bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names]
-
-
-def _remember_key_and_event() -> DriverStatement:
-    key_sql, key_binds = _values(KEYS, "key_", ("scope", "key", "request_hash", "result_id", "created_at"))
-    event_columns = ("event_id", "subject", "envelope", "created_at", "attempts", "next_attempt_at")
-    event_sql, event_binds = _values(OUTBOX, "event_", event_columns)
+@functools.lru_cache(maxsize=8)
+def remember_key_and_event(key_columns: tuple[str, ...], event_columns: tuple[str, ...]) -> DriverStatement:
+    """PostgreSQL only (SQLite has no INSERT in a WITH): the key and a write's one event in one
+    statement, one round trip fewer for nearly every keyed write. A taken key still fails it as an
+    IntegrityError, and the event with it."""
+    key_sql, key_binds = values_sql(KEYS, key_columns, "key_")
+    event_sql, event_binds = values_sql(OUTBOX, event_columns, "event_")
     sql = f"WITH remembered AS ({key_sql}) {event_sql}"
     return DriverStatement(text(sql).bindparams(*key_binds, *event_binds))
 
 
-REMEMBER_KEY_AND_EVENT = _remember_key_and_event()
-"""PostgreSQL only (SQLite has no INSERT in a WITH): the key and a write's one event in one statement,
-one round trip fewer for nearly every keyed write. A taken key still fails it as an IntegrityError."""
-
-
 async def remember_with_event(session: AsyncSession, record: dict[str, object], envelope: Envelope) -> None:
+    event = outbox_row(envelope)
+    statement = remember_key_and_event(tuple(record), tuple(event))
     params = {f"key_{name}": value for name, value in record.items()}
-    params |= {f"event_{name}": value for name, value in outbox_row(envelope).items()}
-    await REMEMBER_KEY_AND_EVENT.run(session, params)
+    await statement.run(session, params | {f"event_{name}": value for name, value in event.items()})
     note_outbox_written(session)
 
 

@@ -116,3 +116,18 @@ async def test_a_repeat_whose_own_effect_fails_its_flush_answers_with_the_first(
     other = IdempotentRequest(key=uuid.uuid4().hex, scope="w1:POST:/x", request_hash="h")
     with pytest.raises(IntegrityError):  # a new key explains nothing: the error reaches the caller
         await make_effect_blindly(UnitOfWork(session_factory, idempotency=other), WORKER, "e1")
+
+
+async def test_a_taken_key_keeps_the_second_works_event_out(session_factory) -> None:
+    """The key and the work's one event go together (one statement on PostgreSQL): when the key is
+    taken, the twin's event is not kept and the twin answers with the first work's id."""
+    request = IdempotentRequest(key=uuid.uuid4().hex, scope="w1:POST:/x", request_hash="h")
+    async with UnitOfWork(session_factory, idempotency=request) as first:
+        kept = first.record(ResidentTagsChanged(resident_id="r1", tags=[]), district="d1", community="c1")
+        assert await first.commit("first") is None
+    async with UnitOfWork(session_factory, idempotency=request) as twin:
+        twin.record(ResidentTagsChanged(resident_id="r2", tags=[]), district="d1", community="c1")
+        assert await twin.commit("twin") == "first"
+    async with session_factory() as session:
+        events = (await session.exec(select(OutboxMessage.event_id))).all()
+    assert list(events) == [kept.event_id]
