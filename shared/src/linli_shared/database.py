@@ -139,6 +139,11 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+def on_postgresql(session: AsyncSession) -> bool:
+    """Whether the session's database is PostgreSQL (not the embedded SQLite store)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 async def flush_changes(session: AsyncSession) -> None:
     """Send what the ORM changed so far (before a driver statement that may depend on it); a
     session with nothing to send skips the flush, which would still cost two greenlet hops."""
