@@ -39,6 +39,7 @@ from linli_shared.migrations import upgrade_to_head
 from linli_shared.openapi import install_problem_openapi
 from linli_shared.ops.gauges import keep_gauges_fresh
 from linli_shared.outbox import OutboxRelay, relay_session_info
+from linli_shared.routes import add_routes
 from linli_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -227,16 +228,22 @@ def service_lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncCont
 
 def create_service_app(spec: ServiceSpec) -> FastAPI:
     # FastAPIOffline serves Swagger UI's assets from the package: /docs works on a closed network
-    app = FastAPIOffline(title=spec.title, version="1.0.0", lifespan=service_lifespan(spec))
+    app = FastAPIOffline(
+        title=spec.title,
+        version="1.0.0",
+        lifespan=service_lifespan(spec),
+        # Linli measures with Prometheus (/metrics) and logs its own lines; with OpenTelemetry's
+        # API installed (FastAPI needs it), FastAPI would otherwise ask for providers every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     routes = [route for router in spec.routers for route in router.routes]  # a batch route may take more
     app.add_middleware(BodyLimit, max_bytes=spec.settings.max_body_bytes, routes=routes)
     app.add_middleware(RequestMetrics, service=spec.name)
     app.add_middleware(CorrelationMiddleware)
     install_problem_handlers(app)
     install_problem_openapi(app)
-    app.include_router(health.router)
-    for router in spec.routers:
-        app.include_router(router)
+    for router in [health.router, *spec.routers]:
+        add_routes(app, router)
 
     @app.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi(request: Request) -> dict[str, Any]:
