@@ -9,6 +9,7 @@ import os
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
@@ -245,11 +246,14 @@ class Bus:
             log.info("NATS connected and provisioned")
             return
 
-    async def publish(self, subject: str, data: bytes, message_id: str) -> None:
-        """Publish to JetStream; returns once stored (a duplicate ack also means stored)."""
-        await self.js.publish(
-            subject, data, timeout=PUBLISH_TIMEOUT_SECONDS, headers={"Nats-Msg-Id": message_id}
+    async def send(self, subject: str, data: bytes, message_id: str) -> asyncio.Future[Any]:
+        """Hand one message to JetStream; the future resolves once it is stored (a duplicate's ack
+        also means stored). The relay sends a batch so, with one deadline for all its acks: a
+        `js.publish` each cost a request, a task and a timer per message."""
+        ack: asyncio.Future[Any] = await self.js.publish_async(
+            subject, data, headers={"Nats-Msg-Id": message_id}
         )
+        return ack
 
     async def publish_with_headers(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
         await self.js.publish(subject, data, timeout=PUBLISH_TIMEOUT_SECONDS, headers=headers)

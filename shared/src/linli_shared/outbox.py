@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_shared import metrics
 from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import UtcDateTime, utc_now
+from linli_shared.database import on_postgresql
 from linli_shared.events import Envelope
 from linli_shared.leadership import Leadership
 
@@ -106,11 +107,17 @@ def _forget_rolled_back_events(session: Session, transaction: SessionTransaction
 
 
 class Publisher(Protocol):
-    """Publishes one message to JetStream and returns only once the server stored it."""
+    """Hands messages to JetStream in the order sent, without waiting for each to be stored."""
 
     def ready(self) -> bool: ...
 
-    async def publish(self, subject: str, data: bytes, message_id: str) -> None: ...
+    async def send(self, subject: str, data: bytes, message_id: str) -> asyncio.Future[Any]:
+        """Send one message; the future resolves once JetStream stored it (a duplicate counts)."""
+        ...
+
+
+ACK_SECONDS = 5.0
+"""How long a batch's acks may take, all together, before those missing count as failed."""
 
 
 def retry_delay(attempts: int, *, cap_seconds: float = 30.0) -> timedelta:
@@ -186,19 +193,19 @@ class OutboxRelay:
         if not rows:
             await session.close()
             return None
-        acks = asyncio.gather(
-            *(self._publisher.publish(r.subject, r.envelope.encode(), r.event_id) for r in rows),
-            return_exceptions=True,
-        )
-        overlaps = session.get_bind().dialect.name == "postgresql"
-        return Batch(session, rows, acks, now, overlaps)
+        try:
+            acks = await send_in_order(self._publisher, rows)
+        except BaseException:
+            await session.close()
+            raise
+        return Batch(session, rows, acks, now, on_postgresql(session))
 
     async def _finish(self, batch: Batch) -> int:
         """Await the batch's acks, mark what was stored sent, back the first failure off, commit."""
         async with batch.session as session:
-            results = await batch.acks
-            failed = next((i for i, result in enumerate(results) if isinstance(result, BaseException)), None)
-            sent = batch.rows if failed is None else batch.rows[:failed]
+            results = await settled(batch.acks, ACK_SECONDS)
+            failed = next((i for i, result in enumerate(results) if result is not None), None)
+            sent = batch.rows[: len(results) if failed is None else failed]
             connection = await session.connection()
             if sent:
                 positions = [row.position for row in sent]
@@ -212,8 +219,6 @@ class OutboxRelay:
 
     def _back_off(self, row: Row[Any], error: object, now: datetime) -> dict[str, Any]:
         """The BACK_OFF of a row whose publish failed: kept for a later pass, after a growing delay."""
-        if isinstance(error, asyncio.CancelledError):
-            raise error
         metrics.OUTBOX_FAILURES.labels(self._service).inc()
         log.warning("outbox publish of %s failed: %r", row.event_id, error)
         attempts = row.attempts + 1
@@ -279,9 +284,36 @@ class Batch:
 
     session: AsyncSession
     rows: Sequence[Row[Any]]  # position, event_id, subject, envelope, attempts
-    acks: asyncio.Future[list[BaseException | None]]
+    acks: list[asyncio.Future[Any]]  # one for each row sent, in row order; the last may be a failure
     now: datetime
     overlaps: bool  # whether the next batch may be claimed before this one commits
+
+
+async def send_in_order(publisher: Publisher, rows: Sequence[Row[Any]]) -> list[asyncio.Future[Any]]:
+    """Send the rows' messages in row order, acks left in flight. A send that fails ends the batch
+    (its failure stands as that row's ack): the rows after it stay unsent, for a later pass."""
+    acks: list[asyncio.Future[Any]] = []
+    for row in rows:
+        try:
+            acks.append(await publisher.send(row.subject, row.envelope.encode(), row.event_id))
+        except Exception as error:
+            failed = asyncio.get_running_loop().create_future()
+            failed.set_exception(error)
+            acks.append(failed)
+            break
+    return acks
+
+
+async def settled(acks: list[asyncio.Future[Any]], timeout: float) -> list[BaseException | None]:
+    """Each ack's outcome, None once stored; one deadline for them all, after which those still
+    missing are given up (cancelled, so the client forgets them) as timed out."""
+    try:
+        if acks:
+            await asyncio.wait(acks, timeout=timeout)
+    finally:  # on time or cancelled: nothing is left waiting on the client
+        for ack in acks:
+            ack.cancel()
+    return [TimeoutError("JetStream did not ack in time") if a.cancelled() else a.exception() for a in acks]
 
 
 def relay_session_info(relay: OutboxRelay) -> dict[str, Any]:

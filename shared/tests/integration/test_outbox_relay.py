@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import nats
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from linli_shared import outbox
 from linli_shared.contracts.registry import ResidentTagsChanged
 from linli_shared.database import make_engine, make_session_factory
 from linli_shared.events import Envelope
@@ -34,12 +36,14 @@ class JetStreamPublisher:
     def ready(self) -> bool:
         return True
 
-    async def publish(self, subject: str, data: bytes, message_id: str) -> None:
+    async def send(self, subject: str, data: bytes, message_id: str) -> asyncio.Future[Any]:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("broker away")
-        await self.js.publish(subject, data, headers={"Nats-Msg-Id": message_id}, timeout=5)
+        headers = {"Nats-Msg-Id": message_id}
+        ack: asyncio.Future[Any] = await self.js.publish_async(subject, data, headers=headers)
         self.sent.append(message_id)
+        return ack
 
 
 @pytest.fixture
@@ -182,16 +186,17 @@ class InFlightPublisher(JetStreamPublisher):
         self.in_flight = 0
         self.most_in_flight = 0
 
-    async def publish(self, subject: str, data: bytes, message_id: str) -> None:
+    async def send(self, subject: str, data: bytes, message_id: str) -> asyncio.Future[Any]:
+        if message_id in self.failing:
+            raise ConnectionError("broker away")
+        ack = await super().send(subject, data, message_id)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            await asyncio.sleep(0)  # let every publish of the batch start before any goes on
-            if message_id in self.failing:
-                raise ConnectionError("broker away")
-            await super().publish(subject, data, message_id)
-        finally:
-            self.in_flight -= 1
+        ack.add_done_callback(self._acked)
+        return ack
+
+    def _acked(self, _ack: asyncio.Future[Any]) -> None:
+        self.in_flight -= 1
 
 
 def count_updates(factory: async_sessionmaker[AsyncSession]) -> list[str]:
@@ -255,10 +260,13 @@ class HeldAcksPublisher(JetStreamPublisher):
         self.started: list[str] = []
         self.release = asyncio.Event()
 
-    async def publish(self, subject: str, data: bytes, message_id: str) -> None:
+    async def send(self, subject: str, data: bytes, message_id: str) -> asyncio.Future[Any]:
         self.started.append(message_id)
+        return asyncio.ensure_future(self._send_when_released(subject, data, message_id))
+
+    async def _send_when_released(self, subject: str, data: bytes, message_id: str) -> object:
         await self.release.wait()
-        await super().publish(subject, data, message_id)
+        return await (await super().send(subject, data, message_id))
 
 
 async def test_the_next_batch_is_sent_while_the_acks_of_the_one_before_are_awaited(
@@ -387,3 +395,31 @@ async def test_a_leader_whose_lock_the_server_ended_stops_publishing_at_once(
             relay.stop()
         await asyncio.gather(*running)
         await engine.dispose()
+
+
+class SilentPublisher(JetStreamPublisher):
+    """Sends, but no ack ever comes back (a server that stored nothing and said nothing)."""
+
+    def __init__(self, js: JetStreamContext) -> None:
+        super().__init__(js)
+        self.acks: list[asyncio.Future[Any]] = []
+
+    async def send(self, subject: str, data: bytes, message_id: str) -> asyncio.Future[Any]:
+        self.acks.append(asyncio.get_running_loop().create_future())
+        return self.acks[-1]
+
+
+async def test_acks_missing_at_the_batchs_deadline_fail_their_rows_and_are_forgotten(
+    session_factory, js, district, monkeypatch
+) -> None:
+    monkeypatch.setattr(outbox, "ACK_SECONDS", 0.05)
+    await stage(session_factory, [make_envelope(district, "r1"), make_envelope(district, "r2")])
+    publisher = SilentPublisher(js)
+
+    assert await OutboxRelay(session_factory, publisher, service="test").publish_pending() == 0
+
+    async with session_factory() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
+    assert [(row.sent_at, row.attempts) for row in rows] == [(None, 1), (None, 0)]
+    assert "did not ack" in (rows[0].last_error or "")
+    assert all(ack.cancelled() for ack in publisher.acks), "nothing left waiting on the client"
