@@ -33,7 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_shared.auth import Caller, CallerDep
 from linli_shared.clock import utc_now
 from linli_shared.correlation import current_correlation_id
-from linli_shared.database import flush_changes
+from linli_shared.database import flush_changes, on_postgresql
 from linli_shared.errors import Conflict, DomainError
 from linli_shared.events import Envelope, Event
 from linli_shared.idempotency import (
@@ -172,11 +172,7 @@ class UnitOfWork:
         try:
             key = None if self.idempotency is None else self.idempotency.record(result_id, utc_now())
             unwritten = self.events[self._written :]
-            if (
-                key is not None
-                and len(unwritten) == 1
-                and self.session.get_bind().dialect.name == "postgresql"
-            ):
+            if key is not None and len(unwritten) == 1 and on_postgresql(self.session):
                 await flush_changes(self.session)
                 await remember_with_event(self.session, key, unwritten[0])
                 self._written = len(self.events)

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_registry.domain import Status, Tag
 from linli_registry.models import Resident
+from linli_shared.database import on_postgresql
 from linli_shared.driver import DriverStatement
 
 TAGS = tuple(tag.value for tag in Tag)
@@ -190,7 +191,7 @@ async def count_new(session: AsyncSession, residents: Iterable[Resident]) -> Non
     deltas = Deltas()
     for resident in residents:
         deltas.count(values_of(resident), +1)
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgresql(session):
         grids, births = deltas.tally_rows(), deltas.birth_rows()
         if len(grids) == len(births) == 1:
             one = {f"g_{name}": value for name, value in grids[0].items()}

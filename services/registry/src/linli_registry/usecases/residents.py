@@ -31,7 +31,7 @@ from linli_shared.contracts.registry import (
     ResidentRegistered,
     ResidentTagsChanged,
 )
-from linli_shared.database import flush_changes
+from linli_shared.database import flush_changes, on_postgresql
 from linli_shared.errors import Invalid, not_found
 from linli_shared.events import Event
 from linli_shared.paging import Page, page_of
@@ -206,10 +206,10 @@ async def search_residents(
     number's last four characters, household, or household address (substring)."""
     caller.check_role(*REGISTRY_READERS)
     statement = in_scope(select(Resident), Resident, caller)
-    on_postgresql = session.get_bind().dialect.name == "postgresql"
-    if on_postgresql:
+    postgresql = on_postgresql(session)
+    if postgresql:
         await (await session.connection()).exec_driver_sql(SEARCH_PLANNING)
-    if name and on_postgresql and len(name) < SHORTEST_TRIGRAM:
+    if name and postgresql and len(name) < SHORTEST_TRIGRAM:
         # the trigram index cannot find these; the pieces are exactly the one- and two-character
         # substrings, so this is the whole condition, and its estimate is the pieces' own
         grams = func.registry_name_grams(col(Resident.full_name), type_=ARRAY(Text))
