@@ -238,6 +238,7 @@ async def test_a_failed_publish_stops_the_batch_at_its_row_and_the_rest_follow_i
     relay = OutboxRelay(session_factory, publisher, service="test", clock=lambda: clock_now[0])
 
     assert await relay.publish_pending() == 2, "the rows before the failed one"
+    assert publisher.sent == [e.event_id for e in envelopes[:2]], "nothing after the failed row is sent"
     async with session_factory() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))).all()
     assert [row.sent_at is not None for row in rows] == [True, True, False, False, False, False]

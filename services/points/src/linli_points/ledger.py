@@ -30,16 +30,15 @@ MOVE = (
 )
 MOVE_BALANCE = DriverStatement(MOVE)
 APPEND_ENTRY = DriverStatement(insert(ENTRIES).returning(ENTRIES.c.id))
-ENTRY_COLUMNS = ("district", "community", "volunteer_id", "kind", "points", "reason", "actor", "reference")
+ENTRY_COLUMNS = [column.name for column in ENTRIES.columns if column.name not in ("id", "balance_after")]
 _moved = MOVE.cte("moved")
 MOVE_AND_APPEND = DriverStatement(
     insert(ENTRIES)
     .from_select(
-        [*ENTRY_COLUMNS, "balance_after", "created_at"],
+        [*ENTRY_COLUMNS, "balance_after"],
         select(
             *(bindparam(f"entry_{name}", type_=ENTRIES.c[name].type) for name in ENTRY_COLUMNS),
             _moved.c.balance,
-            bindparam("entry_created_at", type_=ENTRIES.c.created_at.type),
         ),
     )
     .returning(ENTRIES.c.id, ENTRIES.c.balance_after)
