@@ -92,14 +92,16 @@ def values_insert(table: Table, names: tuple[str, ...], returning_id: bool) -> D
     return DriverStatement(text(sql + (" RETURNING id" if returning_id else "")).bindparams(*binds))
 
 
-def values_sql(
-    table: Table, names: tuple[str, ...], prefix: str = ""
-) -> tuple[str, list[BindParameter[Any]]]:
-    """The text of INSERT … VALUES of these columns, and its binds, typed as the columns and named
-    `prefix` + column (so that two of them can share one statement)."""
-    placeholders = ", ".join(f":{prefix}{name}" for name in names)
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
-    return sql, [bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names]
+def values_sql(table: Table, names: tuple[str, ...], *prefixes: str) -> tuple[str, list[BindParameter[Any]]]:
+    """The text of INSERT … VALUES of these columns, one row per prefix (none: one row), and its
+    binds, typed as the columns and named prefix + column (so that rows, and statements, can share
+    one statement)."""
+    prefixes = prefixes or ("",)
+    rows = ", ".join("(" + ", ".join(f":{prefix}{name}" for name in names) + ")" for prefix in prefixes)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {rows}"
+    return sql, [
+        bindparam(f"{prefix}{name}", type_=table.c[name].type) for prefix in prefixes for name in names
+    ]
 
 
 @functools.lru_cache(maxsize=256)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import Table, bindparam, insert, select, text
+from sqlalchemy import Table, bindparam, select
 from sqlmodel import Field, SQLModel
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.auth import Caller, CallerDep
-from linli_shared.bulk import values_sql
 from linli_shared.clock import UtcDateTime
 from linli_shared.driver import DriverStatement
 from linli_shared.errors import Invalid
-from linli_shared.events import Envelope
-from linli_shared.outbox import OUTBOX, note_outbox_written, outbox_row
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -41,26 +36,6 @@ FIND_KEY = DriverStatement(
         KEYS.c.scope == bindparam("scope"), KEYS.c.key == bindparam("key")
     )
 )
-REMEMBER_KEY = DriverStatement(insert(KEYS))
-
-
-@functools.lru_cache(maxsize=8)
-def remember_key_and_event(key_columns: tuple[str, ...], event_columns: tuple[str, ...]) -> DriverStatement:
-    """PostgreSQL only (SQLite has no INSERT in a WITH): the key and a write's one event in one
-    statement, one round trip fewer for nearly every keyed write. A taken key still fails it as an
-    IntegrityError, and the event with it."""
-    key_sql, key_binds = values_sql(KEYS, key_columns, "key_")
-    event_sql, event_binds = values_sql(OUTBOX, event_columns, "event_")
-    sql = f"WITH remembered AS ({key_sql}) {event_sql}"
-    return DriverStatement(text(sql).bindparams(*key_binds, *event_binds))
-
-
-async def remember_with_event(session: AsyncSession, record: dict[str, object], envelope: Envelope) -> None:
-    event = outbox_row(envelope)
-    statement = remember_key_and_event(tuple(record), tuple(event))
-    params = {f"key_{name}": value for name, value in record.items()}
-    await statement.run(session, params | {f"event_{name}": value for name, value in event.items()})
-    note_outbox_written(session)
 
 
 @dataclass(frozen=True)

@@ -33,18 +33,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_shared.auth import Caller, CallerDep
 from linli_shared.clock import utc_now
 from linli_shared.correlation import current_correlation_id
-from linli_shared.database import flush_changes, on_postgresql
+from linli_shared.database import flush_changes
 from linli_shared.errors import Conflict, DomainError
 from linli_shared.events import Envelope, Event
 from linli_shared.idempotency import (
     FIND_KEY,
-    REMEMBER_KEY,
+    KEYS,
     IdempotencyKeyHeader,
     IdempotentRequest,
     idempotent_request_of,
-    remember_with_event,
 )
-from linli_shared.outbox import insert_events
+from linli_shared.together import Part, write_together
 
 Result = TypeVar("Result")
 Arguments = ParamSpec("Arguments")
@@ -74,6 +73,8 @@ class Work(Protocol):
     def record(
         self, event: Event, *, district: str, community: str | None, occurred_at: datetime | None = None
     ) -> Envelope: ...
+
+    async def write_with_events(self, *parts: Part) -> None: ...
 
     async def previous(self) -> str | None: ...
 
@@ -133,8 +134,13 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         """Send the changed rows and the staged events to the database, still uncommitted."""
+        await self.write_with_events()
+
+    async def write_with_events(self, *parts: Part) -> None:
+        """Send the changed rows, then these parts and the events staged so far: on PostgreSQL the
+        parts and a write's few events go in one statement (linli_shared.together)."""
         await flush_changes(self.session)
-        await insert_events(self.session, self.events[self._written :])
+        await write_together(self.session, parts, self.events[self._written :])
         self._written = len(self.events)
 
     @asynccontextmanager
@@ -170,16 +176,11 @@ class UnitOfWork:
         """Commit the work together with its key. If a twin request with the same key committed
         first, nothing of ours is kept and the twin's result id is returned; otherwise None."""
         try:
-            key = None if self.idempotency is None else self.idempotency.record(result_id, utc_now())
-            unwritten = self.events[self._written :]
-            if key is not None and len(unwritten) == 1 and on_postgresql(self.session):
-                await flush_changes(self.session)
-                await remember_with_event(self.session, key, unwritten[0])
-                self._written = len(self.events)
-            else:
+            if self.idempotency is None:
                 await self.flush()
-                if key is not None:
-                    await REMEMBER_KEY.run(self.session, key)
+            else:  # the key's row goes in the statement of the last events
+                key = self.idempotency.record(result_id, utc_now())
+                await self.write_with_events(Part.insert(KEYS, key, "key_"))
             await self.session.commit()
         except IntegrityError:
             await self.session.rollback()

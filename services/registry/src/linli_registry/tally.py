@@ -6,7 +6,7 @@ is worked out against the row as it stands in the database (locked, so a concurr
 slip between); after it, the counts are added to ResidentTally and ResidentBirthTally with one
 upsert each, keys in sorted order (no deadlock between two writers). A rolled-back write rolls its
 counts back with it. Only an ORM write is seen: SQL that writes residents behind the ORM adds them with
-`count_new` (a registration, an import) or refills the rollup with `refill` (a bulk load).
+`counting_new` (a registration), `count_new` (an import) or refills the rollup with `refill` (a bulk load).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from linli_registry.domain import Status, Tag
 from linli_registry.models import Resident
 from linli_shared.database import on_postgresql
 from linli_shared.driver import DriverStatement
+from linli_shared.together import Part
 
 TAGS = tuple(tag.value for tag in Tag)
 COUNTED = ("district", "community", "grid_code", "birth_date", "status", *TAGS)
@@ -156,13 +157,6 @@ POSTGRES_STORE = text(
     " SELECT (SELECT count(*) FROM grids) + (SELECT count(*) FROM births)"
 )
 STORE_ON_DRIVER = DriverStatement(POSTGRES_STORE)
-STORE_ONE_ON_DRIVER = DriverStatement(  # one resident: one row each, as values rather than arrays
-    text(
-        f"WITH grids AS ({GRIDS.adding_one('g_')} RETURNING 1),"
-        f" births AS ({BIRTHS.adding_one('b_')} RETURNING 1)"
-        " SELECT (SELECT count(*) FROM grids) + (SELECT count(*) FROM births)"
-    )
-)
 STORE_ONE = {GRIDS: text(GRIDS.adding_one()), BIRTHS: text(BIRTHS.adding_one())}
 
 
@@ -186,20 +180,31 @@ def store(connection: Connection, deltas: Deltas) -> None:
 
 
 async def count_new(session: AsyncSession, residents: Iterable[Resident]) -> None:
-    """Add residents inserted past the ORM (a registration, an import) to the rollup, in the
-    session's transaction, as the flush listener adds those it sees."""
+    """Add residents inserted past the ORM (an import) to the rollup, in the session's transaction,
+    as the flush listener adds those it sees."""
     deltas = Deltas()
     for resident in residents:
         deltas.count(values_of(resident), +1)
     if on_postgresql(session):
-        grids, births = deltas.tally_rows(), deltas.birth_rows()
-        if len(grids) == len(births) == 1:
-            one = {f"g_{name}": value for name, value in grids[0].items()}
-            await STORE_ONE_ON_DRIVER.run(session, one | {f"b_{name}": v for name, v in births[0].items()})
-        else:
-            await STORE_ON_DRIVER.run(session, postgres_arrays(deltas))
+        await STORE_ON_DRIVER.run(session, postgres_arrays(deltas))
     else:
         await (await session.connection()).run_sync(store, deltas)
+
+
+def counting_new(resident: Resident) -> list[Part]:
+    """A resident inserted past the ORM (a registration), counted in the same statement as its row:
+    one upsert of its grid's row, one of its birth year's."""
+    deltas = Deltas()
+    deltas.count(values_of(resident), +1)
+    grids, births = deltas.tally_rows(), deltas.birth_rows()
+    return [
+        Part(sql, (), {f"{prefix}{name}": value for name, value in rows[0].items()})
+        for sql, prefix, rows in ((ADD_GRID, "g_", grids), (ADD_BIRTH, "b_", births))
+        if rows
+    ]
+
+
+ADD_GRID, ADD_BIRTH = GRIDS.adding_one("g_"), BIRTHS.adding_one("b_")
 
 
 @event.listens_for(Session, "before_flush")

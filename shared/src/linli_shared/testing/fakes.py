@@ -20,6 +20,7 @@ from linli_shared.clock import utc_now
 from linli_shared.errors import Conflict
 from linli_shared.events import Envelope, Event
 from linli_shared.idempotency import IdempotentRequest
+from linli_shared.together import Part
 
 
 def primary_key(row: Any) -> tuple[Any, ...]:
@@ -91,6 +92,9 @@ class FakeUnitOfWork:
         envelope = Envelope.wrap(event, district=district, community=community, occurred_at=when)
         self.events.append(envelope)
         return envelope
+
+    async def write_with_events(self, *parts: Part) -> None:
+        raise NotImplementedError("rows written as SQL need a database: test this use case on one")
 
     async def previous(self) -> str | None:
         if self.idempotency is None:
