@@ -6,8 +6,9 @@ the caller's scope reads as missing (404), so a caller learns nothing about othe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
 from sqlmodel import select
@@ -90,19 +91,22 @@ class Holder:
 
 
 VOLUNTEERS = table_of(Volunteer)
+HOLDER_FIELDS = tuple(Holder.__dataclass_fields__)
 HOLDER = DriverStatement(
-    select(*(VOLUNTEERS.c[name] for name in Holder.__dataclass_fields__)).where(
-        VOLUNTEERS.c.id == bindparam("volunteer")
-    )
+    select(*(VOLUNTEERS.c[name] for name in HOLDER_FIELDS)).where(VOLUNTEERS.c.id == bindparam("volunteer"))
 )
 
 
 async def load_holder(session: AsyncSession, caller: Caller, volunteer_id: str) -> Holder:
     """The volunteer as load_volunteer checks them, as a Holder."""
-    row = await HOLDER.row(session, {"volunteer": volunteer_id})
+    return checked_holder(caller, await HOLDER.row(session, {"volunteer": volunteer_id}))
+
+
+def checked_holder(caller: Caller, row: Mapping[str, Any] | None) -> Holder:
+    """The volunteer's row as a Holder, once the caller is seen to reach them."""
     if row is None:
         raise not_found("volunteer")
-    holder = Holder(**row)
+    holder = Holder(**{name: row[name] for name in HOLDER_FIELDS})
     caller.check_sees(holder.district, holder.community, "volunteer")
     check_may_read(caller, holder.subject)
     return holder

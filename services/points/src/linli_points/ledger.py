@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_points.access import Holder
+from linli_points.access import HOLDER_FIELDS, Holder, check_serving, checked_holder, load_holder
 from linli_points.domain import EntryKind, NotEnoughPoints
 from linli_points.models import PointsAccount, PointsEntry, Volunteer
+from linli_shared.auth import Caller
 from linli_shared.bulk import table_of
 from linli_shared.contracts.points import PointsEarned
 from linli_shared.database import flush_changes, on_postgresql
@@ -45,6 +46,26 @@ MOVE_AND_APPEND = DriverStatement(
 )
 """PostgreSQL only (SQLite has no UPDATE in a WITH): the balance's move and its entry in one
 statement, one round trip fewer for every move. No row back: the balance could not cover it."""
+HOLDER_COLUMNS = ", ".join(HOLDER_FIELDS)
+LOOK_UP_MOVE_AND_APPEND = DriverStatement(
+    text(
+        f"WITH holder AS (SELECT {HOLDER_COLUMNS} FROM volunteer WHERE id = :volunteer),"
+        " moved AS (UPDATE points_account SET balance = balance + :points"
+        "  WHERE volunteer_id = :volunteer AND balance + :points >= 0 AND EXISTS (SELECT 1 FROM holder)"
+        "  RETURNING balance),"
+        " entry AS (INSERT INTO points_entry (district, community, volunteer_id, kind, points,"
+        "  balance_after, reason, actor, reference, created_at)"
+        "  SELECT holder.district, holder.community, holder.id, :kind, CAST(:points AS INTEGER),"
+        "  moved.balance, :reason, :actor, :reference, CAST(:created_at AS TIMESTAMP)"
+        "  FROM holder, moved RETURNING id, balance_after)"
+        f" SELECT {', '.join(f'holder.{name}' for name in HOLDER_FIELDS)}, entry.id AS entry_id,"
+        " entry.balance_after"
+        " FROM holder LEFT JOIN entry ON true"
+    ).bindparams(bindparam("created_at", type_=ENTRIES.c.created_at.type))
+)
+"""PostgreSQL only: a volunteer looked up by id, their balance moved and the entry appended, in one
+statement; the volunteer's row comes back with the entry's id (none: the balance could not cover
+the move) for the caller's checks, made after the move and rolled back with it if they refuse."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +127,48 @@ async def move_points(
         raise not_enough(points)
     row["balance_after"] = balance
     return PostedEntry(id=await APPEND_ENTRY.value(session, row), **row)
+
+
+async def adjust_holders_points(
+    session: AsyncSession,
+    caller: Caller,
+    volunteer_id: str,
+    points: int,
+    *,
+    kind: EntryKind,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> tuple[Holder, PostedEntry]:
+    """load_holder, then move_points, for a volunteer a worker reaches (and, crediting, one still
+    serving): on PostgreSQL in one statement, the checks made on the row it returns."""
+    if not on_postgresql(session):
+        holder = await load_holder(session, caller, volunteer_id)
+        if points > 0:
+            check_serving(holder)
+        entry = await move_points(session, holder, points, kind=kind, reason=reason, actor=actor, now=now)
+        return holder, entry
+    await flush_changes(session)
+    values = {"kind": kind.value, "points": points, "reason": reason, "actor": actor, "reference": None}
+    row = await LOOK_UP_MOVE_AND_APPEND.row(session, values | {"volunteer": volunteer_id, "created_at": now})
+    holder = checked_holder(caller, row)  # a refusal rolls the move back: the work is not committed
+    if points > 0:
+        check_serving(holder)
+    if row is None or row["entry_id"] is None:
+        raise not_enough(points)
+    return holder, PostedEntry(
+        id=row["entry_id"],
+        district=holder.district,
+        community=holder.community,
+        volunteer_id=holder.id,
+        kind=kind.value,
+        points=points,
+        balance_after=row["balance_after"],
+        reason=reason,
+        actor=actor,
+        reference=None,
+        created_at=now,
+    )
 
 
 def not_enough(points: int) -> NotEnoughPoints:

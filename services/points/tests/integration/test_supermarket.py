@@ -312,3 +312,36 @@ async def test_bad_redemption_gets_a_4xx_and_changes_nothing(
     assert response.headers["content-type"] == "application/problem+json"
     assert await balance(client, community, volunteer["id"]) == 100
     assert await stock(client, community, item["id"]) == 5
+
+
+async def test_a_refused_adjustment_moves_no_points_and_writes_no_entry(
+    client, community, enrol, credit
+) -> None:
+    """On PostgreSQL the volunteer is looked up, the balance moved and the entry appended in one
+    statement, the checks made after it: each refusal must leave the balance and ledger as they were."""
+    volunteer = await enrol(community)
+    await credit(community, volunteer["id"], 10)
+    await client.post(
+        f"/v1/volunteers/{volunteer['id']}/cancel", json={}, headers=community.as_(Role.COMMUNITY_WORKER)
+    )
+    other = type(community).new()
+    cases = [
+        (other.as_(Role.COMMUNITY_WORKER), volunteer["id"], 5, 404),  # another community's worker
+        (community.as_(Role.VOLUNTEER, "someone-else"), volunteer["id"], 5, 403),  # not an organiser
+        (community.as_(Role.COMMUNITY_WORKER), volunteer["id"], 5, 409),  # credit to one who left
+        (community.as_(Role.COMMUNITY_WORKER), volunteer["id"], -11, 409),  # more than the balance
+        (community.as_(Role.COMMUNITY_WORKER), "no-such-volunteer", 5, 404),
+    ]
+    for headers, volunteer_id, points, status in cases:
+        body = {"volunteer_id": volunteer_id, "points": points, "reason": "check"}
+        answer = await client.post("/v1/points/adjustments", json=body, headers=headers)
+        assert answer.status_code == status, (points, answer.text)
+    assert await balance(client, community, volunteer["id"]) == 10
+    async with client.app.state.session_factory() as session:
+        entries = (await session.exec(select(PointsEntry.points))).all()
+    assert list(entries) == [10]
+    taken_back = {"volunteer_id": volunteer["id"], "points": -10, "reason": "left: balance returned"}
+    answer = await client.post(
+        "/v1/points/adjustments", json=taken_back, headers=community.as_(Role.COMMUNITY_WORKER)
+    )
+    assert answer.status_code == 201 and answer.json()["balance_after"] == 0, answer.text

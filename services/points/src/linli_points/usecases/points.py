@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from linli_points.access import ORGANISERS, check_serving, load_entry, load_holder, load_volunteer
+from linli_points.access import ORGANISERS, load_entry, load_volunteer
 from linli_points.domain import EntryKind
-from linli_points.ledger import PostedEntry, move_points
+from linli_points.ledger import PostedEntry, adjust_holders_points
 from linli_points.models import PointsEntry
 from linli_shared.auth import Caller
 from linli_shared.contracts.points import PointsAdjusted
@@ -37,12 +37,10 @@ async def adjust_points(uow: Work, caller: Caller, data: AdjustmentIn) -> Made[P
     caller.check_role(*ORGANISERS)
     if data.points == 0:
         raise Invalid("an adjustment of 0 points changes nothing", zh="调整的积分不能为 0")
-    volunteer = await load_holder(uow.session, caller, data.volunteer_id)
-    if data.points > 0:  # a debit still corrects the balance of one who left
-        check_serving(volunteer)
-    entry = await move_points(  # a twin (same key) may have taken the points: @write replays its answer
-        uow.session,
-        volunteer,
+    volunteer, entry = await adjust_holders_points(  # a twin (same key) may have taken the points:
+        uow.session,  # @write replays its answer
+        caller,
+        data.volunteer_id,
         data.points,
         kind=EntryKind.ADJUSTED,
         reason=data.reason,
