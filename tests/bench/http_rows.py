@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -31,13 +33,15 @@ from tests.bench.points_http import raw_seed as seed_points
 from tests.bench.registry_http import create_schema, post, scalar
 from tests.bench.wrk import WrkRun, lua_script, run_wrk
 
-SECONDS = float(os.environ.get("LINLI_BENCH_SECONDS", "10"))
+SECONDS = float(os.environ.get("LINLI_BENCH_SECONDS", "12"))
 WARMUP_SECONDS = float(os.environ.get("LINLI_BENCH_WARMUP_SECONDS", "2"))
 CONNECTIONS = int(os.environ.get("LINLI_BENCH_WORKERS", "8"))
 SERVICE_WORKERS = os.environ.get("LINLI_BENCH_SERVICE_WORKERS", "1")
 VOLUNTEERS = 64  # credits go round-robin over this many accounts
 DISTRICT, COMMUNITY = "bench", "c1"
-WARMUP_OFFSET = 5_000_000  # warm-up requests number from here, timed ones from 0: no ID number twice
+ROUNDS = int(os.environ.get("LINLI_BENCH_ROUNDS", "3"))
+ROUND_OFFSET = 1_000_000  # round k's requests number from k million, the warm-up's from WARMUP_OFFSET:
+WARMUP_OFFSET = 5_000_000  # no ID number and no key twice
 
 RESIDENT_BODY = (
     'string.format(\'{"district": "bench", "community": "c1", "full_name": "Bench Resident %d", '
@@ -88,24 +92,67 @@ def env() -> dict[str, str]:
     return {"LINLI_WORKERS": SERVICE_WORKERS}
 
 
-def load_server(process: ServiceProcess, load: Load, workdir: Path, run: str) -> tuple[WrkRun, int]:
-    """A warm-up run (its own request numbers), then the timed run; with the answers both got."""
-    answered = 0
-    for offset, seconds in ((WARMUP_OFFSET, WARMUP_SECONDS), (0, SECONDS)):
-        script = load.prelude + lua_script(
-            method="POST",
-            path=load.path,
-            headers={"Content-Type": "application/json", **load.headers},
-            body=load.body,
-            keyed=load.keyed,
-            run=f"{run}-{offset}",
-            offset=offset,
-        )
-        result = run_wrk(
-            process.url, script, workdir, seconds=seconds, connections=CONNECTIONS, server_pid=pid(process)
-        )
-        answered += result.requests - result.failed
-    return result, answered
+@dataclass(frozen=True)
+class Side:
+    """One server under load: Linli's service or its bare baseline. `settle` waits, untimed, until
+    the server has done what a round left it (Linli's relay publishing the round's events)."""
+
+    process: ServiceProcess
+    load: Load
+    run: str
+    settle: Callable[[], Awaitable[float]] | None = None
+
+
+@dataclass
+class Loaded:
+    run: WrkRun
+    answered: int  # 2xx answers, the warm-up's included, to check against the rows written
+    settled: float | None = None  # how long the last settle took
+
+
+def load_once(side: Side, workdir: Path, offset: int, seconds: float) -> WrkRun:
+    """One wrk run of `seconds`, its requests numbered from `offset` (no ID number or key twice)."""
+    load = side.load
+    script = load.prelude + lua_script(
+        method="POST",
+        path=load.path,
+        headers={"Content-Type": "application/json", **load.headers},
+        body=load.body,
+        keyed=load.keyed,
+        run=f"{side.run}-{offset}",
+        offset=offset,
+    )
+    return run_wrk(
+        side.process.url,
+        script,
+        workdir,
+        seconds=seconds,
+        connections=CONNECTIONS,
+        server_pid=pid(side.process),
+    )
+
+
+async def alternate(linli: Side, bare: Side, workdir: Path) -> tuple[Loaded, Loaded]:
+    """Warm both servers up, then ROUNDS rounds of Linli then bare, SECONDS / ROUNDS each: when the
+    machine's speed drifts (a neighbour's load, a slower minute), both sides feel it alike, where
+    ten seconds of one and then ten of the other gave ratios ±0.1 apart from one run to the next."""
+    runs: dict[str, list[WrkRun]] = {linli.run: [], bare.run: []}
+    answered = {linli.run: 0, bare.run: 0}
+    settled: float | None = None
+    plan = [(WARMUP_OFFSET, WARMUP_SECONDS, False)]
+    plan += [(number * ROUND_OFFSET, SECONDS / ROUNDS, True) for number in range(ROUNDS)]
+    for offset, seconds, timed in plan:
+        for side in (linli, bare):
+            run = await asyncio.to_thread(load_once, side, workdir, offset, seconds)
+            answered[side.run] += run.requests - run.failed
+            if timed:
+                runs[side.run].append(run)
+            if side.settle is not None:
+                settled = await side.settle()
+    return (
+        Loaded(WrkRun.of_rounds(runs[linli.run]), answered[linli.run], settled),
+        Loaded(WrkRun.of_rounds(runs[bare.run]), answered[bare.run]),
+    )
 
 
 def load_hello(process: ServiceProcess, workdir: Path) -> WrkRun:
@@ -124,30 +171,39 @@ def check_effects(row: HttpRow, what: str, found: int, run: WrkRun, answered: in
     """Every 2xx answer left its row; a request still in flight when wrk stopped may add one more."""
     if run.failed:
         row.warnings.append(f"WARNING: {what}: {run.failed} of {run.requests} timed requests failed")
-    if not 0 <= found - answered <= 2 * CONNECTIONS:
+    if not 0 <= found - answered <= (ROUNDS + 1) * CONNECTIONS:  # in flight as each wrk run stopped
         row.warnings.append(f"WARNING: {what}: {found} rows for {answered} successful answers")
 
 
-async def bare_row(
+@asynccontextmanager
+async def bare_server(
     name: str,
     workdir: Path,
     pg_admin_url: str,
     migrations: Path,
     seed: Callable[[str], Awaitable[Load]],
-    count_sql: str,
-) -> tuple[WrkRun, WrkRun, list[str]]:
+) -> AsyncIterator[tuple[Side, str]]:
     """The bare server on a database migrated by the service's migrations and seeded by `seed`."""
     async with pg_database(pg_admin_url, f"bare_{name}") as url:
         await create_schema(url, migrations)
         load = await seed(url)
         with bare_service(workdir / "bare", database_url=url, extra_env=env()) as process:
             say(f"bare FastAPI + asyncpg {load.path}, {CONNECTIONS} connections, {SERVICE_WORKERS} worker(s)")
-            bare, answered = await asyncio.to_thread(load_server, process, load, workdir, f"bare-{name}")
-            say("bare GET /hello")
-            hello = await asyncio.to_thread(load_hello, process, workdir)
-        probe = HttpRow(name, bare, bare, hello)
-        check_effects(probe, f"bare {name}", await scalar(url, count_sql), bare, answered)
-        return bare, hello, probe.warnings
+            yield Side(process, load, f"bare-{name}"), url
+
+
+async def compared(
+    name: str, linli: Side, bare: Side, bare_url: str, count_sql: str, workdir: Path
+) -> tuple[Loaded, HttpRow]:
+    """Both servers loaded in alternate rounds, the bare hello after; the row's bare side checked."""
+    linli_loaded, bare_loaded = await alternate(linli, bare, workdir)
+    say("bare GET /hello")
+    hello = await asyncio.to_thread(load_hello, bare.process, workdir)
+    row = HttpRow(name, linli_loaded.run, bare_loaded.run, hello, relay_lag=linli_loaded.settled)
+    check_effects(
+        row, f"bare {name}", await scalar(bare_url, count_sql), bare_loaded.run, bare_loaded.answered
+    )
+    return linli_loaded, row
 
 
 def worker_headers(keys: Secrets) -> dict[str, str]:
@@ -162,9 +218,13 @@ async def residents_row(root: Path, pg_admin_url: str) -> HttpRow:
     headers = worker_headers(keys)
     load = Load("/v1/residents", RESIDENT_BODY, headers)
     say(
-        f"registry POST /v1/residents with wrk: {SECONDS:g}s, {CONNECTIONS} connections,"
+        f"registry POST /v1/residents with wrk: {SECONDS:g}s in {ROUNDS} rounds, {CONNECTIONS} connections,"
         f" {SERVICE_WORKERS} worker(s)"
     )
+
+    async def seed(_url: str) -> Load:
+        return Load("/residents", RESIDENT_BODY, {})
+
     with nats_server(workdir / "nats", "bench-http-residents") as server:
         async with pg_database(pg_admin_url, "registry") as url:
             with served_service(
@@ -179,20 +239,15 @@ async def residents_row(root: Path, pg_admin_url: str) -> HttpRow:
                     await post(client, "/v1/districts", {"code": DISTRICT, "name": "Bench district"})
                     body = {"district": DISTRICT, "code": COMMUNITY, "name": "Bench community"}
                     await post(client, "/v1/communities", body)
-                linli, answered = await asyncio.to_thread(
-                    load_server, process, load, workdir, "linli-residents"
-                )
-                lag = await relay_caught_up(url)
-            registered = await scalar(url, RESIDENTS)
-
-    async def seed(_url: str) -> Load:
-        return Load("/residents", RESIDENT_BODY, {})
-
-    bare, hello, warnings = await bare_row(
-        "residents", workdir, pg_admin_url, REGISTRY_MIGRATIONS, seed, RESIDENTS
-    )
-    row = HttpRow("residents/s (HTTP, wrk)", linli, bare, hello, warnings, relay_lag=lag)
-    check_effects(row, "Linli residents", registered, linli, answered)
+                linli = Side(process, load, "linli-residents", settle=partial(relay_caught_up, url))
+                async with bare_server("residents", workdir, pg_admin_url, REGISTRY_MIGRATIONS, seed) as (
+                    bare,
+                    bare_url,
+                ):
+                    loaded, row = await compared(
+                        "residents/s (HTTP, wrk)", linli, bare, bare_url, RESIDENTS, workdir
+                    )
+            check_effects(row, "Linli residents", await scalar(url, RESIDENTS), loaded.run, loaded.answered)
     return row
 
 
@@ -203,7 +258,16 @@ def volunteer_prelude(ids: list[str]) -> str:
 async def credits_row(root: Path, pg_admin_url: str) -> HttpRow:
     workdir, keys = root / "http-credits", Secrets.random()
     headers = worker_headers(keys)
-    say(f"points POST /v1/points/adjustments with wrk: {SECONDS:g}s, {VOLUNTEERS} accounts round-robin")
+    say(
+        f"points POST /v1/points/adjustments with wrk: {SECONDS:g}s in {ROUNDS} rounds,"
+        f" {VOLUNTEERS} accounts round-robin"
+    )
+
+    async def seed(bare_url: str) -> Load:
+        volunteers, _item = await seed_points(bare_url, VOLUNTEERS)
+        prelude = volunteer_prelude([v for v, _ in volunteers])
+        return Load("/credits", CREDIT_BODY, {}, keyed=True, prelude=prelude)
+
     with nats_server(workdir / "nats", "bench-http-credits") as server:
         async with pg_database(pg_admin_url, "points") as url:
             with served_service(
@@ -237,38 +301,22 @@ async def credits_row(root: Path, pg_admin_url: str) -> HttpRow:
                 load = Load(
                     "/v1/points/adjustments", CREDIT_BODY, headers, keyed=True, prelude=volunteer_prelude(ids)
                 )
-                linli, answered = await asyncio.to_thread(
-                    load_server, process, load, workdir, "linli-credits"
-                )
-                lag = await relay_caught_up(url)
-            credited = await scalar(url, CREDITS)
-
-    async def seed(bare_url: str) -> Load:
-        volunteers, _item = await seed_points(bare_url, VOLUNTEERS)
-        prelude = volunteer_prelude([v for v, _ in volunteers])
-        return Load("/credits", CREDIT_BODY, {}, keyed=True, prelude=prelude)
-
-    bare, hello, warnings = await bare_row("credits", workdir, pg_admin_url, POINTS_MIGRATIONS, seed, CREDITS)
-    row = HttpRow("points credited/s (HTTP, wrk)", linli, bare, hello, warnings, relay_lag=lag)
-    check_effects(row, "Linli credits", credited, linli, answered)
+                linli = Side(process, load, "linli-credits", settle=partial(relay_caught_up, url))
+                async with bare_server("credits", workdir, pg_admin_url, POINTS_MIGRATIONS, seed) as (
+                    bare,
+                    bare_url,
+                ):
+                    loaded, row = await compared(
+                        "points credited/s (HTTP, wrk)", linli, bare, bare_url, CREDITS, workdir
+                    )
+            check_effects(row, "Linli credits", await scalar(url, CREDITS), loaded.run, loaded.answered)
     return row
 
 
 async def donations_row(root: Path, pg_admin_url: str) -> HttpRow:
     workdir, keys = root / "http-donations", Secrets.random()
     load = Load("/v1/donations", DONATION_BODY, worker_headers(keys), keyed=True)
-    say(f"fund POST /v1/donations with wrk: {SECONDS:g}s, {CONNECTIONS} connections")
-    with nats_server(workdir / "nats", "bench-http-donations") as server:
-        async with pg_database(pg_admin_url, "fund") as url:
-            with served_service(
-                "fund", workdir, database_url=url, nats_url=server.url, keys=keys, extra_env=env()
-            ) as process:
-                linli, answered = await asyncio.to_thread(
-                    load_server, process, load, workdir, "linli-donations"
-                )
-                lag = await relay_caught_up(url)
-            posted = await scalar(url, DONATIONS)
-            linli_checks = await verify_donations(url, posted=posted)
+    say(f"fund POST /v1/donations with wrk: {SECONDS:g}s in {ROUNDS} rounds, {CONNECTIONS} connections")
 
     async def seed(bare_url: str) -> Load:
         connections = RawConnections(bare_url, None)
@@ -279,11 +327,22 @@ async def donations_row(root: Path, pg_admin_url: str) -> HttpRow:
             await connections.close()
         return Load("/donations", DONATION_BODY, {}, keyed=True)
 
-    bare, hello, warnings = await bare_row(
-        "donations", workdir, pg_admin_url, FUND_MIGRATIONS, seed, DONATIONS
-    )
-    row = HttpRow("journal entries/s (HTTP, wrk)", linli, bare, hello, warnings + linli_checks, relay_lag=lag)
-    check_effects(row, "Linli donations", posted, linli, answered)
+    with nats_server(workdir / "nats", "bench-http-donations") as server:
+        async with pg_database(pg_admin_url, "fund") as url:
+            with served_service(
+                "fund", workdir, database_url=url, nats_url=server.url, keys=keys, extra_env=env()
+            ) as process:
+                linli = Side(process, load, "linli-donations", settle=partial(relay_caught_up, url))
+                async with bare_server("donations", workdir, pg_admin_url, FUND_MIGRATIONS, seed) as (
+                    bare,
+                    bare_url,
+                ):
+                    loaded, row = await compared(
+                        "journal entries/s (HTTP, wrk)", linli, bare, bare_url, DONATIONS, workdir
+                    )
+            posted = await scalar(url, DONATIONS)
+            row.warnings += await verify_donations(url, posted=posted)
+            check_effects(row, "Linli donations", posted, loaded.run, loaded.answered)
     return row
 
 

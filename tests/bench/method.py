@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.bench.event_flow import RAW_FETCH_BATCH
 from tests.bench.fund_http import AMOUNT
-from tests.bench.http_rows import CONNECTIONS, SECONDS, SERVICE_WORKERS, WARMUP_SECONDS
+from tests.bench.http_rows import CONNECTIONS, ROUNDS, SECONDS, SERVICE_WORKERS, WARMUP_SECONDS
 from tests.bench.http_rows import VOLUNTEERS as HTTP_VOLUNTEERS
 from tests.bench.notify_flow import NOTIFY_ENV, VOLUNTEERS
 from tests.bench.points_http import CREDIT, PRICE
@@ -21,11 +21,15 @@ How it was measured (nothing asserted on time):
   own uvicorn process (ServiceProcess: --loop uvloop --http httptools, no access log,
   LINLI_WORKERS={SERVICE_WORKERS} worker(s); its own nats-server, relay on) and is loaded by wrk
   ({WRK_THREADS} threads, {CONNECTIONS} keep-alive connections, a Lua script giving each request its own
-  body and Idempotency-Key) for {WARMUP_SECONDS:g} s of warm-up, then {SECONDS:g} s timed. Bare: FastAPI +
-  asyncpg (tests/bench/bare_app.py) under the same uvicorn options and workers, loaded the same way,
-  doing the same inserts in one transaction on a database migrated by the service's migrations:
-  residents = INSERT resident + 2 outbox rows; credits = UPDATE points_account RETURNING balance,
-  INSERT points_entry, outbox row, idempotency record ({HTTP_VOLUNTEERS} accounts round-robin);
+  body and Idempotency-Key). Both servers run at once: {WARMUP_SECONDS:g} s of warm-up each, then
+  {SECONDS:g} s timed each in {ROUNDS} alternating rounds of {SECONDS / ROUNDS:g} s (Linli, bare, Linli, …;
+  after each Linli round its relay is let publish what the round left, untimed), so that a machine
+  whose speed drifts weighs on both alike; rates and CPU add the rounds up, p50 is the rounds'
+  median, p99 their worst. Bare: FastAPI + asyncpg (tests/bench/bare_app.py) under the same
+  uvicorn options and workers, loaded the same way, doing the same inserts in one transaction on a
+  database migrated by the service's migrations: residents = INSERT resident, 2 statistics rollup
+  upserts, 2 outbox rows; credits = UPDATE points_account RETURNING balance, INSERT points_entry,
+  outbox row, idempotency record ({HTTP_VOLUNTEERS} accounts round-robin);
   donations = receipt counter, 2 guarded balances, journal entry, 2 postings, donation, outbox row,
   idempotency record. Not in the bare path: the token, validation models, the look-ups, the relay.
   CPU ms/req = user+system time of the server's processes during the timed run ÷ requests (the

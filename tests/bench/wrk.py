@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +100,21 @@ class WrkRun:
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
+
+    @classmethod
+    def of_rounds(cls, runs: list[WrkRun]) -> WrkRun:
+        """Rounds of one server as one run: requests, time and CPU added up; the median of the
+        rounds' p50 and the worst p99; memory after the last; the load average as the first began."""
+        return cls(
+            requests=sum(run.requests for run in runs),
+            seconds=sum(run.seconds for run in runs),
+            failed=sum(run.failed for run in runs),
+            p50_ms=statistics.median(run.p50_ms for run in runs),
+            p99_ms=max(run.p99_ms for run in runs),
+            cpu_seconds=sum(run.cpu_seconds for run in runs),
+            rss_mb=runs[-1].rss_mb,
+            load=runs[0].load,
+        )
 
     @property
     def cpu_ms_per_request(self) -> float:
