@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -175,34 +174,36 @@ def check_effects(row: HttpRow, what: str, found: int, run: WrkRun, answered: in
         row.warnings.append(f"WARNING: {what}: {found} rows for {answered} successful answers")
 
 
-@asynccontextmanager
-async def bare_server(
-    name: str,
-    workdir: Path,
-    pg_admin_url: str,
-    migrations: Path,
-    seed: Callable[[str], Awaitable[Load]],
-) -> AsyncIterator[tuple[Side, str]]:
-    """The bare server on a database migrated by the service's migrations and seeded by `seed`."""
-    async with pg_database(pg_admin_url, f"bare_{name}") as url:
-        await create_schema(url, migrations)
-        load = await seed(url)
+@dataclass(frozen=True)
+class Bare:
+    """The bare baseline of a row: a database migrated by the service's migrations, seeded by `seed`
+    (which gives the load to send), and the count of the rows its requests leave."""
+
+    row: str  # the row's name in the table
+    name: str
+    migrations: Path
+    seed: Callable[[str], Awaitable[Load]]
+    count_sql: str
+
+
+async def beside_bare(
+    row_name: str, linli: Side, bare: Bare, workdir: Path, pg_admin_url: str
+) -> tuple[Loaded, HttpRow]:
+    """The bare server started beside Linli's, both loaded in alternate rounds, the bare hello
+    after; the row's bare side checked."""
+    async with pg_database(pg_admin_url, f"bare_{bare.name}") as url:
+        await create_schema(url, bare.migrations)
+        load = await bare.seed(url)
         with bare_service(workdir / "bare", database_url=url, extra_env=env()) as process:
             say(f"bare FastAPI + asyncpg {load.path}, {CONNECTIONS} connections, {SERVICE_WORKERS} worker(s)")
-            yield Side(process, load, f"bare-{name}"), url
-
-
-async def compared(
-    name: str, linli: Side, bare: Side, bare_url: str, count_sql: str, workdir: Path
-) -> tuple[Loaded, HttpRow]:
-    """Both servers loaded in alternate rounds, the bare hello after; the row's bare side checked."""
-    linli_loaded, bare_loaded = await alternate(linli, bare, workdir)
-    say("bare GET /hello")
-    hello = await asyncio.to_thread(load_hello, bare.process, workdir)
-    row = HttpRow(name, linli_loaded.run, bare_loaded.run, hello, relay_lag=linli_loaded.settled)
-    check_effects(
-        row, f"bare {name}", await scalar(bare_url, count_sql), bare_loaded.run, bare_loaded.answered
-    )
+            linli_loaded, bare_loaded = await alternate(
+                linli, Side(process, load, f"bare-{bare.name}"), workdir
+            )
+            say("bare GET /hello")
+            hello = await asyncio.to_thread(load_hello, process, workdir)
+        row = HttpRow(bare.row, linli_loaded.run, bare_loaded.run, hello, relay_lag=linli_loaded.settled)
+        found = await scalar(url, bare.count_sql)
+        check_effects(row, f"bare {bare.name}", found, bare_loaded.run, bare_loaded.answered)
     return linli_loaded, row
 
 
@@ -240,13 +241,8 @@ async def residents_row(root: Path, pg_admin_url: str) -> HttpRow:
                     body = {"district": DISTRICT, "code": COMMUNITY, "name": "Bench community"}
                     await post(client, "/v1/communities", body)
                 linli = Side(process, load, "linli-residents", settle=partial(relay_caught_up, url))
-                async with bare_server("residents", workdir, pg_admin_url, REGISTRY_MIGRATIONS, seed) as (
-                    bare,
-                    bare_url,
-                ):
-                    loaded, row = await compared(
-                        "residents/s (HTTP, wrk)", linli, bare, bare_url, RESIDENTS, workdir
-                    )
+                bare = Bare("residents/s (HTTP, wrk)", "residents", REGISTRY_MIGRATIONS, seed, RESIDENTS)
+                loaded, row = await beside_bare(linli, bare, workdir, pg_admin_url)
             check_effects(row, "Linli residents", await scalar(url, RESIDENTS), loaded.run, loaded.answered)
     return row
 
@@ -302,13 +298,8 @@ async def credits_row(root: Path, pg_admin_url: str) -> HttpRow:
                     "/v1/points/adjustments", CREDIT_BODY, headers, keyed=True, prelude=volunteer_prelude(ids)
                 )
                 linli = Side(process, load, "linli-credits", settle=partial(relay_caught_up, url))
-                async with bare_server("credits", workdir, pg_admin_url, POINTS_MIGRATIONS, seed) as (
-                    bare,
-                    bare_url,
-                ):
-                    loaded, row = await compared(
-                        "points credited/s (HTTP, wrk)", linli, bare, bare_url, CREDITS, workdir
-                    )
+                bare = Bare("points credited/s (HTTP, wrk)", "credits", POINTS_MIGRATIONS, seed, CREDITS)
+                loaded, row = await beside_bare(linli, bare, workdir, pg_admin_url)
             check_effects(row, "Linli credits", await scalar(url, CREDITS), loaded.run, loaded.answered)
     return row
 
@@ -333,13 +324,8 @@ async def donations_row(root: Path, pg_admin_url: str) -> HttpRow:
                 "fund", workdir, database_url=url, nats_url=server.url, keys=keys, extra_env=env()
             ) as process:
                 linli = Side(process, load, "linli-donations", settle=partial(relay_caught_up, url))
-                async with bare_server("donations", workdir, pg_admin_url, FUND_MIGRATIONS, seed) as (
-                    bare,
-                    bare_url,
-                ):
-                    loaded, row = await compared(
-                        "journal entries/s (HTTP, wrk)", linli, bare, bare_url, DONATIONS, workdir
-                    )
+                bare = Bare("journal entries/s (HTTP, wrk)", "donations", FUND_MIGRATIONS, seed, DONATIONS)
+                loaded, row = await beside_bare(linli, bare, workdir, pg_admin_url)
             posted = await scalar(url, DONATIONS)
             row.warnings += await verify_donations(url, posted=posted)
             check_effects(row, "Linli donations", posted, loaded.run, loaded.answered)
