@@ -186,9 +186,7 @@ class Bare:
     count_sql: str
 
 
-async def beside_bare(
-    row_name: str, linli: Side, bare: Bare, workdir: Path, pg_admin_url: str
-) -> tuple[Loaded, HttpRow]:
+async def beside_bare(linli: Side, bare: Bare, workdir: Path, pg_admin_url: str) -> tuple[Loaded, HttpRow]:
     """The bare server started beside Linli's, both loaded in alternate rounds, the bare hello
     after; the row's bare side checked."""
     async with pg_database(pg_admin_url, f"bare_{bare.name}") as url:
