@@ -158,6 +158,7 @@ POSTGRES_STORE = text(
 )
 STORE_ON_DRIVER = DriverStatement(POSTGRES_STORE)
 STORE_ONE = {GRIDS: text(GRIDS.adding_one()), BIRTHS: text(BIRTHS.adding_one())}
+ADD_GRID, ADD_BIRTH = GRIDS.adding_one("g_"), BIRTHS.adding_one("b_")  # a registration's, in its statement
 
 
 def columns_of(rows: list[dict[str, Any]], names: tuple[str, ...], prefix: str) -> dict[str, list[Any]]:
@@ -202,9 +203,6 @@ def counting_new(resident: Resident) -> list[Part]:
         for sql, prefix, rows in ((ADD_GRID, "g_", grids), (ADD_BIRTH, "b_", births))
         if rows
     ]
-
-
-ADD_GRID, ADD_BIRTH = GRIDS.adding_one("g_"), BIRTHS.adding_one("b_")
 
 
 @event.listens_for(Session, "before_flush")
