@@ -48,8 +48,29 @@ async def insert_rows(
     """
     if not rows:
         return []
+    names = [column.name for column in table_of(model).columns if column.name in rows[0]]
+    columns = {name: [row[name] for row in rows] for name in names}
+    return await insert_columns(
+        session, model, columns, returning_id=returning_id, conflict=conflict, conflict_zh=conflict_zh
+    )
+
+
+async def insert_columns(
+    session: AsyncSession,
+    model: type[SQLModel],
+    columns: dict[str, list[Any]],
+    *,
+    returning_id: bool = False,
+    conflict: str | None = None,
+    conflict_zh: str | None = None,
+) -> list[int]:
+    """insert_rows for rows given column by column (each list one value a row, all of one length):
+    what a batch builds when its rows share most of their values, with no dict made per row."""
+    count = len(next(iter(columns.values())))
+    if count == 0:
+        return []
     try:
-        return await _insert(session, table_of(model), rows, returning_id)
+        return await _insert(session, table_of(model), columns, count, returning_id)
     except IntegrityError as error:  # the unit of work rolls the transaction back
         if conflict is None:
             raise
@@ -57,30 +78,32 @@ async def insert_rows(
 
 
 async def _insert(
-    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], returning_id: bool
+    session: AsyncSession, table: Table, columns: dict[str, list[Any]], count: int, returning_id: bool
 ) -> list[int]:
     dialect = session.get_bind().dialect
+    names = tuple(column.name for column in table.columns if column.name in columns)
     if dialect.name != "postgresql":
         connection = await session.connection()  # the session's own transaction
         statement = insert(table)
         if returning_id:
             statement = statement.returning(table.c.id, sort_by_parameter_order=True)
-        result = await connection.execute(statement, list(rows))
+        rows = [
+            dict(zip(names, values, strict=True)) for values in zip(*(columns[n] for n in names), strict=True)
+        ]
+        result = await connection.execute(statement, rows)
         return list(result.scalars().all()) if returning_id else []
-    columns = [column for column in table.columns if column.name in rows[0]]
-    if len(rows) == 1:  # one row: plain values, no array to encode per column
-        single = values_insert(table, tuple(c.name for c in columns), returning_id)
-        inserted = await single.rows(session, rows[0])  # on the session's own transaction
+    if count == 1:  # one row: plain values, no array to encode per column
+        single = values_insert(table, names, returning_id)
+        inserted = await single.rows(session, {name: columns[name][0] for name in names})
         return [inserted[0]["id"]] if returning_id else []
     # A value every row shares (a batch's community, its kind, its clerk) goes once, not as an array
     # of copies: asyncpg checks each element of an array it encodes, and the server unnests it.
-    first = rows[0]
-    shared = tuple(c.name for c in columns if all(row[c.name] == first[c.name] for row in rows))
-    varying = tuple(c.name for c in columns if c.name not in shared) or shared[:1]
+    shared = tuple(name for name in names if columns[name].count(columns[name][0]) == count)
+    varying = tuple(name for name in names if name not in shared) or shared[:1]
     shared = tuple(name for name in shared if name not in varying)
     unnested = unnest_insert(table, varying, dialect, returning_id, shared)
-    params = {name: array_values(table.c[name], [row[name] for row in rows]) for name in varying}
-    inserted = await unnested.rows(session, params | {name: first[name] for name in shared})
+    params = {name: array_values(table.c[name], columns[name]) for name in varying}
+    inserted = await unnested.rows(session, params | {name: columns[name][0] for name in shared})
     return sorted(row["id"] for row in inserted) if returning_id else []
 
 

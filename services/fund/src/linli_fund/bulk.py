@@ -6,9 +6,11 @@ A batch of donations posts its entries through `post_entries`, which checks each
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,7 +18,7 @@ from linli_fund import domain
 from linli_fund.domain import EntryKind, Line
 from linli_fund.ledger import move_balances
 from linli_fund.models import JournalEntry, Posting
-from linli_shared.bulk import insert_rows
+from linli_shared.bulk import insert_columns
 
 
 @dataclass(frozen=True)
@@ -40,27 +42,37 @@ async def post_entries(
     and each row's guard holds for what is committed. One multi-row INSERT writes the entries and
     one the postings, instead of a round trip per row.
     """
-    for draft in drafts:
-        domain.check_balanced(draft.lines)
-    await move_balances(session, district, community, [line for d in drafts for line in d.lines])
-    where = {"district": district, "community": community}
-    entries = [
-        {
-            **where,
-            "kind": draft.kind.value,
-            "narration": draft.narration,
-            "reference": draft.reference,
-            "reverses_entry_id": None,
-            "posted_by": actor,
-            "posted_at": draft.posted_at,
-        }
-        for draft in drafts
+    if not drafts:
+        return []
+    # A batch's gifts mostly share one set of lines (a box of cash to one fund): each set is
+    # checked, and moves the balances, once, times the number of entries that post it.
+    uses = Counter(id(draft.lines) for draft in drafts)
+    distinct = {id(draft.lines): draft.lines for draft in drafts}
+    for lines in distinct.values():
+        domain.check_balanced(lines)
+    totals = [
+        Line(line.account, line.amount * uses[key]) for key, lines in distinct.items() for line in lines
     ]
-    ids = await insert_rows(session, JournalEntry, entries, returning_id=True)
+    await move_balances(session, district, community, totals)
+    count = len(drafts)
+    where = {"district": [district] * count, "community": [community] * count}
+    entries: dict[str, list[Any]] = where | {
+        "kind": [draft.kind.value for draft in drafts],
+        "narration": [draft.narration for draft in drafts],
+        "reference": [draft.reference for draft in drafts],
+        "reverses_entry_id": [None] * count,
+        "posted_by": [actor] * count,
+        "posted_at": [draft.posted_at for draft in drafts],
+    }
+    ids = await insert_columns(session, JournalEntry, entries, returning_id=True)
     postings = [
-        {**where, "entry_id": entry_id, "account": line.account, "amount": line.amount}
+        (entry_id, line.account, line.amount)
         for entry_id, draft in zip(ids, drafts, strict=True)
         for line in draft.lines
     ]
-    await insert_rows(session, Posting, postings)
+    entry_ids, accounts, amounts = (list(column) for column in zip(*postings, strict=True))
+    lines_in_all = len(postings)
+    everywhere = {"district": [district] * lines_in_all, "community": [community] * lines_in_all}
+    by_line = {"entry_id": entry_ids, "account": accounts, "amount": amounts}
+    await insert_columns(session, Posting, everywhere | by_line)
     return ids

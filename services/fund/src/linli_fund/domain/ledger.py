@@ -28,6 +28,7 @@ holds for its commitments: the same figure as its guarded row's `reserved`, move
 from __future__ import annotations
 
 import enum
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -150,8 +151,10 @@ def check_balanced(lines: Sequence[Line]) -> None:
         raise Unbalanced(f"postings sum to {total} fen, not 0", zh=f"借贷不平：各行合计 {total} 分，应为 0")
 
 
-def donation_lines(channel: Channel, fund: Fund, amount: int) -> list[Line]:
-    return [Line(ASSET_OF_CHANNEL[channel], amount), Line(income_account(fund), -amount)]
+@functools.lru_cache(maxsize=1024)
+def donation_lines(channel: Channel, fund: Fund, amount: int) -> tuple[Line, ...]:
+    """A gift's postings; one tuple for every gift alike (a batch's gifts share it)."""
+    return (Line(ASSET_OF_CHANNEL[channel], amount), Line(income_account(fund), -amount))
 
 
 def payment_lines(fund: Fund, channel: Channel, amount: int) -> list[Line]:

@@ -30,7 +30,7 @@ from linli_fund.usecases.donations import (
     entry_of,
     next_receipt_sequence,
     receipt_columns,
-    received_event,
+    received_fields,
 )
 from linli_shared.auth import Caller
 from linli_shared.bulk import insert_rows
@@ -115,8 +115,8 @@ async def record_batch(
         row["entry_id"] = entry_id
     await insert_rows(uow.session, Donation, rows)
     for start in range(0, len(rows), GIFTS_PER_EVENT):  # one event per chunk: a gift's event cost
-        gifts = [received_event(row) for row in rows[start : start + GIFTS_PER_EVENT]]  # a quarter of a batch
-        announced = DonationsReceived(batch_id=batch_id, donations=gifts)
+        gifts = [received_fields(row) for row in rows[start : start + GIFTS_PER_EVENT]]
+        announced = DonationsReceived.model_validate({"batch_id": batch_id, "donations": gifts})
         uow.record(announced, district=data.district, community=data.community)
     return Made(batch_id, DonationBatch(batch_id, data.district, data.community, rows))
 

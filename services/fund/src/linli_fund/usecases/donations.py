@@ -236,16 +236,21 @@ def entry_of(donation: Mapping[str, Any]) -> bulk.EntryDraft:
 
 def received_event(donation: Mapping[str, Any]) -> DonationReceived:
     """What is announced of a gift (its columns, as the row holds them)."""
-    return DonationReceived(
-        donation_id=donation["id"],
-        receipt_number=donation["receipt_number"],
-        campaign_id=donation["campaign_id"],
-        donor_kind=donation["donor_kind"],
-        donor_display=domain.donor_display(donation["donor_name"], donation["anonymous"]),
-        donor_resident_id=donation["donor_resident_id"],
-        donor_phone=donation["donor_phone"],
-        channel=donation["channel"],
-        fund=donation["fund"],
-        amount_fen=donation["amount_fen"],
-        entry_id=donation["entry_id"],
-    )
+    return DonationReceived.model_validate(received_fields(donation))
+
+
+def received_fields(donation: Mapping[str, Any]) -> dict[str, Any]:
+    """received_event's fields, for a batch's event to validate all its gifts in one call."""
+    return {
+        "donation_id": donation["id"],
+        "receipt_number": donation["receipt_number"],
+        "campaign_id": donation["campaign_id"],
+        "donor_kind": donation["donor_kind"],
+        "donor_display": domain.donor_display(donation["donor_name"], donation["anonymous"]),
+        "donor_resident_id": donation["donor_resident_id"],
+        "donor_phone": donation["donor_phone"],
+        "channel": donation["channel"],
+        "fund": donation["fund"],
+        "amount_fen": donation["amount_fen"],
+        "entry_id": donation["entry_id"],
+    }
