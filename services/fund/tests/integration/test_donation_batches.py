@@ -83,6 +83,50 @@ async def trial(client, community) -> dict[str, object]:
     return dict(response.json())
 
 
+async def guarded(client, community) -> dict[str, int]:
+    async with client.app.state.session_factory() as session:
+        where = (
+            GuardedBalance.district == community.district,
+            GuardedBalance.community == community.community,
+        )
+        rows = (await session.exec(select(GuardedBalance).where(*where))).all()
+    return {row.name: row.balance for row in rows if row.balance}
+
+
+async def test_a_mixed_batch_moves_each_balance_by_its_own_gifts(client, community) -> None:
+    """Gifts alike share their lines and move the balances once for all of them: the sums must
+    still be each channel's and each fund's own, as if every gift had come alone."""
+    gifts = [
+        ("cash", None, 500),
+        ("cash", None, 500),
+        ("bank_transfer", "education", 500),
+        ("cash", "education", 700),
+        ("mobile_payment", None, 500),
+        ("cash", None, 500),
+        ("bank_transfer", "education", 500),
+        ("mobile_payment", "medical", 1200),
+    ]
+    lines = [
+        {"donor_kind": "resident", "donor_name": f"居民{i}", "channel": channel, "amount_fen": amount}
+        | ({"restricted_to": purpose} if purpose else {})
+        for i, (channel, purpose, amount) in enumerate(gifts)
+    ]
+    body = {"district": community.district, "community": community.community, "donations": lines}
+
+    answer = await post_batch(client, community, body)
+
+    assert answer.status_code == 201, answer.text
+    assert await guarded(client, community) == {
+        "assets:cash": 500 + 500 + 700 + 500,
+        "assets:bank": 500 + 500,
+        "assets:mobile": 500 + 1200,
+        "funds:general": 500 + 500 + 500 + 500,
+        "funds:education": 500 + 700 + 500,
+        "funds:medical": 1200,
+    }
+    assert await books(client, community) == (list(range(1, 9)), 8, 0, 0)
+
+
 async def test_a_batch_receipts_posts_and_announces_every_gift(client, community) -> None:
     amounts = [100 * (i + 1) for i in range(25)]
 
