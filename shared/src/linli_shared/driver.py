@@ -50,6 +50,10 @@ class DriverStatement:
             held = Held(await driver_connection(connection), connection.dialect)
             if isinstance(on, AsyncSession):
                 hold_driver(on, held)
+        return await self.rows_on(held, params)
+
+    async def rows_on(self, held: Held, params: Mapping[str, Any]) -> list[Row]:
+        """The rows, from this driver connection as it stands (see unbegun_driver)."""
         driver, dialect = held
         sql, binds = self._compile(dialect, tuple(params))
         arguments = [bind.value(params) for bind in binds]
@@ -145,3 +149,19 @@ async def driver_connection(connection: AsyncConnection) -> asyncpg.Connection:
     driver = raw.driver_connection
     assert isinstance(driver, asyncpg.Connection)
     return driver
+
+
+async def unbegun_driver(session: AsyncSession) -> Held | None:
+    """The session's asyncpg connection while nothing has begun on it, or None (begun, or not
+    PostgreSQL). A statement sent on it runs alone, in PostgreSQL's implicit transaction of its own:
+    no BEGIN or COMMIT round trip. The session's commit then sends nothing, as the adapter's commit
+    does nothing when it began no transaction (test_supermarket.py counts what a lone credit sends)."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    raw = await connection.get_raw_connection()
+    if raw.dbapi_connection._transaction is not None:  # type: ignore[union-attr]
+        return None
+    driver = raw.driver_connection
+    assert isinstance(driver, asyncpg.Connection)
+    return Held(driver, connection.dialect)

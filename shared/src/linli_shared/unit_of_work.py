@@ -18,12 +18,12 @@ key) committed meanwhile, its result is the answer; otherwise the error goes to 
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Annotated, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar
+from typing import Annotated, Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,7 @@ from linli_shared.auth import Caller, CallerDep
 from linli_shared.clock import utc_now
 from linli_shared.correlation import current_correlation_id
 from linli_shared.database import flush_changes
+from linli_shared.driver import Row, unbegun_driver
 from linli_shared.errors import Conflict, DomainError
 from linli_shared.events import Envelope, Event
 from linli_shared.idempotency import (
@@ -43,7 +44,8 @@ from linli_shared.idempotency import (
     IdempotentRequest,
     idempotent_request_of,
 )
-from linli_shared.together import Part, write_together
+from linli_shared.outbox import note_outbox_written
+from linli_shared.together import Alone, Part, alone_part, combined, write_together
 
 Result = TypeVar("Result")
 Arguments = ParamSpec("Arguments")
@@ -76,6 +78,10 @@ class Work(Protocol):
 
     async def write_with_events(self, *parts: Part) -> None: ...
 
+    async def commit_alone(
+        self, alone: Alone, params: Mapping[str, Any], event: Event, *, district: str, community: str | None
+    ) -> Row | None: ...
+
     async def previous(self) -> str | None: ...
 
     async def commit(self, result_id: str = "") -> str | None: ...
@@ -101,12 +107,14 @@ class UnitOfWork:
         self.idempotency = idempotency
         self.events: list[Envelope] = []
         self._written = 0  # how many of self.events are in the outbox table already
+        self._committed_alone = False
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         self.now = self._clock()
         self.events = []
         self._written = 0
+        self._committed_alone = False
         return self
 
     async def __aexit__(
@@ -121,16 +129,42 @@ class UnitOfWork:
     ) -> Envelope:
         """Stage an event for this transaction's outbox; it is published only if the work commits.
         Staged events are written together, in one statement, when the work flushes or commits."""
-        when = occurred_at or self.now
-        envelope = Envelope.wrap(
-            event,
-            district=district,
-            community=community,
-            occurred_at=when,
-            correlation_id=current_correlation_id(),
-        )
+        envelope = self._wrap(event, district, community, occurred_at or self.now)
         self.events.append(envelope)
         return envelope
+
+    def _wrap(self, event: Event, district: str, community: str | None, when: datetime) -> Envelope:
+        correlation_id = current_correlation_id()
+        return Envelope.wrap(
+            event, district=district, community=community, occurred_at=when, correlation_id=correlation_id
+        )
+
+    async def commit_alone(
+        self, alone: Alone, params: Mapping[str, Any], event: Event, *, district: str, community: str | None
+    ) -> Row | None:
+        """Make and commit the whole work in one statement sent alone: the write's own queries, its
+        one event and its key's row, with no BEGIN or COMMIT round trip (PostgreSQL runs a lone
+        statement in a transaction of its own). Returns the row `made` gave.
+
+        None, with nothing kept, when it could not: the statement made nothing (a refusal: the
+        long way finds which and says so), the key was taken (a twin or a repeat: the long way
+        replays it), or the work cannot go alone (not PostgreSQL, or something already sent). The
+        caller then does the work the long way, in a transaction, which gives the right answer."""
+        if self.events or (held := await unbegun_driver(self.session)) is None:
+            return None
+        envelope = self._wrap(event, district, community, self.now)
+        key = None if self.idempotency is None else self.idempotency.record("", utc_now())
+        part = alone_part(alone, envelope, key)
+        try:
+            rows = await combined([part]).rows_on(held, {**params, **part.params})
+        except IntegrityError:
+            return None
+        if not rows:
+            return None
+        self._committed_alone = True
+        note_outbox_written(self.session)
+        await self.session.commit()  # sends nothing (nothing began); wakes the relay
+        return rows[0]
 
     async def flush(self) -> None:
         """Send the changed rows and the staged events to the database, still uncommitted."""
@@ -175,6 +209,8 @@ class UnitOfWork:
     async def commit(self, result_id: str = "") -> str | None:
         """Commit the work together with its key. If a twin request with the same key committed
         first, nothing of ours is kept and the twin's result id is returned; otherwise None."""
+        if self._committed_alone:
+            return None
         try:
             if self.idempotency is None:
                 await self.flush()

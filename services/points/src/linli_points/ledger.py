@@ -12,11 +12,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from linli_points.access import HOLDER_FIELDS, Holder, check_serving, checked_holder, load_holder
 from linli_points.domain import EntryKind, NotEnoughPoints
 from linli_points.models import PointsAccount, PointsEntry, Volunteer
-from linli_shared.auth import Caller
+from linli_shared.auth import Caller, Role
 from linli_shared.bulk import table_of
-from linli_shared.contracts.points import PointsEarned
+from linli_shared.contracts.points import PointsAdjusted, PointsEarned
 from linli_shared.database import flush_changes, on_postgresql
 from linli_shared.driver import DriverStatement
+from linli_shared.together import Alone
 from linli_shared.unit_of_work import Work
 
 ACCOUNTS, ENTRIES = table_of(PointsAccount), table_of(PointsEntry)
@@ -66,6 +67,25 @@ LOOK_UP_MOVE_AND_APPEND = DriverStatement(
 """PostgreSQL only: a volunteer looked up by id, their balance moved and the entry appended, in one
 statement; the volunteer's row comes back with the entry's id (none: the balance could not cover
 the move) for the caller's checks, made after the move and rolled back with it if they refuse."""
+
+
+ADJUSTED_ALONE = Alone(
+    "holder AS (SELECT id, district, community FROM volunteer WHERE id = :volunteer"
+    "  AND district = :district AND community = :community AND (active OR :points < 0)),"
+    " moved AS (UPDATE points_account SET balance = balance + :points"
+    "  WHERE volunteer_id = (SELECT id FROM holder) AND balance + :points >= 0 RETURNING balance),"
+    " made AS (INSERT INTO points_entry (district, community, volunteer_id, kind, points,"
+    "  balance_after, reason, actor, reference, created_at)"
+    "  SELECT holder.district, holder.community, holder.id, :kind, CAST(:points AS INTEGER),"
+    "  moved.balance, :reason, :actor, NULL, CAST(:created_at AS TIMESTAMP)"
+    "  FROM holder, moved RETURNING id, balance_after)",
+    (bindparam("created_at", type_=ENTRIES.c.created_at.type),),
+    result="id",
+    payload_from=(("balance", "balance_after"),),
+)
+"""A community worker's adjustment as one statement (UnitOfWork.commit_alone): the volunteer's
+scope and service are conditions of the statement rather than checks of a row read first, so a
+refusal makes nothing, and the long way (adjust_holders_points) then says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +147,39 @@ async def move_points(
         raise not_enough(points)
     row["balance_after"] = balance
     return PostedEntry(id=await APPEND_ENTRY.value(session, row), **row)
+
+
+async def adjust_alone(
+    uow: Work, caller: Caller, volunteer_id: str, points: int, *, reason: str
+) -> PostedEntry | None:
+    """A community worker's adjustment made and committed in one statement, or None (nothing made:
+    go the long way). Others' scope (a district's, the city's) is not one community: they go the
+    long way."""
+    district, community = caller.district, caller.community
+    if caller.role is not Role.COMMUNITY_WORKER or district is None or community is None:
+        return None
+    where = {"district": district, "community": community}
+    values = {"volunteer": volunteer_id, "points": points, "reason": reason, "actor": caller.subject}
+    adjusted = PointsAdjusted(
+        volunteer_id=volunteer_id, points=points, balance=0, reason=reason, adjusted_by=caller.subject
+    )
+    params = where | values | {"kind": EntryKind.ADJUSTED.value, "created_at": uow.now}
+    made = await uow.commit_alone(ADJUSTED_ALONE, params, adjusted, district=district, community=community)
+    if made is None:
+        return None
+    return PostedEntry(
+        id=made["id"],
+        volunteer_id=volunteer_id,
+        kind=EntryKind.ADJUSTED.value,
+        points=points,
+        balance_after=made["balance_after"],
+        reason=reason,
+        actor=caller.subject,
+        reference=None,
+        created_at=uow.now,
+        district=district,
+        community=community,
+    )
 
 
 async def adjust_holders_points(

@@ -8,7 +8,7 @@ real database: the fake says so instead of pretending.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, cast
@@ -17,10 +17,11 @@ from sqlalchemy import inspect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.clock import utc_now
+from linli_shared.driver import Row
 from linli_shared.errors import Conflict
 from linli_shared.events import Envelope, Event
 from linli_shared.idempotency import IdempotentRequest
-from linli_shared.together import Part
+from linli_shared.together import Alone, Part
 
 
 def primary_key(row: Any) -> tuple[Any, ...]:
@@ -95,6 +96,11 @@ class FakeUnitOfWork:
 
     async def write_with_events(self, *parts: Part) -> None:
         raise NotImplementedError("rows written as SQL need a database: test this use case on one")
+
+    async def commit_alone(
+        self, alone: Alone, params: Mapping[str, Any], event: Event, *, district: str, community: str | None
+    ) -> Row | None:
+        return None  # no database to send it to: the use case goes the long way
 
     async def previous(self) -> str | None:
         if self.idempotency is None:

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_points.access import ORGANISERS, load_entry, load_volunteer
 from linli_points.domain import EntryKind
-from linli_points.ledger import PostedEntry, adjust_holders_points
+from linli_points.ledger import PostedEntry, adjust_alone, adjust_holders_points
 from linli_points.models import PointsEntry
 from linli_shared.auth import Caller
 from linli_shared.contracts.points import PointsAdjusted
@@ -37,6 +37,8 @@ async def adjust_points(uow: Work, caller: Caller, data: AdjustmentIn) -> Made[P
     caller.check_role(*ORGANISERS)
     if data.points == 0:
         raise Invalid("an adjustment of 0 points changes nothing", zh="调整的积分不能为 0")
+    if alone := await adjust_alone(uow, caller, data.volunteer_id, data.points, reason=data.reason):
+        return Made(str(alone.id), alone)
     volunteer, entry = await adjust_holders_points(  # a twin (same key) may have taken the points:
         uow.session,  # @write replays its answer
         caller,
