@@ -148,9 +148,13 @@ class UnitOfWork:
 
         None, with nothing kept, when it could not: the statement made nothing (a refusal: the
         long way finds which and says so), the key was taken (a twin or a repeat: the long way
-        replays it), or the work cannot go alone (not PostgreSQL, or something already sent). The
-        caller then does the work the long way, in a transaction, which gives the right answer."""
-        if self.events or (held := await unbegun_driver(self.session)) is None:
+        replays it), or the work cannot go alone (not PostgreSQL, something already sent, or rows or
+        events of its own staged). The caller then does the work the long way, in a transaction,
+        which gives the right answer."""
+        session = self.session
+        if self.events or session.new or session.dirty or session.deleted:
+            return None  # the work has more to it than the statement: it goes the long way
+        if (held := await unbegun_driver(session)) is None:
             return None
         envelope = self._wrap(event, district, community, self.now)
         key = None if self.idempotency is None else self.idempotency.record("", utc_now())
@@ -162,8 +166,8 @@ class UnitOfWork:
         if not rows:
             return None
         self._committed_alone = True
-        note_outbox_written(self.session)
-        await self.session.commit()  # sends nothing (nothing began); wakes the relay
+        note_outbox_written(session)
+        await session.commit()  # sends nothing (nothing began); wakes the relay
         return rows[0]
 
     async def flush(self) -> None:

@@ -3,7 +3,9 @@ recorded, or none; on PostgreSQL in one statement."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +19,7 @@ from linli_shared.driver import DriverStatement
 from linli_shared.idempotency import KEYS, IdempotencyRecord, IdempotentRequest
 from linli_shared.outbox import OutboxMessage
 from linli_shared.testing.effects import AppliedEffect
-from linli_shared.together import JOINED_EVENTS, Part
+from linli_shared.together import JOINED_EVENTS, Alone, Part
 from linli_shared.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -95,3 +97,59 @@ async def test_a_taken_key_keeps_none_of_the_twins_events(session_factory) -> No
         stage(twin, 3)
         assert await twin.commit("twin") == "first"
     assert await stored(session_factory, OutboxMessage, OutboxMessage.event_id) == kept
+
+
+# --- a write sent alone (UnitOfWork.commit_alone) ---------------------------------------------------
+
+MADE_ALONE = Alone(
+    "made AS (INSERT INTO test_applied_effect (event_id) SELECT :effect WHERE :make RETURNING id, event_id)",
+    (),
+    result="id",
+    payload_from=(("resident_id", "event_id"),),
+)
+"""An effect whose id and text only the statement knows: the key remembers its id, the event's
+payload takes its text."""
+
+
+def placeholder() -> ResidentTagsChanged:
+    return ResidentTagsChanged(resident_id="set by the statement", tags=[])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_write_sent_alone_keeps_its_effect_event_and_key_in_one_statement(
+    session_factory,  # noqa: ANN001
+    sent_to_postgresql: Callable[[], list[str]],
+) -> None:
+    sent = sent_to_postgresql()
+    keyed = IdempotentRequest(key="k-alone", scope="s", request_hash="h")
+    async with UnitOfWork(session_factory, idempotency=keyed) as uow:
+        made = await uow.commit_alone(
+            MADE_ALONE, {"effect": "e-alone", "make": True}, placeholder(), district="d1", community="c1"
+        )
+        assert made is not None and made["event_id"] == "e-alone"
+        assert await uow.commit("not this") is None  # committed already: nothing more is sent
+    assert len(sent) == 1, sent  # no BEGIN, no COMMIT
+    assert await stored(session_factory, AppliedEffect, AppliedEffect.event_id) == ["e-alone"]
+    assert await stored(session_factory, IdempotencyRecord, IdempotencyRecord.result_id) == [str(made["id"])]
+    (envelope,) = await stored(session_factory, OutboxMessage, OutboxMessage.envelope)
+    assert json.loads(str(envelope))["payload"] == {"resident_id": "e-alone", "tags": []}
+
+
+async def test_a_write_that_cannot_go_alone_keeps_nothing_and_goes_the_long_way(
+    session_factory,  # noqa: ANN001
+) -> None:
+    """Nothing made (a refusal), events already staged, or SQLite: None, nothing kept, and the same
+    unit of work then does the work the long way."""
+    async with UnitOfWork(session_factory) as uow:
+        refused = {"effect": "e-refused", "make": False}
+        assert (
+            await uow.commit_alone(MADE_ALONE, refused, placeholder(), district="d1", community="c1") is None
+        )
+        recorded = stage(uow, 1)
+        made = {"effect": "e-staged", "make": True}
+        assert await uow.commit_alone(MADE_ALONE, made, placeholder(), district="d1", community="c1") is None
+        await uow.write_with_events(Part.insert(EFFECTS, {"event_id": "e-long"}, "a_"))
+        await uow.commit()
+    assert await stored(session_factory, AppliedEffect, AppliedEffect.event_id) == ["e-long"]
+    assert await stored(session_factory, OutboxMessage, OutboxMessage.event_id) == recorded

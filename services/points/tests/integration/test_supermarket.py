@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-import asyncpg
 import pytest
 from sqlmodel import col, select
 
@@ -229,34 +228,20 @@ async def test_same_idempotency_key_adjusts_once(client, community, enrol) -> No
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_a_workers_adjustment_on_postgresql_is_one_statement_sent_alone(
-    client, community, enrol, monkeypatch: pytest.MonkeyPatch
+    client, community, enrol, sent_to_postgresql
 ) -> None:
     """The move, the entry, the event and the key in one statement, with no BEGIN or COMMIT: the
     event still carries the balance after the move, and the key still answers a repeat."""
     volunteer = await enrol(community)
-    sent: list[str] = []  # by this request (in this task), not the service's periodic jobs
-    simple, extended, mine = asyncpg.Connection.execute, asyncpg.Connection._execute, asyncio.current_task()
-
-    async def execute(self, query, *args, **kwargs):  # BEGIN and COMMIT go this way
-        if asyncio.current_task() is mine:
-            sent.append(query)
-        return await simple(self, query, *args, **kwargs)
-
-    async def fetch(self, query, *args, **kwargs):
-        if asyncio.current_task() is mine:
-            sent.append(query)
-        return await extended(self, query, *args, **kwargs)
-
     headers = {**community.as_(Role.COMMUNITY_WORKER), "Idempotency-Key": "alone"}
     body = {"volunteer_id": volunteer["id"], "points": 30, "reason": "first-aid training"}
-    with monkeypatch.context() as patched:
-        patched.setattr(asyncpg.Connection, "execute", execute)
-        patched.setattr(asyncpg.Connection, "_execute", fetch)
-        answer = await client.post("/v1/points/adjustments", json=body, headers=headers)
+    sent = sent_to_postgresql()
+    answer = await client.post("/v1/points/adjustments", json=body, headers=headers)
+    alone = list(sent)
 
     assert answer.status_code == 201, answer.text
-    assert len(sent) == 1, "\n".join(sent)
-    assert all(table in sent[0] for table in ("points_account", "points_entry", "outbox", "idempotency"))
+    assert len(alone) == 1, "\n".join(alone)
+    assert all(table in alone[0] for table in ("points_account", "points_entry", "outbox", "idempotency"))
     taken = {"volunteer_id": volunteer["id"], "points": -12, "reason": "credited twice by mistake"}
     headers_taken = {**community.as_(Role.COMMUNITY_WORKER), "Idempotency-Key": "alone-2"}
     assert (await client.post("/v1/points/adjustments", json=taken, headers=headers_taken)).status_code == 201

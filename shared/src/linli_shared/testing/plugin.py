@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -134,3 +134,33 @@ async def nats_client(nats_url: str) -> AsyncIterator[Client]:
 @pytest.fixture
 def jetstream(nats_client: Client) -> JetStreamContext:
     return nats_client.jetstream()
+
+
+@pytest.fixture
+def sent_to_postgresql(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[str]]:
+    """Call in a test: from then on, what the test's own task sends to PostgreSQL, BEGIN and COMMIT
+    included (a service's periodic jobs, in tasks of their own, are not counted)."""
+
+    def watching() -> list[str]:
+        queries: list[str] = []
+        simple, extended, mine = (
+            asyncpg.Connection.execute,
+            asyncpg.Connection._execute,
+            asyncio.current_task(),
+        )
+
+        async def execute(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if asyncio.current_task() is mine:
+                queries.append(query)
+            return await simple(self, query, *args, **kwargs)
+
+        async def fetch(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if asyncio.current_task() is mine:
+                queries.append(query)
+            return await extended(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.Connection, "execute", execute)
+        monkeypatch.setattr(asyncpg.Connection, "_execute", fetch)
+        return queries
+
+    return watching
