@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import random
 import statistics
@@ -229,4 +230,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    # The registry runs in this process: its request logs (httpx's, the service's INFO lines) would
+    # bury the table and cost every timed request a log line.
+    logging.basicConfig(level=logging.WARNING)
     asyncio.run(main())
