@@ -6,13 +6,14 @@ import asyncio
 import logging
 import select
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event, make_url
+from sqlalchemy import ARRAY, any_, bindparam, event, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from linli_shared.errors import Conflict
@@ -142,6 +143,17 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 def on_postgresql(session: AsyncSession) -> bool:
     """Whether the session's database is PostgreSQL (not the embedded SQLite store)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+def among(session: AsyncSession, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`, for a batch's many values. On PostgreSQL it is `column = ANY(array)`, one
+    parameter whose statement SQLAlchemy compiles once for any number of values; an IN list binds
+    each value apart and is compiled again on every call (a fifth of an attendance batch's CPU)."""
+    if on_postgresql(session):
+        matched: ColumnElement[bool] = column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return matched
+    listed: ColumnElement[bool] = column.in_(values)
+    return listed
 
 
 async def flush_changes(session: AsyncSession) -> None:

@@ -32,6 +32,7 @@ from linli_shared.auth import Caller
 from linli_shared.bulk import insert_rows, table_of
 from linli_shared.clock import china_day
 from linli_shared.contracts.points import ATTENDEES_PER_EVENT, AttendanceConfirmed, AttendeeConfirmed
+from linli_shared.database import among
 from linli_shared.errors import Conflict, DomainError, Invalid, NotFound
 from linli_shared.unit_of_work import Made, Work, write
 
@@ -144,7 +145,7 @@ async def confirm_attendances(
 async def scopes_of(session: AsyncSession, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
     """Each known volunteer's district and community, in one query."""
     statement = select(Volunteer.id, Volunteer.district, Volunteer.community).where(
-        col(Volunteer.id).in_(ids)
+        among(session, col(Volunteer.id), ids)
     )
     return {
         volunteer_id: (district, community)
@@ -154,7 +155,9 @@ async def scopes_of(session: AsyncSession, ids: Sequence[str]) -> dict[str, tupl
 
 async def left_of(session: AsyncSession, ids: Sequence[str]) -> set[str]:
     """The volunteers among `ids` who have left, in one query."""
-    statement = select(Volunteer.id).where(col(Volunteer.id).in_(ids), col(Volunteer.active).is_(False))
+    statement = select(Volunteer.id).where(
+        among(session, col(Volunteer.id), ids), col(Volunteer.active).is_(False)
+    )
     return {volunteer_id for (volunteer_id,) in await rows(session, statement)}
 
 
@@ -162,7 +165,7 @@ async def lock_sign_ups(session: AsyncSession, activity_id: str, ids: Sequence[s
     """The attendees' sign-up statuses, their rows locked in volunteer-id order."""
     statement = (
         select(SignUp.volunteer_id, SignUp.status)
-        .where(SignUp.activity_id == activity_id, col(SignUp.volunteer_id).in_(ids))
+        .where(SignUp.activity_id == activity_id, among(session, col(SignUp.volunteer_id), ids))
         .order_by(col(SignUp.volunteer_id))
         .with_for_update()
     )
@@ -175,7 +178,7 @@ async def move_sign_ups(session: AsyncSession, activity_id: str, ids: Sequence[s
         update(table_of(SignUp))
         .where(
             col(SignUp.activity_id) == activity_id,
-            col(SignUp.volunteer_id).in_(ids),
+            among(session, col(SignUp.volunteer_id), ids),
             col(SignUp.status) == SignUpStatus.SIGNED_UP.value,
         )
         .values(status=SignUpStatus.ATTENDED.value)
@@ -199,7 +202,7 @@ async def award_points(
     await lock_accounts(session, earning)
     today = (
         select(ServiceRecord.volunteer_id, func.coalesce(func.sum(ServiceRecord.points_awarded), 0))
-        .where(col(ServiceRecord.volunteer_id).in_(earning), ServiceRecord.served_on == served_on)
+        .where(among(session, col(ServiceRecord.volunteer_id), earning), ServiceRecord.served_on == served_on)
         .group_by(col(ServiceRecord.volunteer_id))
     )
     already = {volunteer_id: int(points) for volunteer_id, points in await rows(session, today)}
@@ -215,7 +218,7 @@ async def lock_accounts(session: AsyncSession, volunteer_ids: Sequence[str]) -> 
     deadlock); the locks are held until the commit. Taking them again is free."""
     statement = (
         select(PointsAccount.volunteer_id)
-        .where(col(PointsAccount.volunteer_id).in_(volunteer_ids))
+        .where(among(session, col(PointsAccount.volunteer_id), volunteer_ids))
         .order_by(col(PointsAccount.volunteer_id))
         .with_for_update()
     )
@@ -237,7 +240,7 @@ async def credit(session: AsyncSession, awards: dict[str, int]) -> dict[str, int
     for points, ids in sorted(by_points.items()):
         statement = (
             update(accounts)
-            .where(accounts.c.volunteer_id.in_(ids))
+            .where(among(session, accounts.c.volunteer_id, ids))
             .values(balance=accounts.c.balance + points)
             .returning(accounts.c.volunteer_id, accounts.c.balance)
         )
