@@ -1,7 +1,7 @@
 """Bulk where the work is bulk: ledger postings per second in a batch on PostgreSQL, each row beside
 bare asyncpg doing the same inserts in one transaction per batch (multi-row INSERT … SELECT unnest).
 
-- fund: POST /v1/donation-batches, LINLI_BENCH_BATCHES (20) batches of LINLI_BENCH_BATCH_LINES (1000)
+- fund: POST /v1/donation-batches, LINLI_BENCH_BATCHES (50) batches of LINLI_BENCH_BATCH_LINES (1000)
   cash gifts to one community (a counted collection box); two postings per gift.
 - points: POST /v1/activities/{id}/attendance-batches, LINLI_BENCH_ATTENDANCE_BATCHES (5) activities
   with LINLI_BENCH_ATTENDEES (200) volunteers each; one points entry per attendee.

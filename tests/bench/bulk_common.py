@@ -23,7 +23,7 @@ from tests.bench.infra import Secrets, asyncpg_dsn, served_service
 from tests.bench.registry_http import Timing
 from tests.bench.wrk import profiled
 
-BATCHES = int(os.environ.get("LINLI_BENCH_BATCHES", "20"))
+BATCHES = int(os.environ.get("LINLI_BENCH_BATCHES", "50"))
 BATCH_LINES = int(os.environ.get("LINLI_BENCH_BATCH_LINES", "1000"))
 ATTENDANCE_BATCHES = int(os.environ.get("LINLI_BENCH_ATTENDANCE_BATCHES", "5"))
 ATTENDEES = int(os.environ.get("LINLI_BENCH_ATTENDEES", "200"))

@@ -1,4 +1,4 @@
-"""The fund's bulk row: POST /v1/donation-batches, LINLI_BENCH_BATCHES (20) batches of
+"""The fund's bulk row: POST /v1/donation-batches, LINLI_BENCH_BATCHES (50) batches of
 LINLI_BENCH_BATCH_LINES (1000) cash gifts to one community (a counted collection box), two postings
 per gift, beside bare asyncpg writing the same rows in one transaction per batch (multi-row
 INSERT … SELECT unnest). The books are checked after each: every entry balanced, the postings summing
