@@ -3,7 +3,7 @@ bare asyncpg doing the same inserts in one transaction per batch (multi-row INSE
 
 - fund: POST /v1/donation-batches, LINLI_BENCH_BATCHES (50) batches of LINLI_BENCH_BATCH_LINES (1000)
   cash gifts to one community (a counted collection box); two postings per gift.
-- points: POST /v1/activities/{id}/attendance-batches, LINLI_BENCH_ATTENDANCE_BATCHES (5) activities
+- points: POST /v1/activities/{id}/attendance-batches, LINLI_BENCH_ATTENDANCE_BATCHES (25) activities
   with LINLI_BENCH_ATTENDEES (200) volunteers each; one points entry per attendee.
 
 LINLI_BENCH_BULK_CLIENTS (2) batches are in flight at once, for Linli and the baseline alike. After

@@ -25,7 +25,7 @@ from tests.bench.wrk import profiled
 
 BATCHES = int(os.environ.get("LINLI_BENCH_BATCHES", "50"))
 BATCH_LINES = int(os.environ.get("LINLI_BENCH_BATCH_LINES", "1000"))
-ATTENDANCE_BATCHES = int(os.environ.get("LINLI_BENCH_ATTENDANCE_BATCHES", "5"))
+ATTENDANCE_BATCHES = int(os.environ.get("LINLI_BENCH_ATTENDANCE_BATCHES", "25"))
 ATTENDEES = int(os.environ.get("LINLI_BENCH_ATTENDEES", "200"))
 CLIENTS = int(os.environ.get("LINLI_BENCH_BULK_CLIENTS", "2"))
 DISTRICT, COMMUNITY = "bench", "c1"

@@ -1,5 +1,5 @@
 """The points bulk row: POST /v1/activities/{id}/attendance-batches, LINLI_BENCH_ATTENDANCE_BATCHES
-(5) activities with LINLI_BENCH_ATTENDEES (200) volunteers each, one points entry per attendee, beside
+(25) activities with LINLI_BENCH_ATTENDEES (200) volunteers each, one points entry per attendee, beside
 bare asyncpg writing the same rows in one transaction per batch. Setup (volunteers, sign-ups) goes
 through the API and is not timed; each credit is checked to be there once after the run."""
 
