@@ -4,7 +4,7 @@ and for a transaction's outbox rows, with no ORM object per row."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -60,15 +60,18 @@ async def insert_columns(
     model: type[SQLModel],
     columns: dict[str, list[Any]],
     *,
+    shared: Mapping[str, Any] | None = None,
     returning_id: bool = False,
     conflict: str | None = None,
     conflict_zh: str | None = None,
 ) -> list[int]:
-    """insert_rows for rows given column by column (each list one value a row, all of one length):
-    what a batch builds when its rows share most of their values, with no dict made per row."""
+    """insert_rows for rows given column by column (each list one value a row, all of one length),
+    and `shared`, the values every row has (a batch's community, its clerk): what a batch builds,
+    with no dict made per row."""
     count = len(next(iter(columns.values())))
     if count == 0:
         return []
+    columns = columns | {name: [value] * count for name, value in (shared or {}).items()}
     try:
         return await _insert(session, table_of(model), columns, count, returning_id)
     except IntegrityError as error:  # the unit of work rolls the transaction back

@@ -3,7 +3,6 @@ recorded, or none; on PostgreSQL in one statement."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 
@@ -16,6 +15,7 @@ from linli_shared.clock import utc_now
 from linli_shared.contracts.registry import ResidentTagsChanged
 from linli_shared.database import on_postgresql
 from linli_shared.driver import DriverStatement
+from linli_shared.events import Envelope
 from linli_shared.idempotency import KEYS, IdempotencyRecord, IdempotentRequest
 from linli_shared.outbox import OutboxMessage
 from linli_shared.testing.effects import AppliedEffect
@@ -133,7 +133,8 @@ async def test_a_write_sent_alone_keeps_its_effect_event_and_key_in_one_statemen
     assert await stored(session_factory, AppliedEffect, AppliedEffect.event_id) == ["e-alone"]
     assert await stored(session_factory, IdempotencyRecord, IdempotencyRecord.result_id) == [str(made["id"])]
     (envelope,) = await stored(session_factory, OutboxMessage, OutboxMessage.envelope)
-    assert json.loads(str(envelope))["payload"] == {"resident_id": "e-alone", "tags": []}
+    announced = Envelope.model_validate_json(str(envelope)).open(ResidentTagsChanged)  # as consumers read it
+    assert announced == ResidentTagsChanged(resident_id="e-alone", tags=[])
 
 
 async def test_a_write_that_cannot_go_alone_keeps_nothing_and_goes_the_long_way(

@@ -54,25 +54,21 @@ async def post_entries(
         Line(line.account, line.amount * uses[key]) for key, lines in distinct.items() for line in lines
     ]
     await move_balances(session, district, community, totals)
-    count = len(drafts)
-    where = {"district": [district] * count, "community": [community] * count}
-    entries: dict[str, list[Any]] = where | {
+    where = {"district": district, "community": community}
+    entries: dict[str, list[Any]] = {
         "kind": [draft.kind.value for draft in drafts],
         "narration": [draft.narration for draft in drafts],
         "reference": [draft.reference for draft in drafts],
-        "reverses_entry_id": [None] * count,
-        "posted_by": [actor] * count,
         "posted_at": [draft.posted_at for draft in drafts],
     }
-    ids = await insert_columns(session, JournalEntry, entries, returning_id=True)
+    by_entry = where | {"reverses_entry_id": None, "posted_by": actor}
+    ids = await insert_columns(session, JournalEntry, entries, shared=by_entry, returning_id=True)
     postings = [
         (entry_id, line.account, line.amount)
         for entry_id, draft in zip(ids, drafts, strict=True)
         for line in draft.lines
     ]
     entry_ids, accounts, amounts = (list(column) for column in zip(*postings, strict=True))
-    lines_in_all = len(postings)
-    everywhere = {"district": [district] * lines_in_all, "community": [community] * lines_in_all}
-    by_line = {"entry_id": entry_ids, "account": accounts, "amount": amounts}
-    await insert_columns(session, Posting, everywhere | by_line)
+    by_line: dict[str, list[Any]] = {"entry_id": entry_ids, "account": accounts, "amount": amounts}
+    await insert_columns(session, Posting, by_line, shared=where)
     return ids

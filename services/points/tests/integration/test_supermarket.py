@@ -252,6 +252,35 @@ async def test_a_workers_adjustment_on_postgresql_is_one_statement_sent_alone(
     assert await balance(client, community, volunteer["id"]) == 18
 
 
+async def test_racing_deductions_never_take_a_balance_below_zero_and_each_is_announced_once(
+    client, community, enrol, credit
+) -> None:
+    """Twenty workers' deductions of 10 from 50, each with its own key (on PostgreSQL each sent
+    alone): five are made, fifteen refused; one event for each made, with the balance it left."""
+    volunteer = await enrol(community)
+    await credit(community, volunteer["id"], 50)
+    body = {"volunteer_id": volunteer["id"], "points": -10, "reason": "returned a voucher"}
+
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/v1/points/adjustments",
+                json=body,
+                headers={**community.as_(Role.COMMUNITY_WORKER), "Idempotency-Key": f"take-{n}"},
+            )
+            for n in range(20)
+        )
+    )
+
+    assert sorted(a.status_code for a in answers) == [201] * 5 + [409] * 15
+    assert await balance(client, community, volunteer["id"]) == 0
+    made = sorted(a.json()["balance_after"] for a in answers if a.status_code == 201)
+    assert made == [0, 10, 20, 30, 40]
+    events = await outbox_events(client, ".points.adjusted")
+    taken = sorted(e["payload"]["balance"] for e in events if e["payload"]["points"] == -10)
+    assert taken == made
+
+
 async def test_twins_of_a_deduction_only_one_balance_allows_all_answer_with_it(
     client, community, enrol, credit
 ) -> None:
